@@ -1,0 +1,1 @@
+"""The per-host agent: discovers accelerators and publishes them into Placement."""

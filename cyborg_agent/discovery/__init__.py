@@ -1,0 +1,1 @@
+"""Accelerator discovery: sysfs -> PCI functions -> classified devices -> units."""

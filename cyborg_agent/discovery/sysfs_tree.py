@@ -1,0 +1,122 @@
+"""Build directories that look like Linux sysfs, from device descriptions.
+
+Hardware that is not on the machine is described by such trees, made from real
+vendor/product/class ids: the tests, the benchmarks and the demo's clearly
+labelled sample host all use them. The layout matches the kernel's: devices live
+under ``devices/pci0000:XX/`` and ``bus/pci/devices/<address>`` links to them;
+``driver``, ``iommu_group``, ``virtfnN`` and ``physfn`` are relative symlinks.
+"""
+import dataclasses
+import os
+import pathlib
+
+
+@dataclasses.dataclass
+class MdevType:
+    name: str
+    available_instances: int
+    device_api: str = 'vfio-pci'
+    pretty_name: str | None = None
+
+
+@dataclasses.dataclass
+class PciFunction:
+    """One PCI function as the kernel shows it (ids in lower-case hex, no 0x)."""
+
+    address: str
+    vendor: str
+    device: str
+    pci_class: str
+    subsystem_vendor: str | None = None
+    subsystem_device: str | None = None
+    revision: str = '00'
+    numa_node: int = -1
+    driver: str | None = None
+    iommu_group: int | None = None
+    sriov_totalvfs: int = 0
+    vfs: list['PciFunction'] = dataclasses.field(default_factory=list)
+    mdev_types: list[MdevType] = dataclasses.field(default_factory=list)
+
+
+def _write(path: pathlib.Path, value: str) -> None:
+    path.write_text(value + '\n')
+
+
+def _link(link: pathlib.Path, target: pathlib.Path) -> None:
+    link.symlink_to(os.path.relpath(target, link.parent))
+
+
+class SysfsTree:
+    """A sysfs-like directory; ``add`` writes one function (and its VFs)."""
+
+    def __init__(self, root: str | os.PathLike) -> None:
+        self.root = pathlib.Path(root)
+        self.bus = self.root / 'bus' / 'pci'
+        (self.bus / 'devices').mkdir(parents=True, exist_ok=True)
+        (self.bus / 'drivers').mkdir(parents=True, exist_ok=True)
+        (self.root / 'kernel' / 'iommu_groups').mkdir(parents=True, exist_ok=True)
+        probe = self.bus / 'drivers_probe'
+        if not probe.exists():
+            probe.write_text('')
+
+    def device_dir(self, address: str) -> pathlib.Path:
+        domain_bus = address.rsplit(':', 1)[0]
+        return self.root / 'devices' / f'pci{domain_bus}' / address
+
+    def driver_dir(self, name: str) -> pathlib.Path:
+        path = self.bus / 'drivers' / name
+        if not path.exists():
+            path.mkdir(parents=True)
+            for entry in ('bind', 'unbind', 'new_id', 'remove_id'):
+                (path / entry).write_text('')
+        return path
+
+    def add(self, function: PciFunction, physfn: str | None = None) -> None:
+        path = self.device_dir(function.address)
+        path.mkdir(parents=True, exist_ok=True)
+        for name in ('vendor', 'device', 'subsystem_vendor',
+                     'subsystem_device'):
+            value = getattr(function, name)
+            if value is not None:
+                _write(path / name, f'0x{value}')
+        _write(path / 'class', f'0x{function.pci_class}')
+        _write(path / 'revision', f'0x{function.revision}')
+        _write(path / 'numa_node', str(function.numa_node))
+        _write(path / 'driver_override', '(null)')
+        _link(self.bus / 'devices' / function.address, path)
+        if function.driver:
+            driver = self.driver_dir(function.driver)
+            _link(path / 'driver', driver)
+            _link(driver / function.address, path)
+        if function.iommu_group is not None:
+            group = self.root / 'kernel' / 'iommu_groups' / str(
+                function.iommu_group)
+            (group / 'devices').mkdir(parents=True, exist_ok=True)
+            _link(path / 'iommu_group', group)
+            _link(group / 'devices' / function.address, path)
+        if function.sriov_totalvfs or function.vfs:
+            _write(path / 'sriov_totalvfs',
+                   str(max(function.sriov_totalvfs, len(function.vfs))))
+            _write(path / 'sriov_numvfs', str(len(function.vfs)))
+        for index, vf in enumerate(function.vfs):
+            self.add(vf, physfn=function.address)
+            _link(path / f'virtfn{index}', self.device_dir(vf.address))
+        if physfn:
+            _link(path / 'physfn', self.device_dir(physfn))
+        for mdev in function.mdev_types:
+            mdir = path / 'mdev_supported_types' / mdev.name
+            (mdir / 'devices').mkdir(parents=True, exist_ok=True)
+            _write(mdir / 'available_instances', str(mdev.available_instances))
+            _write(mdir / 'device_api', mdev.device_api)
+            if mdev.pretty_name:
+                _write(mdir / 'name', mdev.pretty_name)
+
+    def add_all(self, functions: list[PciFunction]) -> 'SysfsTree':
+        for function in functions:
+            self.add(function)
+        return self
+
+
+def build(root: str | os.PathLike, functions: list[PciFunction]) -> SysfsTree:
+    """Create ``root`` as a sysfs tree holding ``functions``."""
+    return SysfsTree(root).add_all(functions)

@@ -1,0 +1,1 @@
+"""Placement know-how shared by the agent and the API: client, naming, sync."""

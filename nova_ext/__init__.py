@@ -1,0 +1,1 @@
+"""Nova virt-driver extension performing acc-attach / acc-detach on instances."""

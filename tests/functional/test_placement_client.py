@@ -1,0 +1,84 @@
+"""Our Placement client against a real Placement server: nested providers,
+custom resource classes, traits and inventories, and Placement's errors."""
+import uuid
+
+import pytest
+
+from cyborg_placement.placement import client as placement_client
+
+
+def _create_provider(placement, name, parent=None):
+    body = {'name': name, 'uuid': str(uuid.uuid4())}
+    if parent:
+        body['parent_provider_uuid'] = parent
+    return placement.post('/resource_providers', body)
+
+
+def test_nested_provider_with_custom_class_traits_and_inventory(placement):
+    root = _create_provider(placement, 'compute-1')
+    child = _create_provider(placement, 'compute-1_GPU_10DE_2330',
+                             parent=root['uuid'])
+    placement.ensure_resource_class('CUSTOM_ACCEL_CRYPTO')
+    traits = ['OWNER_CYBORG', 'CUSTOM_ACCEL_GPU', 'CUSTOM_ACCEL_VENDOR_10DE']
+    placement.ensure_traits(traits)
+
+    placement.put(f'/resource_providers/{child["uuid"]}/traits', {
+        'resource_provider_generation': child['generation'],
+        'traits': traits})
+    inventory = placement.put(
+        f'/resource_providers/{child["uuid"]}/inventories', {
+            'resource_provider_generation': child['generation'] + 1,
+            'inventories': {
+                'PGPU': {'total': 8, 'max_unit': 8},
+                'CUSTOM_ACCEL_CRYPTO': {'total': 2, 'reserved': 1}}})
+
+    assert inventory['inventories']['PGPU']['total'] == 8
+    tree = placement.providers_in_tree(root['uuid'])
+    assert {p['name'] for p in tree} == {'compute-1', 'compute-1_GPU_10DE_2330'}
+    nested = next(p for p in tree if p['uuid'] == child['uuid'])
+    assert nested['parent_provider_uuid'] == root['uuid']
+    assert nested['root_provider_uuid'] == root['uuid']
+    shown = placement.get(f'/resource_providers/{child["uuid"]}/traits')
+    assert sorted(shown['traits']) == sorted(traits)
+    assert placement.get_provider_by_name('compute-1')['uuid'] == root['uuid']
+    assert placement.get_provider_by_name('no-such-host') is None
+
+
+def test_ensure_is_idempotent_and_skips_standard_names(placement):
+    placement.ensure_resource_class('CUSTOM_ACCEL_AI')
+    placement.ensure_resource_class('CUSTOM_ACCEL_AI')
+    placement.ensure_traits(['OWNER_CYBORG', 'CUSTOM_ACCEL_AI',
+                             'CUSTOM_ACCEL_AI'])
+    # One PUT per custom name and call; the standard trait is never sent.
+    assert placement.counts['PUT'] == 3
+    classes = placement.get('/resource_classes')['resource_classes']
+    assert 'CUSTOM_ACCEL_AI' in {c['name'] for c in classes}
+
+
+def test_generation_conflict_is_a_typed_error(placement):
+    provider = _create_provider(placement, 'compute-2')
+    placement.ensure_traits(['CUSTOM_ACCEL_GPU'])
+    with pytest.raises(placement_client.Conflict) as raised:
+        placement.put(f'/resource_providers/{provider["uuid"]}/traits', {
+            'resource_provider_generation': provider['generation'] + 5,
+            'traits': ['CUSTOM_ACCEL_GPU']})
+    assert raised.value.is_generation_conflict
+    assert raised.value.status == 409
+
+
+def test_not_found_and_request_counts(placement):
+    with pytest.raises(placement_client.NotFound):
+        placement.get(f'/resource_providers/{uuid.uuid4()}')
+    assert placement.counts['GET'] == 1
+    assert placement.writes == 0
+
+
+def test_unreachable_placement_is_reported(tmp_path):
+    from cyborg_placement.local_placement import free_port
+    from tests.conftest import make_conf
+    from tests.conftest import placement_section
+    conf = make_conf(tmp_path, {'placement': placement_section(
+        f'http://127.0.0.1:{free_port()}')})
+    client = placement_client.PlacementClient.from_conf(conf)
+    with pytest.raises(placement_client.PlacementUnreachable):
+        client.get('/resource_providers')
