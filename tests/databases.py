@@ -12,9 +12,9 @@ import sqlalchemy as sa
 
 POSTGRESQL_URL = os.environ.get(
     'CYBORG_TEST_POSTGRESQL_URL',
-    'postgresql+psycopg2://postgres@127.0.0.1:5432/test')
+    'postgresql+psycopg2://postgres@127.0.0.1:5432/postgres')
 MYSQL_URL = os.environ.get(
-    'CYBORG_TEST_MYSQL_URL', 'mysql+pymysql://root@127.0.0.1:3306/test')
+    'CYBORG_TEST_MYSQL_URL', 'mysql+pymysql://root@127.0.0.1:3306/mysql')
 
 
 @contextlib.contextmanager

@@ -3,6 +3,8 @@
 Both groups take keystoneauth's own option names, so ``auth_type = admin_token`` plus
 ``endpoint`` reaches a local noauth service and ``auth_type = password`` a real cloud.
 """
+import copy
+
 from keystoneauth1 import loading as ks_loading
 from oslo_config import cfg
 
@@ -21,6 +23,7 @@ _DEFAULT_SERVICE_TYPES = {
     PLACEMENT_GROUP.name: 'placement',
     ACCELERATOR_API_GROUP.name: 'accelerator',
 }
+_VALID_INTERFACES = ('internal', 'public')
 
 
 def register_opts(conf: cfg.ConfigOpts) -> None:
@@ -31,7 +34,7 @@ def register_opts(conf: cfg.ConfigOpts) -> None:
         ks_loading.register_adapter_conf_options(conf, group.name)
         conf.set_default('service_type', _DEFAULT_SERVICE_TYPES[group.name],
                          group=group.name)
-        conf.set_default('valid_interfaces', ['internal', 'public'],
+        conf.set_default('valid_interfaces', list(_VALID_INTERFACES),
                          group=group.name)
 
 
@@ -45,7 +48,9 @@ def _group_opts(group: cfg.OptGroup) -> list:
         opts += ks_loading.get_auth_plugin_conf_options(plugin)
     unique = {}
     for opt in opts:
-        unique.setdefault(opt.dest, opt)
+        unique.setdefault(opt.dest, copy.copy(opt))
+    unique['service_type'].default = _DEFAULT_SERVICE_TYPES[group.name]
+    unique['valid_interfaces'].default = list(_VALID_INTERFACES)
     return sorted(unique.values(), key=lambda opt: opt.dest)
 
 

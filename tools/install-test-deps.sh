@@ -1,0 +1,45 @@
+#!/bin/bash
+# Install everything the tests need on a Debian machine, as root: the packages of
+# bindep.txt's "test" profile, running PostgreSQL and MariaDB servers reachable on
+# loopback without a password, and a virtualenv (.venv) with the project and its
+# test requirements. Safe to run again: it only adds what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DEBIAN_FRONTEND=noninteractive
+
+log() { echo "==> $*" >&2; }
+
+apt_install() {
+    if [ "$#" -gt 0 ]; then
+        log "apt-get install $*"
+        apt-get update -qq
+        apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+    fi
+}
+
+# Python itself first: bindep runs in the virtualenv.
+if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
+    apt_install python3 python3-venv python3-dev
+fi
+if [ ! -x .venv/bin/python ]; then
+    log "creating .venv"
+    python3 -m venv .venv
+fi
+.venv/bin/pip install -q -U pip setuptools wheel bindep
+
+# System packages: only those bindep reports missing.
+missing=$(.venv/bin/bindep -b test || true)
+# shellcheck disable=SC2086
+apt_install $missing
+
+# The Debian QEMU driver refuses to load without its user and group.
+getent group libvirt-qemu >/dev/null || groupadd --system libvirt-qemu
+getent passwd libvirt-qemu >/dev/null || \
+    useradd --system --gid libvirt-qemu --no-create-home \
+        --shell /usr/sbin/nologin libvirt-qemu
+
+tools/start-databases.sh
+
+log "installing the project and test requirements into .venv"
+.venv/bin/pip install -q -r requirements.txt -r test-requirements.txt
+.venv/bin/pip install -q --no-deps -e .
