@@ -1,1 +1,1 @@
-"""Accelerators published into OpenStack Placement: the API service and shared know-how."""
+"""Accelerators in OpenStack Placement: the API service and shared know-how."""

@@ -1,4 +1,4 @@
-"""keystoneauth options of the services we call (``[placement]``, ``[accelerator_api]``).
+"""keystoneauth options of the services we call: [placement], [accelerator_api].
 
 Both groups take keystoneauth's own option names, so ``auth_type = admin_token`` plus
 ``endpoint`` reaches a local noauth service and ``auth_type = password`` a real cloud.
