@@ -1,1 +1,40 @@
-"""Accelerator discovery: sysfs -> PCI functions -> classified devices -> units."""
+"""Accelerator discovery: sysfs -> PCI functions -> classified devices -> units.
+
+Two entry points: :func:`discover_units` is what the daemon publishes every
+cycle (cheap: sysfs only); :func:`discover_devices` is what ``cyborg-agent
+discover`` shows (every function looked at, with names and plugin facts).
+Both raise :class:`~cyborg_agent.discovery.rules.InvalidRule` for a bad
+``[agent] device_rule``, and nothing for bad sysfs data.
+"""
+from oslo_config import cfg
+
+from cyborg_agent.discovery import inventory
+from cyborg_agent.discovery import pciids
+from cyborg_agent.discovery import plugins
+from cyborg_agent.discovery import rules
+from cyborg_agent.discovery import sysfs
+from cyborg_agent.discovery.model import Unit
+
+
+def discover_devices(conf: cfg.ConfigOpts, sysfs_root: str | None = None,
+                     enrich: bool = True) -> list[inventory.Device]:
+    """Every PCI function under the sysfs root, classified, with its units.
+
+    ``enrich`` adds pci.ids names and the facts of the enrichment plugins.
+    """
+    operator_rules = rules.parse_rules(conf.agent.device_rule)
+    records = sysfs.read_functions(sysfs_root or conf.agent.sysfs_root)
+    if enrich:
+        names = pciids.load({r.vendor_id for r in records},
+                            conf.agent.pci_ids_path)
+        for record in records:
+            record.vendor_name = names.vendor(record.vendor_id)
+            record.product_name = names.product(record.vendor_id,
+                                                record.product_id)
+        plugins.enrich(records, conf)
+    return inventory.build_devices(records, operator_rules)
+
+
+def discover_units(conf: cfg.ConfigOpts) -> list[Unit]:
+    """This host's assignable units, read from ``[agent] sysfs_root``."""
+    return inventory.units_of(discover_devices(conf, enrich=False))

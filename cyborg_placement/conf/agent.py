@@ -28,6 +28,33 @@ OPTS = [
         'pool_by_numa', default=False,
         help='Add the NUMA node to the pool key, so that units on different '
              'NUMA nodes are published as different resource providers.'),
+    cfg.MultiStrOpt(
+        'device_rule', default=[],
+        help='An operator rule for discovery, one JSON object per value; '
+             'repeat the option for more rules. Rules are tried in order '
+             'before the default classification table and the first that '
+             'matches a PCI function wins. Match keys (all given must '
+             'match): "vendor_id" and "product_id" (hex, such as "15b3"), '
+             '"address" (a glob such as "0000:3b:00.*"), "class" (a hex '
+             'prefix such as "0200"). Actions: "exclude": true (not an '
+             'accelerator), or "device_type" (GPU, FPGA, CRYPTO, AI or NIC; '
+             'default: the type the table gives), "resource_class" (a '
+             'standard or CUSTOM_ resource class) and "traits" (a list of '
+             'CUSTOM_ traits added to the pool). A VF is classified like its '
+             'PF unless a rule matches the VF itself. Examples: '
+             '{"vendor_id": "15b3", "product_id": "101d", "device_type": '
+             '"NIC", "traits": ["CUSTOM_SMARTNIC"]} and '
+             '{"address": "0000:6b:00.*", "exclude": true}.'),
+    cfg.StrOpt(
+        'pci_ids_path',
+        help='The pci.ids database that vendor and product names are read '
+             'from, for display only. When unset, /usr/share/misc/pci.ids and '
+             '/usr/share/hwdata/pci.ids are tried; without one, names are '
+             'left out.'),
+    cfg.FloatOpt(
+        'enrichment_timeout', default=10.0, min=0.1,
+        help='Seconds a discovery plugin may wait for the tool it runs (such '
+             'as nvidia-smi) before its facts are left out for this cycle.'),
 ]
 
 

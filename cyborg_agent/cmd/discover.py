@@ -1,0 +1,118 @@
+"""``cyborg-agent discover``: print what discovery finds, change nothing.
+
+Operators run it to check a host before the agent publishes it, and to test
+``[agent] device_rule`` values. The JSON form is read by scripts: stdout holds
+one JSON list and nothing else; logs and warnings go to stderr.
+"""
+import json
+import os
+import sys
+
+from oslo_config import cfg
+
+from cyborg_agent import discovery
+from cyborg_agent.discovery import inventory
+from cyborg_agent.discovery import rules
+from cyborg_agent.discovery.model import Unit
+from cyborg_placement.placement import hostname
+from cyborg_placement.placement import naming
+
+
+def _pool(unit: Unit, root_name: str, pool_by_numa: bool) -> str:
+    return naming.provider_name(root_name,
+                                naming.pool_key(unit, pool_by_numa))
+
+
+def _unit_record(unit: Unit, root_name: str, pool_by_numa: bool) -> dict:
+    return {
+        'address': unit.address,
+        'vendor_id': unit.vendor_id,
+        'product_id': unit.product_id,
+        'numa_node': unit.numa_node,
+        'driver': unit.driver,
+        'resource_class': naming.resource_class(unit),
+        'pool': _pool(unit, root_name, pool_by_numa),
+    }
+
+
+def device_record(device: inventory.Device, root_name: str,
+                  pool_by_numa: bool) -> dict:
+    """The JSON object of one PCI function (design section 3)."""
+    record = device.record
+    sriov = None
+    if record.sriov_totalvfs is not None or record.virtfns:
+        sriov = {'total_vfs': record.sriov_totalvfs,
+                 'num_vfs': record.sriov_numvfs, 'vfs': record.virtfns}
+    result = {
+        'address': record.address,
+        'vendor_id': record.vendor_id,
+        'product_id': record.product_id,
+        'vendor_name': record.vendor_name,
+        'product_name': record.product_name,
+        'subsystem_vendor_id': record.subsystem_vendor_id,
+        'subsystem_product_id': record.subsystem_product_id,
+        'class': record.pci_class,
+        'revision': record.revision,
+        'numa_node': record.numa_node,
+        'iommu_group': record.iommu_group,
+        'driver': record.driver,
+        'type': device.device_type,
+        'rule': device.classification.rule.text
+        if device.classification.rule else None,
+        'sriov': sriov,
+        'physfn': record.physfn,
+        'unit_of': device.unit_of,
+        'mdev_types': [
+            {'type_id': m.type_id, 'name': m.name, 'device_api': m.device_api,
+             'available_instances': m.available_instances}
+            for m in record.mdev_types],
+        'facts': record.facts,
+    }
+    if device.device_type or device.units:
+        result['units'] = [_unit_record(unit, root_name, pool_by_numa)
+                           for unit in device.units]
+    return result
+
+
+def _table(records: list[dict]) -> str:
+    """One row per device; VFs are counted in their PF's row, not listed."""
+    header = ('ADDRESS', 'TYPE', 'IDS', 'NAME', 'NUMA', 'UNITS', 'POOLS')
+    rows = [header]
+    for rec in records:
+        if rec['unit_of']:
+            continue
+        units = rec.get('units', [])
+        name = ' '.join(filter(None, (rec['vendor_name'], rec['product_name'])))
+        rows.append((
+            rec['address'], rec['type'] or '-',
+            f"{rec['vendor_id']}:{rec['product_id']} ({rec['class']})",
+            name[:48] or '-',
+            '-' if rec['numa_node'] is None else str(rec['numa_node']),
+            str(len(units)) if 'units' in rec else '-',
+            ', '.join(sorted({unit['pool'] for unit in units})) or '-'))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    return '\n'.join('  '.join(cell.ljust(width) for cell, width
+                               in zip(row, widths, strict=True)).rstrip()
+                     for row in rows) + '\n'
+
+
+def run(conf: cfg.ConfigOpts, command) -> int:
+    """Print the devices under the sysfs root; 0, or 1/2 with one-line errors."""
+    sysfs_root = command.sysfs_root or conf.agent.sysfs_root
+    if not os.path.isdir(sysfs_root):
+        print(f'cyborg-agent discover: sysfs root {sysfs_root} is not a '
+              'directory', file=sys.stderr)
+        return 1
+    try:
+        devices = discovery.discover_devices(conf, sysfs_root)
+    except rules.InvalidRule as exc:
+        print(f'cyborg-agent discover: {exc}', file=sys.stderr)
+        return 2
+    root_name = hostname.root_provider_name(conf)
+    records = [device_record(device, root_name, conf.agent.pool_by_numa)
+               for device in devices]
+    if command.format == 'json':
+        sys.stdout.write(json.dumps(records, indent=2) + '\n')
+    else:
+        sys.stdout.write(_table(records))
+    return 0

@@ -1,0 +1,89 @@
+"""PCI records -> devices (classified functions) -> assignable units.
+
+A PF whose SR-IOV VFs are enabled offers its VFs, each a unit with its own ids;
+the PF itself is then not assignable. Any other accelerator function is one unit.
+Every function read is kept as a :class:`Device`, accelerator or not, so that
+``cyborg-agent discover`` can show what was looked at and why it was left out.
+"""
+import dataclasses
+
+from cyborg_agent.discovery import classify as classify_mod
+from cyborg_agent.discovery import rules as rules_mod
+from cyborg_agent.discovery.model import Unit
+from cyborg_agent.discovery.sysfs import PciRecord
+
+
+@dataclasses.dataclass
+class Device:
+    """One PCI function with its classification.
+
+    ``units`` is filled on the function that offers them (a PF offers its VFs);
+    a VF that is a unit of its PF names it in ``unit_of`` and has no units.
+    """
+
+    record: PciRecord
+    classification: classify_mod.Classification
+    units: list[Unit] = dataclasses.field(default_factory=list)
+    unit_of: str | None = None
+
+    @property
+    def device_type(self) -> str | None:
+        return self.classification.device_type
+
+
+def make_unit(record: PciRecord, classification: classify_mod.Classification,
+              physfn: str | None = None) -> Unit:
+    return Unit(
+        address=record.address, vendor_id=record.vendor_id,
+        product_id=record.product_id,
+        device_type=classification.device_type,
+        numa_node=record.numa_node, driver=record.driver, physfn=physfn,
+        resource_class=classification.resource_class,
+        extra_traits=classification.traits)
+
+
+def _pf_of(records: dict[str, PciRecord]) -> dict[str, str]:
+    """VF address -> PF address, from the PFs' ``virtfn*`` and VFs' ``physfn``.
+
+    Either link alone is enough, so one broken link does not split a VF from
+    its PF; a VF whose PF could not be read stands on its own.
+    """
+    parents = {}
+    for record in records.values():
+        for vf in record.virtfns:
+            if vf in records:
+                parents[vf] = record.address
+    for record in records.values():
+        if (record.physfn in records and record.address not in parents
+                and record.physfn not in parents):
+            parents[record.address] = record.physfn
+    return parents
+
+
+def build_devices(records: list[PciRecord],
+                  rules: list[rules_mod.Rule]) -> list[Device]:
+    """Classify every record and attach units, in PCI address order."""
+    by_address = {record.address: record for record in records}
+    parents = _pf_of(by_address)
+    children: dict[str, list[str]] = {}
+    for vf, pf in sorted(parents.items()):
+        children.setdefault(pf, []).append(vf)
+    devices = {}
+    for record in records:
+        if record.address in parents:
+            continue
+        cls = classify_mod.classify(record, rules)
+        device = devices[record.address] = Device(record, cls)
+        for vf_address in children.get(record.address, ()):
+            vf = by_address[vf_address]
+            vf_cls = classify_mod.classify(vf, rules, parent=cls)
+            devices[vf_address] = Device(vf, vf_cls, unit_of=record.address)
+            if vf_cls.device_type:
+                device.units.append(make_unit(vf, vf_cls, record.address))
+        if cls.device_type and record.address not in children:
+            device.units.append(make_unit(record, cls))
+    return [devices[address] for address in sorted(devices)]
+
+
+def units_of(devices: list[Device]) -> list[Unit]:
+    return [unit for device in devices for unit in device.units]

@@ -1,0 +1,171 @@
+"""Operator rules (``[agent] device_rule``): include, exclude or re-type devices.
+
+In the spirit of Nova's ``[pci] device_spec``: each option value is one JSON
+object, matched against each PCI function before the default classification
+table; the first rule that matches wins. A rule matches on any of ``vendor_id``,
+``product_id`` (hex), ``address`` (a shell glob such as ``0000:3b:*``) and
+``class`` (a hex prefix such as ``0200`` or ``12``), all of which must match.
+It then either excludes the function (``"exclude": true``) or makes it an
+accelerator of ``device_type`` (or keeps the default type when that is left out),
+optionally with its own ``resource_class`` and extra ``traits``.
+
+A typo in a rule must not silently publish or hide devices, so every rule is
+validated up front and a bad one is refused with a message naming it.
+"""
+import dataclasses
+import fnmatch
+import json
+import re
+
+import os_resource_classes as orc
+
+from cyborg_agent.discovery.model import DEVICE_TYPES
+from cyborg_agent.discovery.sysfs import PciRecord
+
+MATCH_KEYS = ('vendor_id', 'product_id', 'address', 'class')
+ACTION_KEYS = ('exclude', 'device_type', 'resource_class', 'traits')
+_HEX_ID = re.compile(r'^(0x)?[0-9a-fA-F]{1,4}$')
+_CLASS = re.compile(r'^(0x)?([0-9a-fA-F]{2}){1,3}$')
+_ADDRESS_GLOB = re.compile(r'^[0-9a-fA-F:.*?\[\]!-]+$')
+_CUSTOM_NAME = re.compile(r'^CUSTOM_[A-Z0-9_]{1,248}$')
+
+
+class InvalidRule(ValueError):
+    """A ``[agent] device_rule`` value that cannot be used; says which and why."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Rule:
+    """One validated operator rule; ``None`` match fields match anything."""
+
+    text: str
+    vendor_id: str | None = None
+    product_id: str | None = None
+    address: str | None = None
+    pci_class: str | None = None
+    exclude: bool = False
+    device_type: str | None = None
+    resource_class: str | None = None
+    traits: frozenset[str] = frozenset()
+
+    def matches(self, record: PciRecord) -> bool:
+        return ((self.vendor_id is None or record.vendor_id == self.vendor_id)
+                and (self.product_id is None
+                     or record.product_id == self.product_id)
+                and (self.pci_class is None
+                     or record.pci_class.startswith(self.pci_class))
+                and (self.address is None
+                     or fnmatch.fnmatchcase(record.address, self.address)))
+
+
+def _hex_id(value, key: str) -> str:
+    if not isinstance(value, str) or not _HEX_ID.match(value):
+        raise ValueError(f'{key} must be a hex id of up to 4 digits, '
+                         f'such as "10de", not {value!r}')
+    return value.lower().removeprefix('0x').rjust(4, '0')
+
+
+def _pci_class(value) -> str:
+    if not isinstance(value, str) or not _CLASS.match(value):
+        raise ValueError('class must be a hex class prefix of 2, 4 or 6 '
+                         f'digits, such as "0302" or "12", not {value!r}')
+    return value.lower().removeprefix('0x')
+
+
+def _address(value) -> str:
+    if not isinstance(value, str) or not _ADDRESS_GLOB.match(value):
+        raise ValueError('address must be a PCI address or a glob of one, '
+                         f'such as "0000:3b:00.*", not {value!r}')
+    return value.lower()
+
+
+def _device_type(value) -> str:
+    if value not in DEVICE_TYPES:
+        raise ValueError(f'device_type must be one of {", ".join(DEVICE_TYPES)}'
+                         f', not {value!r}')
+    return value
+
+
+def _resource_class(value) -> str:
+    if not isinstance(value, str) or not (
+            _CUSTOM_NAME.match(value) or value in orc.STANDARDS):
+        raise ValueError('resource_class must be a standard resource class or '
+                         f'a CUSTOM_ name in [A-Z0-9_], not {value!r}')
+    return value
+
+
+def _traits(value) -> frozenset[str]:
+    items = value.split(',') if isinstance(value, str) else value
+    if not isinstance(items, list) or not items:
+        raise ValueError('traits must be a non-empty list of CUSTOM_ trait '
+                         f'names, not {value!r}')
+    for trait in items:
+        if not isinstance(trait, str) or not _CUSTOM_NAME.match(trait.strip()):
+            raise ValueError(f'trait {trait!r} is not a CUSTOM_ trait name '
+                             '(upper-case letters, digits and _ only)')
+    return frozenset(trait.strip() for trait in items)
+
+
+def _exclude(value) -> bool:
+    if value is not True:
+        raise ValueError(f'exclude can only be true, not {value!r}')
+    return True
+
+
+_FIELDS = {
+    'vendor_id': ('vendor_id', lambda v: _hex_id(v, 'vendor_id')),
+    'product_id': ('product_id', lambda v: _hex_id(v, 'product_id')),
+    'address': ('address', _address),
+    'class': ('pci_class', _pci_class),
+    'exclude': ('exclude', _exclude),
+    'device_type': ('device_type', _device_type),
+    'resource_class': ('resource_class', _resource_class),
+    'traits': ('traits', _traits),
+}
+
+
+def _check_shape(spec) -> None:
+    if not isinstance(spec, dict):
+        raise ValueError('a rule must be a JSON object')
+    unknown = sorted(set(spec) - set(_FIELDS))
+    if unknown:
+        raise ValueError(f'unknown key(s) {", ".join(unknown)}; known keys: '
+                         f'{", ".join(_FIELDS)}')
+    if not set(spec) & set(MATCH_KEYS):
+        raise ValueError('a rule needs at least one of '
+                         f'{", ".join(MATCH_KEYS)} to match on')
+    if not set(spec) & set(ACTION_KEYS):
+        raise ValueError(f'a rule needs at least one of {", ".join(ACTION_KEYS)}')
+    if spec.get('exclude') and len(set(spec) & set(ACTION_KEYS)) > 1:
+        raise ValueError('exclude cannot be combined with device_type, '
+                         'resource_class or traits')
+
+
+def parse_rule(text: str) -> Rule:
+    """One option value -> a Rule; ``ValueError`` says what is wrong with it."""
+    try:
+        spec = json.loads(text)
+    except ValueError as exc:
+        raise ValueError(f'not valid JSON ({exc})') from None
+    _check_shape(spec)
+    fields = {}
+    for key, value in spec.items():
+        name, convert = _FIELDS[key]
+        fields[name] = convert(value)
+    return Rule(text, **fields)
+
+
+def parse_rules(values: list[str] | None) -> list[Rule]:
+    """Every ``[agent] device_rule`` value, in order, or ``InvalidRule``."""
+    rules = []
+    for index, text in enumerate(values or (), start=1):
+        try:
+            rules.append(parse_rule(text))
+        except ValueError as exc:
+            raise InvalidRule(
+                f'[agent] device_rule #{index} {text!r}: {exc}') from None
+    return rules
+
+
+def first_match(rules: list[Rule], record: PciRecord) -> Rule | None:
+    return next((rule for rule in rules if rule.matches(record)), None)

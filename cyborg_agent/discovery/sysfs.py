@@ -1,0 +1,220 @@
+"""Read PCI functions from a sysfs tree, tolerating what real machines get wrong.
+
+Real sysfs trees are messy: devices vanish while we read them, drivers leave
+dangling links, firmware reports nonsense. A bad fact is skipped with one warning
+naming the path; a function without readable ids is skipped as a whole. Nothing
+here raises for bad data, because one broken device must not hide the others.
+
+Facts that are absent by nature (no driver bound, no IOMMU, not SR-IOV capable,
+no mdev support) are skipped silently: only broken data is worth a warning.
+"""
+import dataclasses
+import os
+import re
+
+from oslo_log import log as logging
+
+LOG = logging.getLogger(__name__)
+
+ADDRESS = re.compile(r'^[0-9a-f]{4,8}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$')
+_VIRTFN = re.compile(r'^virtfn(\d+)$')
+
+
+@dataclasses.dataclass
+class MdevTypeInfo:
+    """One mediated device type a function offers (``mdev_supported_types``)."""
+
+    type_id: str
+    available_instances: int
+    device_api: str | None = None
+    name: str | None = None
+
+
+@dataclasses.dataclass
+class PciRecord:
+    """Everything discovery learnt about one PCI function.
+
+    Ids are lower-case hex without ``0x``: 4 digits for vendor/product, 6 for
+    the class, 2 for the revision. ``facts`` holds what enrichment plugins add.
+    """
+
+    address: str
+    vendor_id: str
+    product_id: str
+    pci_class: str
+    subsystem_vendor_id: str | None = None
+    subsystem_product_id: str | None = None
+    revision: str | None = None
+    numa_node: int | None = None
+    iommu_group: int | None = None
+    driver: str | None = None
+    sriov_totalvfs: int | None = None
+    sriov_numvfs: int | None = None
+    virtfns: list[str] = dataclasses.field(default_factory=list)
+    physfn: str | None = None
+    mdev_types: list[MdevTypeInfo] = dataclasses.field(default_factory=list)
+    vendor_name: str | None = None
+    product_name: str | None = None
+    facts: dict = dataclasses.field(default_factory=dict)
+
+
+def _warn(path: str, problem: str) -> None:
+    LOG.warning('sysfs: %s: %s; skipped', path, problem)
+
+
+def _read(path: str, optional: bool = False) -> str | None:
+    """The stripped text of ``path``, or None (with a warning) when unusable."""
+    try:
+        with open(path, 'rb') as handle:
+            data = handle.read(4096)
+    except FileNotFoundError:
+        if not optional:
+            _warn(path, 'missing')
+        return None
+    except OSError as exc:
+        _warn(path, f'unreadable ({exc.strerror or exc})')
+        return None
+    try:
+        return data.decode('ascii').strip()
+    except UnicodeDecodeError:
+        _warn(path, 'not ASCII text')
+        return None
+
+
+def _read_hex(path: str, digits: int, optional: bool = False) -> str | None:
+    """``0x10de`` -> ``10de``; anything but ``digits`` hex digits is malformed."""
+    text = _read(path, optional)
+    if text is None:
+        return None
+    value = text[2:] if text[:2].lower() == '0x' else text
+    if len(value) != digits or not re.fullmatch(r'[0-9a-fA-F]+', value):
+        _warn(path, f'malformed value {text!r} (expected {digits} hex digits)')
+        return None
+    return value.lower()
+
+
+def _read_int(path: str, optional: bool = False) -> int | None:
+    text = _read(path, optional)
+    if text is None:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        _warn(path, f'malformed value {text!r} (expected an integer)')
+        return None
+
+
+def _link_name(path: str) -> str | None:
+    """Basename of the link target, or None: absent silently, dangling loudly."""
+    if not os.path.islink(path):
+        if os.path.exists(path):
+            _warn(path, 'not a symbolic link')
+        return None
+    if not os.path.exists(path):
+        _warn(path, f'dangling link to {os.readlink(path)}')
+        return None
+    return os.path.basename(os.path.realpath(path))
+
+
+def _linked_address(path: str) -> str | None:
+    name = _link_name(path)
+    if name is not None and not ADDRESS.match(name):
+        _warn(path, f'links to {name!r}, which is not a PCI address')
+        return None
+    return name
+
+
+def _numa_node(path: str) -> int | None:
+    """-1 (and no file, on kernels without NUMA) mean: no NUMA affinity."""
+    node = _read_int(path, optional=True)
+    return None if node is None or node < 0 else node
+
+
+def _iommu_group(path: str) -> int | None:
+    name = _link_name(path)
+    if name is None:
+        return None
+    if not name.isdigit():
+        _warn(path, f'links to {name!r}, which is not an IOMMU group number')
+        return None
+    return int(name)
+
+
+def _virtfns(device: str) -> list[str]:
+    """VF addresses in VF index order (``virtfn10`` after ``virtfn9``)."""
+    try:
+        entries = os.listdir(device)
+    except OSError:
+        return []
+    found = []
+    for entry in entries:
+        match = _VIRTFN.match(entry)
+        if match:
+            address = _linked_address(os.path.join(device, entry))
+            if address is not None:
+                found.append((int(match.group(1)), address))
+    return [address for _index, address in sorted(found)]
+
+
+def _mdev_types(device: str) -> list[MdevTypeInfo]:
+    base = os.path.join(device, 'mdev_supported_types')
+    if not os.path.isdir(base):
+        return []
+    types = []
+    for type_id in sorted(os.listdir(base)):
+        path = os.path.join(base, type_id)
+        available = _read_int(os.path.join(path, 'available_instances'))
+        if available is None:
+            continue
+        types.append(MdevTypeInfo(
+            type_id, available,
+            _read(os.path.join(path, 'device_api')),
+            _read(os.path.join(path, 'name'), optional=True)))
+    return types
+
+
+def read_function(device: str, address: str) -> PciRecord | None:
+    """One function from its sysfs directory; None when its ids are unusable."""
+    join = os.path.join
+    ids = (_read_hex(join(device, 'vendor'), 4),
+           _read_hex(join(device, 'device'), 4),
+           _read_hex(join(device, 'class'), 6))
+    if None in ids:
+        return None
+    return PciRecord(
+        address, *ids,
+        subsystem_vendor_id=_read_hex(join(device, 'subsystem_vendor'), 4),
+        subsystem_product_id=_read_hex(join(device, 'subsystem_device'), 4),
+        revision=_read_hex(join(device, 'revision'), 2),
+        numa_node=_numa_node(join(device, 'numa_node')),
+        iommu_group=_iommu_group(join(device, 'iommu_group')),
+        driver=_link_name(join(device, 'driver')),
+        sriov_totalvfs=_read_int(join(device, 'sriov_totalvfs'), True),
+        sriov_numvfs=_read_int(join(device, 'sriov_numvfs'), True),
+        virtfns=_virtfns(device),
+        physfn=_linked_address(join(device, 'physfn')),
+        mdev_types=_mdev_types(device),
+    )
+
+
+def read_functions(sysfs_root: str) -> list[PciRecord]:
+    """Every readable PCI function under ``<sysfs_root>/bus/pci/devices``."""
+    devices = os.path.join(sysfs_root, 'bus', 'pci', 'devices')
+    try:
+        entries = sorted(os.listdir(devices))
+    except OSError as exc:
+        _warn(devices, f'cannot list PCI devices ({exc.strerror or exc})')
+        return []
+    records = []
+    for address in entries:
+        path = os.path.join(devices, address)
+        if not ADDRESS.match(address):
+            _warn(path, 'not a PCI address')
+        elif not os.path.isdir(path):
+            _warn(path, 'dangling link' if os.path.islink(path)
+                  else 'not a device directory')
+        else:
+            record = read_function(path, address)
+            if record is not None:
+                records.append(record)
+    return records
