@@ -1,0 +1,200 @@
+"""Data access for attachments: the claim record, state changes, change feed.
+
+Every write is one short transaction; none stays open across a call to
+Placement. Each change of an attachment takes the next revision of its
+accelerator's host, so the host's reconciler can ask for what changed.
+"""
+import datetime
+import uuid as uuid_lib
+
+import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
+from sqlalchemy import orm
+
+from cyborg_placement.db import engine as db_engine
+from cyborg_placement.db import exceptions
+from cyborg_placement.db import models
+
+#: The reports a host's reconciler may send, by the state they leave.
+TRANSITIONS = {
+    models.ATTACHED: (models.ATTACHING,),
+    models.ATTACH_FAILED: (models.ATTACHING,),
+    models.DETACHED: (models.DETACHING,),
+}
+
+
+def _next_host_revision(session: orm.Session, host: str) -> int:
+    """Take the host's next revision, holding its row lock until commit."""
+    updated = session.execute(
+        sa.update(models.HostRevision).where(models.HostRevision.host == host)
+        .values(revision=models.HostRevision.revision + 1))
+    if updated.rowcount == 0:
+        try:
+            with session.begin_nested():
+                session.add(models.HostRevision(host=host, revision=1))
+            return 1
+        except sa_exc.IntegrityError:
+            return _next_host_revision(session, host)
+    return session.scalar(sa.select(models.HostRevision.revision).where(
+        models.HostRevision.host == host))
+
+
+def _get(session: orm.Session, uuid: str) -> models.Attachment:
+    found = session.scalar(sa.select(models.Attachment).where(
+        models.Attachment.uuid == uuid))
+    if found is None:
+        raise exceptions.AttachmentNotFound(f'No attachment {uuid}.')
+    return found
+
+
+def get(db: db_engine.Database, uuid: str) -> models.Attachment:
+    with db.reader() as session:
+        return _get(session, uuid)
+
+
+def active_for(db: db_engine.Database, accelerator_id: int
+               ) -> models.Attachment | None:
+    with db.reader() as session:
+        return session.scalar(sa.select(models.Attachment).where(
+            models.Attachment.active_accelerator_id == accelerator_id))
+
+
+def begin_attach(db: db_engine.Database, accelerator: models.Accelerator, *,
+                 consumer_uuid: str, instance_uuid: str | None = None,
+                 host: str | None = None, project_id: str | None = None,
+                 user_id: str | None = None, api_claim: bool = True
+                 ) -> models.Attachment:
+    """Write the ``attaching`` record that makes this caller the one winner.
+
+    It is written before the claim, with the consumer it will claim for, so a
+    crash after the claim leaves enough behind to finish or roll back.
+    """
+    record = models.Attachment(
+        uuid=str(uuid_lib.uuid4()), accelerator_id=accelerator.id,
+        active_accelerator_id=accelerator.id, agent_host=accelerator.host or '',
+        instance_uuid=instance_uuid, host=host, project_id=project_id,
+        user_id=user_id, state=models.ATTACHING, consumer_uuid=consumer_uuid,
+        api_claim=api_claim, claimed=not api_claim)
+    try:
+        with db.writer() as session:
+            record.host_revision = _next_host_revision(
+                session, record.agent_host)
+            session.add(record)
+    except sa_exc.IntegrityError:
+        raise exceptions.AlreadyAttached(
+            f'Accelerator {accelerator.uuid} is attached elsewhere.') from None
+    return record
+
+
+def _change(db: db_engine.Database, attachment_id: int, expected: dict,
+            **values) -> models.Attachment | None:
+    """Update one attachment if it still has ``expected`` values; bump its host.
+
+    Returns None when someone else changed it first.
+    """
+    with db.writer() as session:
+        record = session.get(models.Attachment, attachment_id)
+        if record is None or any(getattr(record, key) != value
+                                 for key, value in expected.items()):
+            return None
+        for key, value in values.items():
+            setattr(record, key, value)
+        record.host_revision = _next_host_revision(session, record.agent_host)
+        return record
+
+
+def mark_claimed(db: db_engine.Database, attachment: models.Attachment,
+                 base_units: int) -> models.Attachment | None:
+    return _change(db, attachment.id,
+                   {'state': models.ATTACHING, 'claimed': False},
+                   claimed=True, base_units=base_units)
+
+
+def finish(db: db_engine.Database, attachment: models.Attachment, state: str,
+           reason: str | None = None) -> models.Attachment | None:
+    """Move to a final state (the accelerator is free again) or to attached."""
+    values = {'state': state}
+    if state in models.FINAL_STATES:
+        values['active_accelerator_id'] = None
+    if reason is not None:
+        values['reason'] = reason
+    return _change(db, attachment.id, {'state': attachment.state}, **values)
+
+
+def request_detach(db: db_engine.Database, attachment: models.Attachment
+                   ) -> models.Attachment | None:
+    return _change(db, attachment.id, {'state': attachment.state},
+                   state=models.DETACHING)
+
+
+def check_transition(attachment: models.Attachment, state: str) -> bool:
+    """True when ``state`` is new and allowed; False when already there."""
+    if attachment.state == state:
+        return False
+    if attachment.state not in TRANSITIONS[state]:
+        raise exceptions.InvalidTransition(
+            f'Attachment {attachment.uuid} is {attachment.state}; it cannot '
+            f'become {state}.')
+    if state == models.ATTACHED and not attachment.claimed:
+        raise exceptions.InvalidTransition(
+            f'Attachment {attachment.uuid} has no claim in Placement yet.')
+    return True
+
+
+def other_claims(db: db_engine.Database, attachment: models.Attachment) -> int:
+    """Claimed, active attachments of the same consumer on the same pool."""
+    pool = (sa.select(models.Accelerator.pool_provider_uuid)
+            .where(models.Accelerator.id == attachment.accelerator_id)
+            .scalar_subquery())
+    query = (sa.select(sa.func.count(models.Attachment.id))
+             .join(models.Accelerator,
+                   models.Accelerator.id == models.Attachment.accelerator_id)
+             .where(models.Attachment.consumer_uuid == attachment.consumer_uuid,
+                    models.Attachment.active_accelerator_id.is_not(None),
+                    models.Attachment.claimed.is_(True),
+                    models.Attachment.id != attachment.id,
+                    models.Accelerator.pool_provider_uuid == pool))
+    with db.reader() as session:
+        return session.scalar(query)
+
+
+def changes(db: db_engine.Database, host: str, since: int, limit: int
+            ) -> tuple[list[models.Attachment], int]:
+    """Attachments of ``host`` changed after revision ``since``, and the latest.
+
+    ``since = 0`` is a full resync: only attachments that still hold their
+    accelerator. Unclaimed ``attaching`` records are not for the reconciler yet.
+    """
+    query = (sa.select(models.Attachment)
+             .options(orm.joinedload(models.Attachment.accelerator))
+             .where(models.Attachment.agent_host == host,
+                    models.Attachment.host_revision > since,
+                    models.Attachment.claimed.is_(True))
+             .order_by(models.Attachment.host_revision).limit(limit))
+    if since == 0:
+        query = query.where(models.Attachment.active_accelerator_id.is_not(None))
+    with db.reader() as session:
+        # The latest revision first: rows read after it include every change
+        # up to it, as a host's changes commit in revision order.
+        latest = session.scalar(sa.select(models.HostRevision.revision).where(
+            models.HostRevision.host == host)) or 0
+        query = query.where(models.Attachment.host_revision <= latest)
+        rows = list(session.scalars(query))
+    if len(rows) == limit:
+        latest = rows[-1].host_revision
+    return rows, latest
+
+
+def unclaimed(db: db_engine.Database, host: str, older_than: float
+              ) -> list[models.Attachment]:
+    """``attaching`` records without a claim, left for ``older_than`` seconds."""
+    cutoff = (datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+              - datetime.timedelta(seconds=older_than))
+    with db.reader() as session:
+        return list(session.scalars(
+            sa.select(models.Attachment)
+            .options(orm.joinedload(models.Attachment.accelerator))
+            .where(models.Attachment.agent_host == host,
+                   models.Attachment.state == models.ATTACHING,
+                   models.Attachment.claimed.is_(False),
+                   models.Attachment.created_at <= cutoff)))

@@ -1,0 +1,33 @@
+"""What the data layer refuses; the API turns each into an error code."""
+
+
+class DBError(Exception):
+    """Base of the data layer's refusals; the message is shown to users."""
+
+
+class AcceleratorNotFound(DBError):
+    pass
+
+
+class AttachmentNotFound(DBError):
+    pass
+
+
+class DuplicateName(DBError):
+    pass
+
+
+class DuplicateUuid(DBError):
+    pass
+
+
+class StaleRevision(DBError):
+    """``If-Match`` named a revision that is no longer the current one."""
+
+
+class AlreadyAttached(DBError):
+    """Another attachment holds the accelerator (the unique index said so)."""
+
+
+class InvalidTransition(DBError):
+    """An attachment state report that does not follow from its state."""

@@ -1,0 +1,145 @@
+"""SQLAlchemy models of the accelerators and attachments tables.
+
+The migrations in ``migrations/versions`` create exactly these tables; a
+functional test compares the two so they cannot drift apart.
+"""
+import datetime
+
+import sqlalchemy as sa
+from sqlalchemy import orm
+
+#: Attachment states. The first three hold the accelerator (an "active"
+#: attachment); the last two are history.
+ATTACHING = 'attaching'
+ATTACHED = 'attached'
+DETACHING = 'detaching'
+ATTACH_FAILED = 'attach_failed'
+DETACHED = 'detached'
+ACTIVE_STATES = (ATTACHING, ATTACHED, DETACHING)
+FINAL_STATES = (ATTACH_FAILED, DETACHED)
+
+#: Accelerator states: present on its host, or gone from the last report.
+AVAILABLE = 'available'
+MISSING = 'missing'
+
+
+def _now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+
+
+class Base(orm.DeclarativeBase):
+    pass
+
+
+class TimestampMixin:
+    created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(
+        sa.DateTime, default=_now, nullable=False)
+    updated_at: orm.Mapped[datetime.datetime | None] = orm.mapped_column(
+        sa.DateTime, onupdate=_now)
+
+
+class Accelerator(TimestampMixin, Base):
+    """One accelerator unit, made by an admin or by its host's device report.
+
+    The seed spec's columns (``device_type`` .. ``remotable``) hold the
+    ``acc_specs`` keys; ``extra_specs`` keeps the other keys a client sent.
+    ``revision`` grows with every change of the record and is its ETag.
+    """
+
+    __tablename__ = 'accelerators'
+    __table_args__ = (
+        sa.UniqueConstraint('host', 'pci_address',
+                            name='uniq_accelerators0host0pci_address'),
+        sa.Index('accelerators_device_type_idx', 'device_type'),
+    )
+
+    id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    uuid: orm.Mapped[str] = orm.mapped_column(
+        sa.String(36), unique=True, nullable=False)
+    name: orm.Mapped[str] = orm.mapped_column(
+        sa.String(255), unique=True, nullable=False)
+    host: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
+    pci_address: orm.Mapped[str | None] = orm.mapped_column(sa.String(32))
+    pool_provider_uuid: orm.Mapped[str | None] = orm.mapped_column(
+        sa.String(36))
+    resource_class: orm.Mapped[str | None] = orm.mapped_column(
+        sa.String(255))
+    numa_node: orm.Mapped[int | None] = orm.mapped_column(sa.Integer)
+    driver: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
+    device_type: orm.Mapped[str] = orm.mapped_column(
+        sa.String(32), nullable=False, default='')
+    acc_type: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
+    acc_capability: orm.Mapped[dict | None] = orm.mapped_column(sa.JSON)
+    vendor_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(8))
+    product_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(8))
+    remotable: orm.Mapped[int] = orm.mapped_column(
+        sa.Integer, nullable=False, default=0)
+    extra_specs: orm.Mapped[dict | None] = orm.mapped_column(sa.JSON)
+    state: orm.Mapped[str] = orm.mapped_column(
+        sa.String(16), nullable=False, default=AVAILABLE)
+    revision: orm.Mapped[int] = orm.mapped_column(
+        sa.Integer, nullable=False, default=1)
+
+
+class Attachment(TimestampMixin, Base):
+    """Who holds an accelerator, and the Placement claim made for it.
+
+    ``active_accelerator_id`` equals ``accelerator_id`` while the attachment
+    holds the accelerator and is NULL once it is history: its unique index is
+    the rule that lets exactly one of concurrent attaches win.
+    ``host_revision`` orders the changes a host's reconciler fetches.
+    """
+
+    __tablename__ = 'attachments'
+    __table_args__ = (
+        sa.Index('attachments_instance_uuid_idx', 'instance_uuid'),
+        sa.Index('attachments_agent_host_revision_idx',
+                 'agent_host', 'host_revision'),
+    )
+
+    id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    uuid: orm.Mapped[str] = orm.mapped_column(
+        sa.String(36), unique=True, nullable=False)
+    accelerator_id: orm.Mapped[int] = orm.mapped_column(
+        sa.ForeignKey('accelerators.id', ondelete='CASCADE'), nullable=False)
+    active_accelerator_id: orm.Mapped[int | None] = orm.mapped_column(
+        sa.Integer, unique=True)
+    agent_host: orm.Mapped[str] = orm.mapped_column(
+        sa.String(255), nullable=False)
+    instance_uuid: orm.Mapped[str | None] = orm.mapped_column(sa.String(36))
+    host: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
+    project_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
+    user_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
+    state: orm.Mapped[str] = orm.mapped_column(sa.String(16), nullable=False)
+    reason: orm.Mapped[str | None] = orm.mapped_column(sa.Text)
+    consumer_uuid: orm.Mapped[str | None] = orm.mapped_column(sa.String(36))
+    #: True when the API claimed the unit; False for a binding to an
+    #: allocation someone else (Nova) made, which detach must not remove.
+    api_claim: orm.Mapped[bool] = orm.mapped_column(
+        sa.Boolean, nullable=False, default=True)
+    #: The claim is in Placement (an attach record is written first).
+    claimed: orm.Mapped[bool] = orm.mapped_column(
+        sa.Boolean, nullable=False, default=False)
+    #: Units of the pool the consumer held before our claim: recovery after
+    #: a crash compares them with what Placement holds now.
+    base_units: orm.Mapped[int] = orm.mapped_column(
+        sa.Integer, nullable=False, default=0)
+    host_revision: orm.Mapped[int] = orm.mapped_column(
+        sa.Integer, nullable=False, default=0)
+
+    accelerator: orm.Mapped[Accelerator] = orm.relationship()
+
+
+class HostRevision(Base):
+    """A per-host counter, locked by every attachment change on that host.
+
+    Writers of one host serialize on this row, so revisions are committed in
+    increasing order and ``changes_since=N`` never misses a change.
+    """
+
+    __tablename__ = 'host_revisions'
+
+    host: orm.Mapped[str] = orm.mapped_column(sa.String(255),
+                                              primary_key=True)
+    revision: orm.Mapped[int] = orm.mapped_column(
+        sa.Integer, nullable=False, default=0)

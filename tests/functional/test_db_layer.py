@@ -1,0 +1,152 @@
+"""The data layer on every backend: schema from migrations, uniqueness rules,
+ETag revisions, device reports and the host change feed."""
+import concurrent.futures
+import threading
+
+from alembic import autogenerate
+from alembic import migration as alembic_migration
+import pytest
+
+from cyborg_placement.db import accelerators
+from cyborg_placement.db import attachments
+from cyborg_placement.db import engine as db_engine
+from cyborg_placement.db import exceptions
+from cyborg_placement.db import migration
+from cyborg_placement.db import models
+from cyborg_placement.db import reports
+
+
+@pytest.fixture(params=['sqlite', 'postgresql', 'mysql'])
+def database(request, tmp_path):
+    if request.param == 'sqlite':
+        url = f'sqlite:///{tmp_path}/cyborg.sqlite'
+    else:
+        url = request.getfixturevalue(f'{request.param}_url')
+    database = db_engine.Database(url)
+    migration.upgrade(database)
+    yield database
+    database.dispose()
+
+
+def _unit(address, **extra):
+    return {'pci_address': address, 'vendor_id': '10de', 'product_id': '2330',
+            'device_type': 'GPU', 'resource_class': 'PGPU',
+            'pool_provider_uuid': '6f1c1a57-5b0c-5f0e-8a43-2a0d3c1f6a01',
+            **extra}
+
+
+def test_migrations_create_what_the_models_describe(database):
+    with database.engine.connect() as connection:
+        context = alembic_migration.MigrationContext.configure(
+            connection, opts={'compare_type': True})
+        diff = autogenerate.compare_metadata(context, models.Base.metadata)
+    assert diff == []
+    migration.upgrade(database)  # a second sync changes nothing
+    assert migration.current_revision(database) == '0001'
+
+
+def test_names_and_uuids_are_unique(database, unique_name):
+    record = accelerators.create(database, unique_name,
+                                 specs={'device_type': 'CRYPTO', 'num': 1})
+    with pytest.raises(exceptions.DuplicateName):
+        accelerators.create(database, unique_name)
+    with pytest.raises(exceptions.DuplicateUuid):
+        accelerators.create(database, unique_name + 'x', uuid=record.uuid)
+    shown = accelerators.get(database, record.uuid)
+    assert accelerators.specs_of(shown.accelerator) == {
+        'device_type': 'CRYPTO', 'num': 1, 'remote': 0}
+
+
+def test_stale_revision_is_refused_and_current_one_applies(database,
+                                                           unique_name):
+    record = accelerators.create(database, unique_name)
+    updated = accelerators.update_specs(
+        database, record.uuid, {'remote': 1, 'acc_capability': {'ipsec': 2}},
+        if_revision=record.revision)
+    assert updated.revision == record.revision + 1
+    assert updated.remotable == 1
+    with pytest.raises(exceptions.StaleRevision):
+        accelerators.update_specs(database, record.uuid, {'remote': 0},
+                                  if_revision=record.revision)
+    assert accelerators.get_record(database, record.uuid).remotable == 1
+
+
+def test_report_keeps_uuids_and_marks_held_units_missing(database,
+                                                         unique_name):
+    host = unique_name
+    first = reports.apply_report(
+        database, host, [_unit('0000:3b:00.0'), _unit('0000:3c:00.0')])
+    uuids = {v.accelerator.pci_address: v.accelerator.uuid for v in first}
+    held = accelerators.get_record(database, uuids['0000:3b:00.0'])
+    attachments.begin_attach(database, held, consumer_uuid=held.uuid,
+                             host=host)
+
+    again = reports.apply_report(database, host, [_unit('0000:3d:00.0')])
+
+    by_address = {v.accelerator.pci_address: v.accelerator for v in again}
+    assert set(by_address) == {'0000:3b:00.0', '0000:3d:00.0'}
+    assert by_address['0000:3b:00.0'].uuid == uuids['0000:3b:00.0']
+    assert by_address['0000:3b:00.0'].state == models.MISSING
+    assert by_address['0000:3d:00.0'].state == models.AVAILABLE
+    back = reports.apply_report(database, host, [_unit('0000:3b:00.0')])
+    assert [(v.accelerator.uuid, v.accelerator.state) for v in back] == [
+        (uuids['0000:3b:00.0'], models.AVAILABLE)]
+
+
+def test_exactly_one_of_concurrent_attaches_wins(database, unique_name):
+    [view] = reports.apply_report(database, unique_name,
+                                  [_unit('0000:3b:00.0')])
+    start = threading.Barrier(8)
+
+    def attach(n):
+        start.wait()
+        try:
+            attachments.begin_attach(database, view.accelerator,
+                                     consumer_uuid=view.accelerator.uuid,
+                                     host=f'target-{n}')
+            return 'won'
+        except exceptions.AlreadyAttached:
+            return 'lost'
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(attach, range(8)))
+    assert results.count('won') == 1
+
+
+def test_change_feed_returns_changes_in_order(database, unique_name):
+    host = unique_name
+    views = reports.apply_report(
+        database, host, [_unit('0000:3b:00.0'), _unit('0000:3c:00.0')])
+    made = [attachments.begin_attach(database, v.accelerator,
+                                     consumer_uuid=v.accelerator.uuid,
+                                     host=host) for v in views]
+    assert attachments.changes(database, host, 0, 100)[0] == []  # unclaimed
+    claimed = [attachments.mark_claimed(database, a, 0) for a in made]
+    rows, revision = attachments.changes(database, host, 0, 100)
+    assert [r.uuid for r in rows] == [a.uuid for a in claimed]
+
+    attached = attachments.finish(database, claimed[1], models.ATTACHED)
+    rows, latest = attachments.changes(database, host, revision, 100)
+    assert [(r.uuid, r.state) for r in rows] == [
+        (attached.uuid, models.ATTACHED)]
+    assert attachments.changes(database, host, latest, 100)[0] == []
+    assert attachments.changes(database, host + '-other', 0, 100) == ([], 0)
+
+
+def test_state_reports_follow_the_transitions(database, unique_name):
+    [view] = reports.apply_report(database, unique_name,
+                                  [_unit('0000:3b:00.0')])
+    record = attachments.begin_attach(database, view.accelerator,
+                                      consumer_uuid=view.accelerator.uuid)
+    with pytest.raises(exceptions.InvalidTransition):
+        attachments.check_transition(record, models.ATTACHED)  # no claim
+    with pytest.raises(exceptions.InvalidTransition):
+        attachments.check_transition(record, models.DETACHED)
+    record = attachments.mark_claimed(database, record, 0)
+    assert attachments.check_transition(record, models.ATTACHED) is True
+    failed = attachments.finish(database, record, models.ATTACH_FAILED,
+                                'no IOMMU')
+    assert attachments.check_transition(failed, models.ATTACH_FAILED) is False
+    shown = accelerators.get(database, view.accelerator.uuid)
+    assert shown.attachment.reason == 'no IOMMU'
+    assert attachments.active_for(database, view.accelerator.id) is None
