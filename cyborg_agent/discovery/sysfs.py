@@ -176,11 +176,11 @@ def _mdev_types(device: str) -> list[MdevTypeInfo]:
 def read_function(device: str, address: str) -> PciRecord | None:
     """One function from its sysfs directory; None when its ids are unusable."""
     join = os.path.join
-    ids = (_read_hex(join(device, 'vendor'), 4),
-           _read_hex(join(device, 'device'), 4),
-           _read_hex(join(device, 'class'), 6))
-    if None in ids:
-        return None
+    ids = []
+    for name, digits in (('vendor', 4), ('device', 4), ('class', 6)):
+        ids.append(_read_hex(join(device, name), digits))
+        if ids[-1] is None:
+            return None  # one warning is enough for a device we cannot use
     return PciRecord(
         address, *ids,
         subsystem_vendor_id=_read_hex(join(device, 'subsystem_vendor'), 4),
