@@ -1,0 +1,72 @@
+"""Start, wait for and stop a local HTTP server process (gunicorn and the like).
+
+Local Placement, Keystone for tests and our own API server in tests and the demo
+are all "a process that serves HTTP on loopback until told to stop".
+"""
+import os
+import pathlib
+import signal
+import socket
+import subprocess
+import time
+
+import requests
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+class ServerProcess:
+    """One server process in its own session, logging to ``log_path``."""
+
+    def __init__(self, argv: list[str], url: str, log_path: os.PathLike,
+                 env: dict[str, str] | None = None,
+                 ready_path: str = '/') -> None:
+        self.argv = argv
+        self.url = url
+        self.log_path = pathlib.Path(log_path)
+        self.env = env
+        self.ready_path = ready_path
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def start(self, timeout: float = 60.0) -> None:
+        if self.running:
+            return
+        with open(self.log_path, 'ab') as log:
+            self.process = subprocess.Popen(
+                self.argv, env=dict(os.environ, **(self.env or {})),
+                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.wait_ready(timeout)
+
+    def wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    f'{self.argv[0]} exited with {self.process.returncode}; '
+                    f'see {self.log_path}')
+            try:
+                requests.get(self.url + self.ready_path, timeout=1)
+                return
+            except requests.RequestException:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f'{self.argv[0]} not ready on {self.url} in '
+                           f'{timeout}s; see {self.log_path}')
+
+    def stop(self) -> None:
+        if not self.running:
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()

@@ -1,0 +1,95 @@
+"""A real Keystone (the ``keystone`` package) on loopback, for password-auth tests.
+
+SQLite, fernet tokens, bootstrapped with an ``admin`` user, and a catalog to
+which tests add the services they run (Placement, our API).
+"""
+import pathlib
+import subprocess
+import sys
+
+from keystoneauth1 import session as ks_session
+from keystoneauth1.identity import v3
+
+from cyborg_placement.local_placement import _ini
+from cyborg_placement.server_process import free_port
+from cyborg_placement.server_process import ServerProcess
+
+ADMIN_PASSWORD = 'keystone-admin-secret'
+REGION = 'RegionOne'
+REPO = pathlib.Path(__file__).resolve().parents[1]
+
+
+class LocalKeystone(ServerProcess):
+
+    def __init__(self, workdir: pathlib.Path) -> None:
+        self.workdir = workdir
+        self.port = free_port()
+        bindir = pathlib.Path(sys.executable).parent
+        self._manage = str(bindir / 'keystone-manage')
+        self.conf_file = workdir / 'keystone.conf'
+        super().__init__(
+            [str(bindir / 'gunicorn'), '-w', '1', '--no-control-socket',
+             '-b', f'127.0.0.1:{self.port}', '--log-level', 'warning',
+             '--pythonpath', str(REPO), 'tests.keystone_wsgi:application'],
+            url=f'http://127.0.0.1:{self.port}',
+            log_path=workdir / 'keystone.log',
+            env={'OS_KEYSTONE_CONFIG_FILES': str(self.conf_file)},
+            ready_path='/v3')
+
+    @property
+    def auth_url(self) -> str:
+        return self.url + '/v3'
+
+    def _run(self, *args: str) -> None:
+        subprocess.run([self._manage, '--config-file', str(self.conf_file),
+                        *args], check=True, capture_output=True)
+
+    def prepare(self) -> None:
+        self.conf_file.write_text(_ini({
+            'DEFAULT': {'debug': 'false'},
+            'database': {
+                'connection': f'sqlite:///{self.workdir / "keystone.sqlite"}'},
+            'fernet_tokens': {
+                'key_repository': str(self.workdir / 'fernet-keys')},
+            'credential': {
+                'key_repository': str(self.workdir / 'credential-keys')},
+            'token': {'provider': 'fernet'},
+        }))
+        self._run('db_sync')
+        for setup in ('fernet_setup', 'credential_setup'):
+            self._run(setup, '--keystone-user', 'root',
+                      '--keystone-group', 'root')
+        self._run('bootstrap', '--bootstrap-password', ADMIN_PASSWORD,
+                  '--bootstrap-admin-url', self.auth_url,
+                  '--bootstrap-public-url', self.auth_url,
+                  '--bootstrap-internal-url', self.auth_url,
+                  '--bootstrap-region-id', REGION)
+
+    def admin_session(self) -> ks_session.Session:
+        return ks_session.Session(auth=v3.Password(
+            auth_url=self.auth_url, username='admin', password=ADMIN_PASSWORD,
+            project_name='admin', user_domain_id='default',
+            project_domain_id='default'))
+
+    def password_options(self) -> dict[str, str]:
+        """keystoneauth options for ``auth_type = password`` as admin."""
+        return {'auth_type': 'password', 'auth_url': self.auth_url,
+                'username': 'admin', 'password': ADMIN_PASSWORD,
+                'project_name': 'admin', 'user_domain_name': 'Default',
+                'project_domain_name': 'Default', 'region_name': REGION}
+
+    def authtoken_options(self) -> dict[str, str]:
+        """``[keystone_authtoken]`` for a service validating tokens here."""
+        return dict(self.password_options(), www_authenticate_uri=self.auth_url)
+
+    def register_service(self, service_type: str, url: str) -> None:
+        """Add ``service_type`` at ``url`` to the catalog (all interfaces)."""
+        sess = self.admin_session()
+        service = sess.post(
+            self.auth_url + '/services',
+            json={'service': {'type': service_type, 'name': service_type}},
+        ).json()['service']
+        for interface in ('public', 'internal', 'admin'):
+            sess.post(self.auth_url + '/endpoints', json={'endpoint': {
+                'service_id': service['id'], 'interface': interface,
+                'url': url, 'region_id': REGION}})
