@@ -1,0 +1,98 @@
+"""The agent daemon: discovery and publication to Placement, every cycle.
+
+``run`` is what ``cyborg-agent`` calls. The daemon never gives up on
+Placement: while it is away (or the compute-node provider is not there yet)
+it backs off with jitter and tries again, and its in-memory state makes the
+cycle after the outage converge without duplicates. ``--once`` is for scripts:
+it retries for a few seconds only, then fails with one line on stderr.
+"""
+import signal
+import sys
+import threading
+
+from oslo_config import cfg
+from oslo_log import log as logging
+
+from cyborg_agent import discovery
+from cyborg_agent.discovery import rules
+from cyborg_placement.placement import client as placement_client
+from cyborg_placement.placement import hostname
+from cyborg_placement.placement import retry
+from cyborg_placement.placement import sync as placement_sync
+
+LOG = logging.getLogger(__name__)
+
+#: How long ``--once`` keeps retrying an unreachable Placement.
+ONCE_RETRY_SECONDS = 5.0
+
+#: Failures that go away by themselves: retried, never fatal to the daemon.
+TRANSIENT = (placement_client.PlacementUnreachable,
+             placement_sync.RootProviderMissing,
+             placement_client.Conflict)
+
+
+class Agent:
+    """One host's publication cycle and the state it keeps between cycles."""
+
+    def __init__(self, conf: cfg.ConfigOpts) -> None:
+        self.conf = conf
+        self.sync = placement_sync.ProviderSync(
+            placement_client.PlacementClient.from_conf(conf),
+            hostname.root_provider_name(conf),
+            manage_root=conf.agent.manage_root_provider,
+            pool_by_numa=conf.agent.pool_by_numa)
+
+    def cycle(self) -> None:
+        units = discovery.discover_units(self.conf)
+        published = self.sync.sync(units)
+        # The device report to the accelerator API goes here, after
+        # publication: it carries each unit with its pool provider
+        # (tree.provider_of_units(published)).
+        LOG.debug('Cycle done: %d unit(s) in %d pool(s)', len(units),
+                  len(published))
+
+
+def _run_once(agent: Agent) -> int:
+    try:
+        retry.until(ONCE_RETRY_SECONDS, retry.Backoff(base=0.5, cap=2.0),
+                    agent.cycle, TRANSIENT,
+                    on_retry=lambda exc, delay: LOG.debug(
+                        'Retrying in %.1fs: %s', delay, exc))
+    except (placement_client.PlacementError,
+            placement_client.PlacementUnreachable,
+            placement_sync.RootProviderMissing,
+            rules.InvalidRule) as exc:
+        print(f'cyborg-agent: error: {exc}', file=sys.stderr)
+        return 1
+    return 0
+
+
+def _run_forever(agent: Agent, interval: int) -> int:
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    backoff = retry.Backoff(base=1.0, cap=max(interval, 5))
+    LOG.info('Publishing to Placement under %s every %ds',
+             agent.sync.root_name, interval)
+    while not stop.is_set():
+        try:
+            agent.cycle()
+        except rules.InvalidRule as exc:
+            print(f'cyborg-agent: error: {exc}', file=sys.stderr)
+            return 2
+        except (TRANSIENT + (placement_client.PlacementError,)) as exc:
+            delay = backoff.next_delay()
+            LOG.warning('Cycle failed, retrying in %.1fs: %s', delay, exc)
+            stop.wait(delay)
+            continue
+        backoff.reset()
+        stop.wait(interval)
+    return 0
+
+
+def run(conf: cfg.ConfigOpts, once: bool) -> int:
+    """Run one cycle (``once``) or cycles until SIGTERM; the exit status."""
+    agent = Agent(conf)
+    if once:
+        return _run_once(agent)
+    return _run_forever(agent, conf.agent.report_interval)

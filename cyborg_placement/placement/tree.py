@@ -1,0 +1,82 @@
+"""The provider tree one host should have in Placement, computed from its units.
+
+A pure function of the discovered units: the sync compares it with what
+Placement holds. Units with the same pool key are interchangeable, so they
+become one provider whose inventory counts them; that keeps Placement trees
+narrow (``resources:PGPU=8`` is one provider with 8 units, not 8 groups).
+"""
+from collections.abc import Iterable
+import dataclasses
+
+from cyborg_agent.discovery.model import Unit
+from cyborg_placement.placement import naming
+
+
+@dataclasses.dataclass(frozen=True)
+class PoolProvider:
+    """One pool as a nested resource provider of the compute node."""
+
+    name: str
+    uuid: str
+    parent_uuid: str
+    resource_class: str
+    total: int
+    reserved: int
+    traits: frozenset[str]
+    rule_traits: frozenset[str]
+    units: tuple[str, ...]
+
+    @property
+    def inventories(self) -> dict[str, dict]:
+        return {self.resource_class: inventory(self.total, self.reserved)}
+
+
+def inventory(total: int, reserved: int) -> dict:
+    """Placement inventory of a pool: whole units, no overcommit."""
+    return {
+        'total': total,
+        'reserved': reserved,
+        'min_unit': 1,
+        'max_unit': total,
+        'step_size': 1,
+        'allocation_ratio': 1.0,
+    }
+
+
+def _pools(units: Iterable[Unit], pool_by_numa: bool
+           ) -> dict[naming.PoolKey, list[Unit]]:
+    pools: dict[naming.PoolKey, list[Unit]] = {}
+    for unit in units:
+        pools.setdefault(naming.pool_key(unit, pool_by_numa), []).append(unit)
+    return pools
+
+
+def build(root_name: str, root_uuid: str, units: Iterable[Unit],
+          pool_by_numa: bool = False) -> dict[str, PoolProvider]:
+    """The desired pool providers of one host, by provider uuid.
+
+    Unhealthy units stay counted in ``total`` and are ``reserved``: an
+    operator sees them in Placement, but nobody is scheduled onto them.
+    """
+    tree = {}
+    for key, members in sorted(_pools(units, pool_by_numa).items()):
+        name = naming.provider_name(root_name, key)
+        provider = PoolProvider(
+            name=name,
+            uuid=naming.provider_uuid(name),
+            parent_uuid=root_uuid,
+            resource_class=key.resource_class,
+            total=len(members),
+            reserved=sum(1 for unit in members if not unit.healthy),
+            traits=key.traits,
+            rule_traits=key.extra_traits,
+            units=tuple(sorted(unit.address for unit in members)),
+        )
+        tree[provider.uuid] = provider
+    return tree
+
+
+def provider_of_units(tree: dict[str, PoolProvider]) -> dict[str, str]:
+    """Unit address -> pool provider uuid (what the device report carries)."""
+    return {address: provider.uuid
+            for provider in tree.values() for address in provider.units}

@@ -1,0 +1,63 @@
+"""Hosts as Nova and discovery make them, for the publication tests.
+
+``create_compute_node`` makes the root provider the way nova-compute does
+(named after the host, with VCPU/MEMORY_MB/DISK_GB inventory and its own
+traits), so the tests can check that the agent never writes it.
+``units_from`` runs the real discovery on a sysfs tree built from the catalog.
+"""
+import uuid
+
+from cyborg_agent import discovery
+from cyborg_agent.discovery import sysfs_tree
+from cyborg_placement.placement.client import PlacementClient
+from tests.conftest import make_conf
+
+NOVA_INVENTORY = {
+    'VCPU': {'total': 64, 'allocation_ratio': 4.0},
+    'MEMORY_MB': {'total': 524288, 'reserved': 2048},
+    'DISK_GB': {'total': 2000},
+}
+NOVA_TRAITS = ['COMPUTE_NODE', 'HW_CPU_X86_AVX2', 'CUSTOM_NOVA_OWNED']
+
+
+def create_compute_node(client: PlacementClient, name: str) -> str:
+    """A root provider as nova-compute's resource tracker creates it."""
+    node_uuid = str(uuid.uuid4())
+    created = client.post('/resource_providers',
+                          {'name': name, 'uuid': node_uuid})
+    client.ensure_traits(NOVA_TRAITS)
+    generation = client.put(f'/resource_providers/{node_uuid}/inventories', {
+        'resource_provider_generation': created['generation'],
+        'inventories': NOVA_INVENTORY})['resource_provider_generation']
+    client.put(f'/resource_providers/{node_uuid}/traits', {
+        'resource_provider_generation': generation, 'traits': NOVA_TRAITS})
+    return node_uuid
+
+
+def root_snapshot(client: PlacementClient, node_uuid: str) -> tuple:
+    """What Nova owns on the root: must be identical before and after."""
+    inventories = client.get(f'/resource_providers/{node_uuid}/inventories')
+    traits = client.get(f'/resource_providers/{node_uuid}/traits')
+    return (inventories['inventories'], sorted(traits['traits']))
+
+
+def units_from(directory, functions: list[sysfs_tree.PciFunction]) -> list:
+    """The units the real discovery finds on a sysfs tree of ``functions``."""
+    root = directory / f'sys-{uuid.uuid4().hex[:6]}'
+    sysfs_tree.build(root, functions)
+    conf = make_conf(directory, {'agent': {'sysfs_root': root}})
+    return discovery.discover_units(conf)
+
+
+def children(client: PlacementClient, node_uuid: str) -> dict[str, dict]:
+    """The providers under a root, by name, with inventories and traits."""
+    found = {}
+    for provider in client.providers_in_tree(node_uuid):
+        if provider['uuid'] == node_uuid:
+            continue
+        path = f'/resource_providers/{provider["uuid"]}'
+        provider['inventories'] = client.get(path + '/inventories')[
+            'inventories']
+        provider['traits'] = set(client.get(path + '/traits')['traits'])
+        found[provider['name']] = provider
+    return found

@@ -1,0 +1,305 @@
+"""Publishing discovered hosts into a real Placement: the first cycle creates
+pool providers under the compute node, later cycles send only differences."""
+import logging
+import uuid
+
+import pytest
+
+from cyborg_agent.discovery import catalog
+from cyborg_placement.placement import naming
+from cyborg_placement.placement import sync as placement_sync
+from cyborg_placement.placement.client import PlacementClient
+from tests.functional.compute_nodes import children
+from tests.functional.compute_nodes import create_compute_node
+from tests.functional.compute_nodes import root_snapshot
+from tests.functional.compute_nodes import units_from
+
+GPU_POOL = '_GPU_10DE_2330'
+QAT_POOL = '_CRYPTO_8086_4941'
+
+
+@pytest.fixture
+def host(placement, unique_name):
+    node = create_compute_node(placement, unique_name)
+    placement.counts.clear()
+    return unique_name, node
+
+
+def _sync(placement, name, **kwargs):
+    return placement_sync.ProviderSync(placement, name, **kwargs)
+
+
+def test_gpu_server_becomes_two_pools_under_the_compute_node(
+        placement, host, tmp_path):
+    name, node = host
+    before = root_snapshot(placement, node)
+    units = units_from(tmp_path, catalog.gpu_server(gpus=8, qat_vfs=16))
+
+    published = _sync(placement, name).sync(units)
+
+    tree = children(placement, node)
+    assert set(tree) == {name + GPU_POOL, name + QAT_POOL}
+    gpus, qat = tree[name + GPU_POOL], tree[name + QAT_POOL]
+    assert gpus['uuid'] == naming.provider_uuid(name + GPU_POOL)
+    assert gpus['parent_provider_uuid'] == node
+    assert gpus['inventories']['PGPU']['total'] == 8
+    assert gpus['inventories']['PGPU']['max_unit'] == 8
+    assert gpus['traits'] == {
+        'OWNER_CYBORG', 'CUSTOM_ACCEL_GPU', 'CUSTOM_ACCEL_VENDOR_10DE',
+        'CUSTOM_ACCEL_PRODUCT_10DE_2330'}
+    # Two QAT PFs with 16 VFs each: 32 interchangeable units, one provider.
+    assert qat['inventories']['CUSTOM_ACCEL_CRYPTO']['total'] == 32
+    assert 'CUSTOM_ACCEL_PRODUCT_8086_4941' in qat['traits']
+    assert set(published) == {gpus['uuid'], qat['uuid']}
+    assert root_snapshot(placement, node) == before
+
+
+def test_first_cycle_costs_calls_per_pool_and_steady_cycle_one_read(
+        placement, host, tmp_path, unique_name):
+    name, _ = host
+    units = units_from(tmp_path, catalog.gpu_server())
+    agent = _sync(placement, name)
+    agent.sync(units)
+    # Root lookup and tree; 6 custom traits and 1 custom class, once; per
+    # pool: create, traits, inventory.
+    assert dict(placement.counts) == {'GET': 2, 'POST': 2, 'PUT': 6 + 1 + 4}
+    first = dict(placement.counts)
+
+    placement.counts.clear()
+    agent.sync(units)
+    assert dict(placement.counts) == {'GET': 1}
+
+    # Four times the QAT VFs on another host: the same calls, as the same
+    # two pools are published.
+    bigger = units_from(tmp_path, catalog.gpu_server(qat_pfs=4, qat_vfs=16))
+    assert len(bigger) == len(units) + 32
+    create_compute_node(placement, unique_name + '-big')
+    placement.counts.clear()
+    _sync(placement, unique_name + '-big').sync(bigger)
+    assert dict(placement.counts) == first
+
+
+def test_a_fresh_process_reads_first_and_writes_nothing(
+        placement, host, tmp_path):
+    name, _ = host
+    units = units_from(tmp_path, catalog.gpu_server())
+    _sync(placement, name).sync(units)
+
+    placement.counts.clear()
+    _sync(placement, name).sync(units)
+    assert placement.writes == 0
+    # root by name, the tree, then traits and inventories of our two pools.
+    assert placement.counts['GET'] == 6
+
+
+def test_removed_device_pool_is_deleted_and_others_untouched(
+        placement, host, tmp_path, caplog):
+    name, node = host
+    agent = _sync(placement, name)
+    agent.sync(units_from(tmp_path, catalog.gpu_server(gpus=4)))
+    gpu_generation = children(placement, node)[name + GPU_POOL]['generation']
+
+    caplog.set_level(logging.INFO)
+    agent.sync(units_from(tmp_path, catalog.gpu_server(gpus=4, qat_pfs=0)))
+
+    tree = children(placement, node)
+    assert set(tree) == {name + GPU_POOL}
+    assert tree[name + GPU_POOL]['generation'] == gpu_generation
+    assert f'Removed resource provider {name + QAT_POOL}' in caplog.text
+
+
+def test_removed_devices_still_allocated_stay_reserved_until_released(
+        placement, host, tmp_path, caplog):
+    name, node = host
+    agent = _sync(placement, name)
+    agent.sync(units_from(tmp_path, catalog.gpu_server(gpus=8, qat_pfs=0)))
+    pool = naming.provider_uuid(name + GPU_POOL)
+    consumer = _allocate(placement, pool, 'PGPU', 3)
+
+    # Six GPUs vanish: 2 present, 3 in use -> total 3, the missing one reserved.
+    caplog.set_level(logging.WARNING)
+    agent.sync(units_from(tmp_path, catalog.gpu_server(gpus=2, qat_pfs=0)))
+    inventory = children(placement, node)[name + GPU_POOL]['inventories']
+    assert (inventory['PGPU']['total'], inventory['PGPU']['reserved']) == (3, 1)
+    assert 'still allocated' in caplog.text
+
+    # All gone: the pool stays for its allocation, fully reserved.
+    no_gpus = units_from(tmp_path, catalog.gpu_server(gpus=0, qat_pfs=0))
+    agent.sync(no_gpus)
+    inventory = children(placement, node)[name + GPU_POOL]['inventories']
+    assert (inventory['PGPU']['total'], inventory['PGPU']['reserved']) == (3, 3)
+    placement.counts.clear()
+    agent.sync(no_gpus)
+    assert placement.writes == 0
+
+    # Released: Placement does not bump generations when allocations are
+    # deleted, so a kept pool's usages are read each cycle until then.
+    placement.delete(f'/allocations/{consumer}')
+    agent.sync(no_gpus)
+    assert children(placement, node) == {}
+
+
+def test_operator_traits_survive_and_outside_changes_cost_only_reads(
+        placement, host, tmp_path):
+    name, node = host
+    units = units_from(tmp_path, catalog.gpu_server(qat_pfs=0))
+    agent = _sync(placement, name)
+    agent.sync(units)
+    pool = naming.provider_uuid(name + GPU_POOL)
+    placement.ensure_traits(['CUSTOM_RACK_A'])
+    _set_traits(placement, pool, lambda traits: traits + ['CUSTOM_RACK_A'])
+
+    placement.counts.clear()
+    agent.sync(units)
+    assert placement.writes == 0
+    assert placement.counts['GET'] == 3  # the tree, then that provider again
+    ours = {'OWNER_CYBORG', 'CUSTOM_ACCEL_GPU', 'CUSTOM_ACCEL_VENDOR_10DE',
+            'CUSTOM_ACCEL_PRODUCT_10DE_2330'}
+    assert children(placement, node)[name + GPU_POOL]['traits'] == (
+        ours | {'CUSTOM_RACK_A'})
+
+    # Someone drops our traits: they come back, the operator's stays.
+    _set_traits(placement, pool, lambda _: ['OWNER_CYBORG', 'CUSTOM_RACK_A'])
+    agent.sync(units)
+    assert children(placement, node)[name + GPU_POOL]['traits'] == (
+        ours | {'CUSTOM_RACK_A'})
+
+
+def _set_traits(placement, provider, change):
+    traits = placement.get(f'/resource_providers/{provider}/traits')
+    placement.put(f'/resource_providers/{provider}/traits', {
+        'resource_provider_generation': traits['resource_provider_generation'],
+        'traits': change(traits['traits'])})
+
+
+class InterferingClient:
+    """Makes a real concurrent write just before the agent's next write.
+
+    Another service (an allocation by Nova, an operator's trait) bumps the
+    provider's generation between the agent's read and its write.
+    """
+
+    def __init__(self, client, interfere):
+        self._client = client
+        self._interfere = interfere
+        self.armed = False
+
+    def __getattr__(self, name):
+        return getattr(self._client, name)
+
+    def request(self, method, url, **kwargs):
+        if self.armed and method == 'PUT' and url.endswith('/inventories'):
+            self.armed = False
+            self._interfere()
+        return self._client.request(method, url, **kwargs)
+
+    def get(self, url, **kwargs):
+        return self.request('GET', url, **kwargs)
+
+    def put(self, url, body=None, **kwargs):
+        return self.request('PUT', url, json=body, **kwargs)
+
+    def post(self, url, body, **kwargs):
+        return self.request('POST', url, json=body, **kwargs)
+
+    def delete(self, url, **kwargs):
+        return self.request('DELETE', url, **kwargs)
+
+
+def test_generation_conflict_is_re_read_and_retried(placement, host, tmp_path):
+    name, node = host
+    pool = naming.provider_uuid(name + GPU_POOL)
+    consumers = []
+    other_writer = PlacementClient(lambda: placement.adapter)
+    client = InterferingClient(placement, lambda: consumers.append(
+        _allocate(other_writer, pool, 'PGPU', 1)))
+    agent = _sync(client, name)
+    agent.sync(units_from(tmp_path, catalog.gpu_server(gpus=8, qat_pfs=0)))
+
+    client.armed = True
+    placement.counts.clear()
+    agent.sync(units_from(tmp_path, catalog.gpu_server(gpus=4, qat_pfs=0)))
+
+    assert consumers, 'the concurrent allocation was made'
+    inventory = children(placement, node)[name + GPU_POOL]['inventories']
+    assert inventory['PGPU']['total'] == 4
+    # The first inventory PUT met a 409, the second one won.
+    assert placement.counts['PUT'] == 2
+    placement.counts.clear()
+    agent.sync(units_from(tmp_path, catalog.gpu_server(gpus=4, qat_pfs=0)))
+    assert placement.writes == 0
+
+
+def test_other_hosts_and_foreign_providers_are_never_touched(
+        placement, host, tmp_path, unique_name):
+    name, node = host
+    other = create_compute_node(placement, unique_name + '-b')
+    _sync(placement, unique_name + '-b').sync(
+        units_from(tmp_path, catalog.gpu_server(gpus=2)))
+    # Nova's own nested provider (a vGPU type) under our compute node.
+    vgpu = placement.post('/resource_providers', {
+        'name': f'{name}_pci_0000_81_00_0', 'uuid': str(uuid.uuid4()),
+        'parent_provider_uuid': node})
+    placement.put(f'/resource_providers/{vgpu["uuid"]}/inventories', {
+        'resource_provider_generation': vgpu['generation'],
+        'inventories': {'VGPU': {'total': 16}}})
+    before_other = children(placement, other)
+    before_vgpu = children(placement, node)
+
+    agent = _sync(placement, name)
+    agent.sync(units_from(tmp_path, catalog.gpu_server()))
+    agent.sync(units_from(tmp_path, []))
+
+    assert children(placement, other) == before_other
+    assert children(placement, node) == before_vgpu
+
+
+def test_provider_with_our_name_but_not_ours_is_left_alone(
+        placement, host, tmp_path):
+    name, node = host
+    squatter = placement.post('/resource_providers', {
+        'name': name + GPU_POOL, 'uuid': naming.provider_uuid(name + GPU_POOL),
+        'parent_provider_uuid': node})
+    placement.ensure_traits(['CUSTOM_SOMEONE_ELSE'])
+    placement.put(f'/resource_providers/{squatter["uuid"]}/traits', {
+        'resource_provider_generation': squatter['generation'],
+        'traits': ['CUSTOM_SOMEONE_ELSE']})
+
+    _sync(placement, name).sync(units_from(tmp_path, catalog.gpu_server()))
+
+    tree = children(placement, node)
+    assert tree[name + GPU_POOL]['traits'] == {'CUSTOM_SOMEONE_ELSE'}
+    assert tree[name + GPU_POOL]['inventories'] == {}
+    assert tree[name + QAT_POOL]['inventories']['CUSTOM_ACCEL_CRYPTO']
+
+
+def test_missing_compute_node_is_an_error_unless_managed(
+        placement, unique_name, tmp_path):
+    units = units_from(tmp_path, catalog.gpu_server(gpus=1, qat_pfs=0))
+    with pytest.raises(placement_sync.RootProviderMissing, match=unique_name):
+        _sync(placement, unique_name).sync(units)
+    assert placement.writes == 0
+
+    _sync(placement, unique_name, manage_root=True).sync(units)
+    root = placement.get_provider_by_name(unique_name)
+    assert root['uuid'] == naming.provider_uuid(unique_name)
+    assert set(children(placement, root['uuid'])) == {unique_name + GPU_POOL}
+
+
+def test_pool_by_numa_publishes_one_provider_per_node(
+        placement, host, tmp_path):
+    name, node = host
+    units = units_from(tmp_path, catalog.gpu_server(gpus=8, qat_pfs=0))
+    _sync(placement, name, pool_by_numa=True).sync(units)
+    tree = children(placement, node)
+    assert {n: p['inventories']['PGPU']['total'] for n, p in tree.items()} == {
+        name + GPU_POOL + '_NUMA0': 4, name + GPU_POOL + '_NUMA1': 4}
+
+
+def _allocate(placement, provider, resource_class, amount) -> str:
+    consumer = str(uuid.uuid4())
+    placement.put(f'/allocations/{consumer}', {
+        'allocations': {provider: {'resources': {resource_class: amount}}},
+        'project_id': str(uuid.uuid4()), 'user_id': str(uuid.uuid4()),
+        'consumer_generation': None, 'consumer_type': 'INSTANCE'})
+    return consumer
