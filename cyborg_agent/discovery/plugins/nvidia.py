@@ -10,6 +10,7 @@ import subprocess
 from oslo_log import log as logging
 
 from cyborg_agent.discovery import plugins
+from cyborg_agent.discovery import sysfs
 from cyborg_agent.discovery.sysfs import PciRecord
 
 LOG = logging.getLogger(__name__)
@@ -23,9 +24,10 @@ def pci_address(bus_id: str) -> str | None:
     """``00000000:18:00.0`` (nvidia-smi) -> ``0000:18:00.0`` (sysfs)."""
     try:
         domain, bus, devfn = bus_id.strip().lower().split(':')
-        return f'{int(domain, 16):04x}:{bus}:{devfn}'
+        address = f'{int(domain, 16):04x}:{bus}:{devfn}'
     except ValueError:
         return None
+    return address if sysfs.ADDRESS.match(address) else None
 
 
 def _optional(value: str) -> str | None:
