@@ -18,6 +18,7 @@ from cyborg_placement.local_placement import LocalPlacement
 from cyborg_placement.placement.client import PlacementClient
 from tests import databases
 from tests import placement_state
+from tests.libvirt_embed import EmbeddedLibvirt
 
 
 def make_conf(directory, sections: dict[str, dict[str, object]]
@@ -86,6 +87,20 @@ def mysql_url():
         pytest.skip('MySQL tests skipped by CYBORG_TEST_SKIP_MYSQL=1')
     with databases.fresh_mysql() as url:
         yield url
+
+
+@pytest.fixture(scope='session')
+def libvirt_embed_session(tmp_path_factory):
+    embedded = EmbeddedLibvirt(tmp_path_factory.mktemp('libvirt')).start()
+    yield embedded
+    embedded.stop()
+
+
+@pytest.fixture
+def libvirt_embed(libvirt_embed_session) -> EmbeddedLibvirt:
+    """The session's embedded QEMU driver (one per process), no guests."""
+    libvirt_embed_session.wipe()
+    return libvirt_embed_session
 
 
 @pytest.fixture
