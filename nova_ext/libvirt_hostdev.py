@@ -1,0 +1,182 @@
+"""Attach and detach a PCI accelerator to a libvirt guest by instance UUID.
+
+Plain libvirt, no Nova import: the agent's reconciler performs a REST attach on
+the compute host with it, without any change to Nova's API. Nova names each
+libvirt domain after nothing stable, but gives it the instance's UUID, so the
+instance UUID is the domain UUID.
+
+Every change goes to the persistent definition (so it survives a stop and a
+start) and, while the guest runs, to the live guest too, in one libvirt call
+so a refused live change leaves the definition untouched. Attaching what is
+there and detaching what is gone do nothing. Every failure is a
+:class:`~nova_ext.accelerator.HostdevError`.
+"""
+import time
+import typing
+import xml.etree.ElementTree as ET
+
+import libvirt
+
+from nova_ext.accelerator import Accelerator
+from nova_ext.accelerator import DETACH_FAILED
+from nova_ext.accelerator import DEVICE_IN_USE
+from nova_ext.accelerator import DOMAIN_NOT_FOUND
+from nova_ext.accelerator import HostdevError
+from nova_ext.accelerator import LIBVIRT_REFUSED
+from nova_ext.accelerator import PciAddress
+
+_CONFIG = libvirt.VIR_DOMAIN_AFFECT_CONFIG
+_LIVE = libvirt.VIR_DOMAIN_AFFECT_LIVE
+
+
+def hostdev_xml(address: PciAddress) -> str:
+    """The managed PCI hostdev element Nova's LibvirtConfigGuestHostdevPCI
+    writes, so both layers produce and recognise the same device."""
+    hostdev = ET.Element('hostdev', mode='subsystem', type='pci',
+                         managed='yes')
+    source = ET.SubElement(hostdev, 'source')
+    ET.SubElement(source, 'address', domain=f'0x{address.domain:04x}',
+                  bus=f'0x{address.bus:02x}', slot=f'0x{address.slot:02x}',
+                  function=f'0x{address.function:x}')
+    return ET.tostring(hostdev, encoding='unicode')
+
+
+def refused(ex: libvirt.libvirtError) -> HostdevError:
+    """libvirt's refusal, with its own message and error code."""
+    return HostdevError(LIBVIRT_REFUSED, ex.get_error_message(),
+                        ex.get_error_code())
+
+
+def lookup_domain(conn: libvirt.virConnect,
+                  instance_uuid: str) -> libvirt.virDomain:
+    try:
+        return conn.lookupByUUIDString(instance_uuid)
+    except libvirt.libvirtError as ex:
+        if ex.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
+            raise HostdevError(DOMAIN_NOT_FOUND, ex.get_error_message(),
+                               ex.get_error_code()) from ex
+        raise refused(ex) from ex
+
+
+def hostdev_addresses(domain: libvirt.virDomain,
+                      persistent: bool) -> set[PciAddress]:
+    """PCI hostdevs of the persistent definition, or of the live guest."""
+    flags = libvirt.VIR_DOMAIN_XML_INACTIVE if persistent else 0
+    root = ET.fromstring(domain.XMLDesc(flags))
+    return {PciAddress.from_libvirt(
+                addr.get('domain'), addr.get('bus'), addr.get('slot'),
+                addr.get('function'))
+            for addr in root.iterfind(
+                "./devices/hostdev[@type='pci']/source/address")}
+
+
+def _all_addresses(domain: libvirt.virDomain) -> set[PciAddress]:
+    held = set()
+    if domain.isPersistent():
+        held |= hostdev_addresses(domain, persistent=True)
+    if domain.isActive():
+        held |= hostdev_addresses(domain, persistent=False)
+    return held
+
+
+def users(conn: libvirt.virConnect, accel: Accelerator,
+          except_uuid: str) -> list[str]:
+    """UUIDs of the other domains holding the unit (or the PF of a VF), in
+    their persistent definition or live, running or not."""
+    wanted = {accel.pci_address} | ({accel.physfn} if accel.physfn else set())
+    found = []
+    for domain in conn.listAllDomains():
+        try:
+            if domain.UUIDString() == except_uuid:
+                continue
+            if wanted & _all_addresses(domain):
+                found.append(domain.UUIDString())
+        except libvirt.libvirtError as ex:
+            # Undefined while we looked: it holds nothing any more.
+            if ex.get_error_code() != libvirt.VIR_ERR_NO_DOMAIN:
+                raise refused(ex) from ex
+    return found
+
+
+def ensure_free(conn: libvirt.virConnect, accel: Accelerator,
+                instance_uuid: str) -> None:
+    """Refuse a unit another guest holds: libvirt itself would accept it in
+    a shut-off guest's definition, and the clash would appear only at boot."""
+    holders = users(conn, accel, except_uuid=instance_uuid)
+    if holders:
+        raise HostdevError(
+            DEVICE_IN_USE,
+            f'PCI device {accel.pci_address} is already used by domain(s) '
+            f'{", ".join(holders)}')
+
+
+def attach(conn: libvirt.virConnect, instance_uuid: str,
+           accel: typing.Any) -> bool:
+    """Attach; True if something changed, False if it was already there."""
+    accel = Accelerator.coerce(accel)
+    domain = lookup_domain(conn, instance_uuid)
+    ensure_free(conn, accel, instance_uuid)
+    try:
+        flags = _missing_from(domain, accel.pci_address, present=False)
+        if flags:
+            domain.attachDeviceFlags(hostdev_xml(accel.pci_address), flags)
+    except libvirt.libvirtError as ex:
+        raise refused(ex) from ex
+    return bool(flags)
+
+
+def detach(conn: libvirt.virConnect, instance_uuid: str, accel: typing.Any,
+           attempts: int = 8, wait_seconds: float = 5.0) -> bool:
+    """Detach; True if something changed, False if it was already gone.
+
+    The persistent definition changes at once. A live detach needs the
+    guest's consent: libvirt returns before the guest lets go, so the live
+    definition is polled and the request repeated, as Nova does, for up to
+    ``attempts`` times ``wait_seconds``.
+    """
+    address = Accelerator.coerce(accel).pci_address
+    domain = lookup_domain(conn, instance_uuid)
+    xml = hostdev_xml(address)
+    try:
+        flags = _missing_from(domain, address, present=True)
+        if flags & _CONFIG:
+            domain.detachDeviceFlags(xml, _CONFIG)
+        if flags & _LIVE:
+            _detach_live(domain, address, xml, attempts, wait_seconds)
+    except libvirt.libvirtError as ex:
+        raise refused(ex) from ex
+    return bool(flags)
+
+
+def _missing_from(domain: libvirt.virDomain, address: PciAddress,
+                  present: bool) -> int:
+    """The AFFECT_* flags of the definitions where ``address`` is
+    ``present`` (for a detach) or absent (for an attach)."""
+    flags = 0
+    if domain.isPersistent() and present == (
+            address in hostdev_addresses(domain, persistent=True)):
+        flags |= _CONFIG
+    if domain.isActive() and present == (
+            address in hostdev_addresses(domain, persistent=False)):
+        flags |= _LIVE
+    return flags
+
+
+def _detach_live(domain: libvirt.virDomain, address: PciAddress, xml: str,
+                 attempts: int, wait_seconds: float) -> None:
+    for _ in range(attempts):
+        try:
+            domain.detachDeviceFlags(xml, _LIVE)
+        except libvirt.libvirtError as ex:
+            # A repeated request while QEMU still unplugs: keep waiting.
+            if 'already in the process of unplug' not in str(ex):
+                raise
+        deadline = time.monotonic() + wait_seconds
+        while time.monotonic() < deadline:
+            if address not in hostdev_addresses(domain, persistent=False):
+                return
+            time.sleep(0.2)
+    raise HostdevError(
+        DETACH_FAILED,
+        f'the guest did not release PCI device {address} after {attempts} '
+        f'detach requests')
