@@ -1,0 +1,1 @@
+"""Nova virt drivers of this project."""

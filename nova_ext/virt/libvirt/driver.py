@@ -1,0 +1,156 @@
+"""Nova's libvirt driver, plus acc-attach / acc-detach of PCI accelerators.
+
+Everything else is Nova's: the hostdev is Nova's LibvirtConfigGuestHostdevPCI,
+a live detach goes through Nova's ``_detach_with_retry`` (device-removed events,
+retries, timeouts from ``[libvirt] device_detach_*``), and the accelerators the
+API bound to an instance enter the guest XML through Nova's own ``accel_info``
+path, the one Cyborg's ARQs take. Every guest XML Nova builds (spawn, hard
+reboot, power on, rebuild, resume on host boot, migration) passes through
+``_get_guest_config``, so that is the one place the bindings are added.
+"""
+import typing
+
+import libvirt
+from nova import exception
+from nova.compute import power_state
+import nova.conf
+from nova.virt.libvirt import config as vconfig
+from nova.virt.libvirt import driver as libvirt_driver
+from nova.virt.libvirt import guest as libvirt_guest
+from oslo_log import log as logging
+
+from nova_ext import accelerator
+from nova_ext import bindings
+from nova_ext import conf as ext_conf
+from nova_ext import libvirt_hostdev
+
+CONF = nova.conf.CONF
+LOG = logging.getLogger(__name__)
+
+ext_conf.register_opts(CONF)
+
+_HostdevPCI = vconfig.LibvirtConfigGuestHostdevPCI
+_LIVE_STATES = (power_state.RUNNING, power_state.PAUSED)
+
+
+class LibvirtAcceleratorDriver(libvirt_driver.LibvirtDriver):
+    """``[DEFAULT] compute_driver = accelerator_libvirt.LibvirtAcceleratorDriver``
+    (see docs/nova-ext.md for why the name is relative to ``nova.virt``)."""
+
+    def __init__(self, virtapi, read_only: bool = False) -> None:
+        super().__init__(virtapi, read_only)
+        self._accelerator_api = ext_conf.load_adapter(CONF)
+        if self._accelerator_api is None:
+            LOG.warning('[accelerator_api] has no auth_type: guests get no '
+                        'accelerators bound through the accelerator API.')
+
+    def attach_accelerator(self, context, instance, accel: typing.Any) -> bool:
+        """Put the unit into the guest's definition, and live if it runs.
+
+        :returns: False when it was there already.
+        :raises HostdevError: no domain, unit held by another guest, or
+            libvirt refused (its reason and code kept); nothing changed.
+        """
+        accel = accelerator.Accelerator.coerce(accel)
+        guest = self._accelerator_guest(instance)
+        libvirt_hostdev.ensure_free(self._host.get_connection(), accel,
+                                    instance.uuid)
+        dev = self._accelerator_hostdev(accel.pci_address)
+        persistent = (guest.has_persistent_configuration() and dev not in
+                      guest.get_all_devices(_HostdevPCI, True))
+        live = self._is_live(guest) and dev not in guest.get_all_devices(
+            _HostdevPCI)
+        if not (persistent or live):
+            return False
+        try:
+            # One call for both: libvirt keeps the definition unchanged
+            # when the live attach is refused.
+            guest.attach_device(dev, persistent=persistent, live=live)
+        except libvirt.libvirtError as ex:
+            raise libvirt_hostdev.refused(ex) from ex
+        LOG.info('Attached accelerator %s (persistent=%s, live=%s)',
+                 accel.pci_address, persistent, live, instance=instance)
+        return True
+
+    def detach_accelerator(self, context, instance, accel: typing.Any) -> bool:
+        """Take the unit out of the definition and, waiting for the guest's
+        device-removed event with Nova's retries, out of the running guest.
+
+        :returns: False when it was not there.
+        :raises HostdevError: no domain, libvirt refused, or the guest did
+            not release the device.
+        """
+        address = accelerator.Accelerator.coerce(accel).pci_address
+        guest = self._accelerator_guest(instance)
+        wanted = self._accelerator_hostdev(address)
+
+        def get_device_conf(from_persistent_config=False):
+            for dev in guest.get_all_devices(_HostdevPCI,
+                                             from_persistent_config):
+                if dev == wanted:
+                    return dev
+
+        try:
+            self._detach_with_retry(guest, instance.uuid, get_device_conf,
+                                    str(address))
+        except exception.DeviceNotFound:
+            return False
+        except exception.DeviceDetachFailed as ex:
+            raise accelerator.HostdevError(
+                accelerator.DETACH_FAILED, str(ex)) from ex
+        except libvirt.libvirtError as ex:
+            raise libvirt_hostdev.refused(ex) from ex
+        LOG.info('Detached accelerator %s', address, instance=instance)
+        return True
+
+    def _get_guest_config(self, instance, network_info, image_meta,
+                          disk_info, rescue=None, block_device_info=None,
+                          context=None, mdevs=None, accel_info=None,
+                          share_info=None, old_guest=None):
+        accel_info = self._with_bound_accelerators(instance, accel_info)
+        return super()._get_guest_config(
+            instance, network_info, image_meta, disk_info, rescue,
+            block_device_info, context, mdevs, accel_info, share_info,
+            old_guest)
+
+    def _with_bound_accelerators(self, instance, accel_info) -> list[dict]:
+        """Nova's ARQs plus the API's bindings, each PCI address once."""
+        arqs = list(accel_info or [])
+        seen = {tuple(sorted(arq['attach_handle_info'].items()))
+                for arq in arqs if arq.get('attach_handle_type') == 'PCI'}
+        for record in self._bound_records(instance):
+            arq = bindings.to_arq(record)
+            key = tuple(sorted(arq['attach_handle_info'].items()))
+            if key not in seen:
+                seen.add(key)
+                arqs.append(arq)
+        return arqs
+
+    def _bound_records(self, instance) -> list[dict]:
+        if self._accelerator_api is None:
+            return []
+        try:
+            return bindings.bound_records(self._accelerator_api,
+                                          instance.uuid)
+        except bindings.BindingLookupError as ex:
+            # Booting without the bound device would look like success to
+            # the user; fail the operation as Nova does when Cyborg fails.
+            raise exception.AcceleratorRequestOpFailed(
+                op='get', msg=str(ex)) from ex
+
+    def _accelerator_guest(self, instance) -> libvirt_guest.Guest:
+        domain = libvirt_hostdev.lookup_domain(self._host.get_connection(),
+                                               instance.uuid)
+        return libvirt_guest.Guest(domain)
+
+    def _accelerator_hostdev(self, address: accelerator.PciAddress
+                             ) -> vconfig.LibvirtConfigGuestHostdevPCI:
+        fields = address.hex_fields()
+        dev = _HostdevPCI()
+        dev.domain, dev.bus = fields['domain'], fields['bus']
+        dev.slot, dev.function = fields['device'], fields['function']
+        self._set_managed_mode(dev, 'true')
+        return dev
+
+    def _is_live(self, guest: libvirt_guest.Guest) -> bool:
+        return guest.get_power_state(self._host) in _LIVE_STATES
