@@ -15,6 +15,7 @@ from oslo_log import log as logging
 
 from cyborg_agent import discovery
 from cyborg_agent.discovery import rules
+from cyborg_agent.discovery.model import Unit
 from cyborg_placement.placement import client as placement_client
 from cyborg_placement.placement import hostname
 from cyborg_placement.placement import retry
@@ -43,7 +44,9 @@ class Agent:
             pool_by_numa=conf.agent.pool_by_numa)
 
     def cycle(self) -> None:
-        units = discovery.discover_units(self.conf)
+        self.publish(discovery.discover_units(self.conf))
+
+    def publish(self, units: list[Unit]) -> None:
         published = self.sync.sync(units)
         # The device report to the accelerator API goes here, after
         # publication: it carries each unit with its pool provider
@@ -53,9 +56,11 @@ class Agent:
 
 
 def _run_once(agent: Agent) -> int:
+    """One discovery; publication retried for a few seconds at most."""
     try:
+        units = discovery.discover_units(agent.conf)
         retry.until(ONCE_RETRY_SECONDS, retry.Backoff(base=0.5, cap=2.0),
-                    agent.cycle, TRANSIENT,
+                    lambda: agent.publish(units), TRANSIENT,
                     on_retry=lambda exc, delay: LOG.debug(
                         'Retrying in %.1fs: %s', delay, exc))
     except (placement_client.PlacementError,

@@ -61,3 +61,52 @@ def children(client: PlacementClient, node_uuid: str) -> dict[str, dict]:
         provider['traits'] = set(client.get(path + '/traits')['traits'])
         found[provider['name']] = provider
     return found
+
+
+class BeforeWrite:
+    """A client through which something happens just before a chosen write.
+
+    The agent's calls all go to the real Placement; ``event`` runs once,
+    before the next write whose URL ends with ``url_suffix`` once ``armed``:
+    a concurrent writer bumping a generation, or Placement going away.
+    """
+
+    def __init__(self, client: PlacementClient, url_suffix: str, event,
+                 armed: bool = False) -> None:
+        self._client = client
+        self._suffix = url_suffix
+        self._event = event
+        self.armed = armed
+
+    def __getattr__(self, name):
+        return getattr(self._client, name)
+
+    def request(self, method: str, url: str, **kwargs):
+        if (self.armed and method != 'GET' and url.endswith(self._suffix)):
+            self.armed = False
+            self._event()
+        return self._client.request(method, url, **kwargs)
+
+    def get(self, url, **kwargs):
+        return self.request('GET', url, **kwargs)
+
+    def put(self, url, body=None, **kwargs):
+        return self.request('PUT', url, json=body, **kwargs)
+
+    def post(self, url, body, **kwargs):
+        return self.request('POST', url, json=body, **kwargs)
+
+    def delete(self, url, **kwargs):
+        return self.request('DELETE', url, **kwargs)
+
+    def get_provider_by_name(self, name):
+        return PlacementClient.get_provider_by_name(self, name)
+
+    def providers_in_tree(self, root_uuid):
+        return PlacementClient.providers_in_tree(self, root_uuid)
+
+    def ensure_resource_class(self, name):
+        return PlacementClient.ensure_resource_class(self, name)
+
+    def ensure_traits(self, names):
+        return PlacementClient.ensure_traits(self, names)

@@ -9,6 +9,7 @@ from cyborg_agent.discovery import catalog
 from cyborg_placement.placement import naming
 from cyborg_placement.placement import sync as placement_sync
 from cyborg_placement.placement.client import PlacementClient
+from tests.functional.compute_nodes import BeforeWrite
 from tests.functional.compute_nodes import children
 from tests.functional.compute_nodes import create_compute_node
 from tests.functional.compute_nodes import root_snapshot
@@ -172,46 +173,12 @@ def _set_traits(placement, provider, change):
         'traits': change(traits['traits'])})
 
 
-class InterferingClient:
-    """Makes a real concurrent write just before the agent's next write.
-
-    Another service (an allocation by Nova, an operator's trait) bumps the
-    provider's generation between the agent's read and its write.
-    """
-
-    def __init__(self, client, interfere):
-        self._client = client
-        self._interfere = interfere
-        self.armed = False
-
-    def __getattr__(self, name):
-        return getattr(self._client, name)
-
-    def request(self, method, url, **kwargs):
-        if self.armed and method == 'PUT' and url.endswith('/inventories'):
-            self.armed = False
-            self._interfere()
-        return self._client.request(method, url, **kwargs)
-
-    def get(self, url, **kwargs):
-        return self.request('GET', url, **kwargs)
-
-    def put(self, url, body=None, **kwargs):
-        return self.request('PUT', url, json=body, **kwargs)
-
-    def post(self, url, body, **kwargs):
-        return self.request('POST', url, json=body, **kwargs)
-
-    def delete(self, url, **kwargs):
-        return self.request('DELETE', url, **kwargs)
-
-
 def test_generation_conflict_is_re_read_and_retried(placement, host, tmp_path):
     name, node = host
     pool = naming.provider_uuid(name + GPU_POOL)
     consumers = []
     other_writer = PlacementClient(lambda: placement.adapter)
-    client = InterferingClient(placement, lambda: consumers.append(
+    client = BeforeWrite(placement, '/inventories', lambda: consumers.append(
         _allocate(other_writer, pool, 'PGPU', 1)))
     agent = _sync(client, name)
     agent.sync(units_from(tmp_path, catalog.gpu_server(gpus=8, qat_pfs=0)))

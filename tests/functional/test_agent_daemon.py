@@ -1,0 +1,193 @@
+"""The real ``cyborg-agent`` executable on sysfs trees of real device ids,
+publishing to a real Placement: ``--once`` for scripts, and the daemon that
+outlives Placement outages and follows device changes."""
+import pathlib
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from cyborg_agent.discovery import catalog
+from cyborg_agent.discovery import sysfs_tree
+from cyborg_placement.local_placement import free_port
+from cyborg_placement.local_placement import LocalPlacement
+from cyborg_placement.placement import client as placement_client
+from tests.conftest import make_conf
+from tests.conftest import placement_section
+from tests.functional.compute_nodes import children
+from tests.functional.compute_nodes import create_compute_node
+
+AGENT = str(pathlib.Path(sys.executable).parent / 'cyborg-agent')
+
+
+def _write_conf(directory: pathlib.Path, url: str, **agent) -> pathlib.Path:
+    path = directory / 'cyborg.conf'
+    lines = ['[placement]'] + [
+        f'{k} = {v}' for k, v in placement_section(url).items()]
+    lines += ['[agent]'] + [f'{k} = {v}' for k, v in agent.items()]
+    path.write_text('\n'.join(lines) + '\n')
+    return path
+
+
+def _sysfs(directory: pathlib.Path, functions) -> pathlib.Path:
+    root = directory / f'sys-{len(list(directory.glob("sys-*")))}'
+    sysfs_tree.build(root, functions)
+    return root
+
+
+def _once(conf_path) -> subprocess.CompletedProcess:
+    return subprocess.run([AGENT, '--config-file', str(conf_path), '--once'],
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_once_publishes_and_a_second_run_changes_nothing(
+        placement, placement_server, tmp_path, unique_name):
+    node = create_compute_node(placement, unique_name)
+    conf = _write_conf(tmp_path, placement_server.url,
+                       resource_provider_name=unique_name,
+                       sysfs_root=_sysfs(tmp_path, catalog.gpu_server()))
+
+    first = _once(conf)
+    assert first.returncode == 0, first.stderr
+    assert f'Created resource provider {unique_name}_GPU_10DE_2330' in (
+        first.stderr)
+    assert sorted(children(placement, node)) == [
+        f'{unique_name}_CRYPTO_8086_4941', f'{unique_name}_GPU_10DE_2330']
+
+    second = _once(conf)
+    assert second.returncode == 0, second.stderr
+    assert ' INFO ' not in second.stderr
+    assert first.stdout == second.stdout == ''
+
+
+def test_once_without_compute_node_fails_with_one_line(
+        placement, placement_server, tmp_path, unique_name):
+    conf = _write_conf(tmp_path, placement_server.url,
+                       resource_provider_name=unique_name,
+                       sysfs_root=_sysfs(tmp_path, catalog.gpu_server()))
+    result = _once(conf)
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert unique_name in lines[0] and 'manage_root_provider' in lines[0]
+    assert placement.get('/resource_providers')['resource_providers'] == []
+
+
+def test_once_with_placement_unreachable_fails_with_one_line(tmp_path):
+    conf = _write_conf(tmp_path, f'http://127.0.0.1:{free_port()}',
+                       resource_provider_name='compute-1',
+                       sysfs_root=_sysfs(tmp_path, catalog.gpu_server()))
+    result = _once(conf)
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert 'unreachable' in lines[0].lower()
+    assert 'Traceback' not in result.stderr
+
+
+def test_once_with_manage_root_provider_creates_the_root(
+        placement, placement_server, tmp_path, unique_name):
+    conf = _write_conf(tmp_path, placement_server.url,
+                       resource_provider_name=unique_name,
+                       manage_root_provider='true',
+                       sysfs_root=_sysfs(tmp_path, [catalog.intel_pac_arria10(
+                           '0000:3b:00.0')]))
+    assert _once(conf).returncode == 0
+    root = placement.get_provider_by_name(unique_name)
+    (fpga,) = children(placement, root['uuid']).values()
+    assert fpga['inventories']['FPGA']['total'] == 1
+
+
+class Daemon:
+    """``cyborg-agent`` running in the background, stderr kept in a file."""
+
+    def __init__(self, conf_path: pathlib.Path, log: pathlib.Path) -> None:
+        self.log = log
+        with open(log, 'wb') as out:
+            self.process = subprocess.Popen(
+                [AGENT, '--config-file', str(conf_path)],
+                stdout=subprocess.DEVNULL, stderr=out)
+
+    def stderr(self) -> str:
+        return self.log.read_text()
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(30)
+
+
+def _wait_for(check, timeout=90.0, what='condition'):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return
+        except placement_client.PlacementUnreachable:
+            pass
+        time.sleep(0.3)
+    raise AssertionError(f'timed out waiting for {what}')
+
+
+@pytest.fixture
+def stopped_placement(tmp_path):
+    server = LocalPlacement(tmp_path / 'placement')
+    server.prepare()
+    yield server
+    server.stop()
+
+
+def test_daemon_outlives_placement_outages_and_follows_devices(
+        stopped_placement, tmp_path):
+    server = stopped_placement
+    current = tmp_path / 'sys-current'
+    current.symlink_to(_sysfs(tmp_path, catalog.gpu_server()))
+    conf = _write_conf(tmp_path, server.url, resource_provider_name='edge-1',
+                       manage_root_provider='true', report_interval=1,
+                       sysfs_root=current)
+    client = placement_client.PlacementClient.from_conf(make_conf(
+        tmp_path, {'placement': placement_section(server.url)}))
+    daemon = Daemon(conf, tmp_path / 'agent.log')
+    try:
+        # Placement is not there yet: the daemon keeps trying.
+        _wait_for(lambda: 'Cycle failed, retrying' in daemon.stderr(),
+                  what='a retry')
+        assert daemon.process.poll() is None
+        server.start()
+        _wait_for(lambda: _pools(client) == {
+            'edge-1_GPU_10DE_2330': 8, 'edge-1_CRYPTO_8086_4941': 32},
+            what='first publication')
+
+        # Nothing changes: nothing is logged at INFO.
+        size = len(daemon.stderr())
+        time.sleep(3)
+        assert ' INFO ' not in daemon.stderr()[size:]
+
+        # Placement restarts while the host loses half its GPUs.
+        server.stop()
+        current.unlink()
+        current.symlink_to(_sysfs(tmp_path, catalog.gpu_server(gpus=4)))
+        time.sleep(2)
+        server.start()
+        _wait_for(lambda: _pools(client) == {
+            'edge-1_GPU_10DE_2330': 4, 'edge-1_CRYPTO_8086_4941': 32},
+            what='convergence after the outage')
+        providers = client.get('/resource_providers')['resource_providers']
+        assert len(providers) == 3
+    finally:
+        status = daemon.stop()
+    assert status == 0
+    log = daemon.stderr()
+    assert 'Inventory of edge-1_GPU_10DE_2330: PGPU total=4' in log
+    assert 'Traceback' not in log
+
+
+def _pools(client) -> dict[str, int]:
+    root = client.get_provider_by_name('edge-1')
+    if root is None:
+        return {}
+    return {name: next(iter(p['inventories'].values()))['total']
+            for name, p in children(client, root['uuid']).items()
+            if p['inventories']}
