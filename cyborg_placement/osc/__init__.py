@@ -1,0 +1,1 @@
+"""The ``openstack accelerator ...`` commands: an OpenStackClient plugin."""

@@ -1,0 +1,1 @@
+"""Commands of accelerator API version 1."""

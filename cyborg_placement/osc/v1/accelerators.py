@@ -1,0 +1,179 @@
+"""``openstack accelerator list|show|create|set|attach|detach``."""
+import argparse
+import logging
+
+from osc_lib.cli import format_columns
+from osc_lib.command import command
+
+from cyborg_placement.osc import client as api_client
+from cyborg_placement.osc import specs
+
+LOG = logging.getLogger(__name__)
+
+#: Shown first, in this order; any other field follows, sorted.
+SHOW_FIELDS = ('uuid', 'name', 'host', 'pci_address', 'state', 'acc_specs',
+               'attachment', 'revision')
+LIST_COLUMNS = ('UUID', 'Name', 'Host', 'Type', 'State', 'Attached To')
+LONG_COLUMNS = LIST_COLUMNS + ('PCI Address', 'Vendor ID', 'Product ID',
+                               'Attachment State', 'Specs')
+
+
+def client_of(cmd: command.Command) -> api_client.AcceleratorClient:
+    return cmd.app.client_manager.accelerator_placement
+
+
+def _formatted(value):
+    if isinstance(value, dict):
+        return format_columns.DictColumn(value)
+    if isinstance(value, list):
+        return format_columns.ListColumn(value)
+    return value
+
+
+def show_columns(accelerator: dict) -> tuple[tuple, tuple]:
+    """(names, values) of every field the API returned, known ones first."""
+    names = [f for f in SHOW_FIELDS if f in accelerator]
+    names += sorted(set(accelerator) - set(SHOW_FIELDS))
+    return tuple(names), tuple(_formatted(accelerator[n]) for n in names)
+
+
+def attached_to(accelerator: dict) -> str | None:
+    """``instance <uuid>`` or ``host <name>`` while an attachment holds it."""
+    attachment = accelerator.get('attachment') or {}
+    if attachment.get('instance_uuid'):
+        return f"instance {attachment['instance_uuid']}"
+    if attachment.get('host'):
+        return f"host {attachment['host']}"
+    return None
+
+
+def list_row(accelerator: dict, long: bool) -> tuple:
+    acc_specs = accelerator.get('acc_specs') or {}
+    row = (accelerator.get('uuid'), accelerator.get('name'),
+           accelerator.get('host'), acc_specs.get('device_type'),
+           accelerator.get('state'), attached_to(accelerator))
+    if not long:
+        return row
+    attachment = accelerator.get('attachment') or {}
+    return row + (accelerator.get('pci_address'), acc_specs.get('vendor_id'),
+                  acc_specs.get('product_id'), attachment.get('state'),
+                  format_columns.DictColumn(acc_specs))
+
+
+def add_accelerator_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument('accelerator', metavar='<uuid>',
+                        help='UUID of the accelerator')
+
+
+def _add_spec_arg(parser, help_text: str) -> None:
+    parser.add_argument(
+        '--spec', metavar='<key=value>', action='append', dest='specs',
+        help=help_text + ' remote, num and acc_capability take JSON '
+             '(num=2, acc_capability={"fp16": true}); other values are '
+             'strings. Repeat the option to give several keys.')
+
+
+class ListAccelerator(command.Lister):
+    """List accelerators, optionally of one host, type or state."""
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        parser.add_argument('--host', metavar='<host>',
+                            help='Only accelerators of this host')
+        parser.add_argument('--type', metavar='<device-type>',
+                            dest='device_type',
+                            help='Only this device type (GPU, FPGA, CRYPTO, '
+                                 'AI, NIC)')
+        parser.add_argument('--state', metavar='<state>',
+                            help='Only accelerators in this state '
+                                 '(available, missing)')
+        parser.add_argument('--long', action='store_true', default=False,
+                            help='List more fields: PCI address, ids, the '
+                                 'attachment state and the spec')
+        return parser
+
+    def take_action(self, parsed_args):
+        accelerators = client_of(self).list(
+            host=parsed_args.host, device_type=parsed_args.device_type,
+            state=parsed_args.state)
+        columns = LONG_COLUMNS if parsed_args.long else LIST_COLUMNS
+        return columns, [list_row(a, parsed_args.long) for a in accelerators]
+
+
+class ShowAccelerator(command.ShowOne):
+    """Show one accelerator, its spec and its attachment."""
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        add_accelerator_arg(parser)
+        return parser
+
+    def take_action(self, parsed_args):
+        accelerator, _etag = client_of(self).get(parsed_args.accelerator)
+        return show_columns(accelerator)
+
+
+class CreateAccelerator(command.ShowOne):
+    """Create an accelerator record (admin)."""
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        parser.add_argument('name', metavar='<name>',
+                            help='Name of the new accelerator (unique)')
+        parser.add_argument('--uuid', metavar='<uuid>',
+                            help='UUID to give it (default: a new one)')
+        _add_spec_arg(parser, 'A key of its acc_specs.')
+        return parser
+
+    def take_action(self, parsed_args):
+        acc_specs = specs.parse_pairs(parsed_args.specs)
+        accelerator = client_of(self).create(
+            parsed_args.name, uuid=parsed_args.uuid,
+            acc_specs=acc_specs or None)
+        return show_columns(accelerator)
+
+
+def etag_of(revision: str) -> str:
+    """The ``If-Match`` value for a revision as ``show`` prints it."""
+    revision = revision.strip()
+    return revision if revision.startswith('"') else f'"{revision}"'
+
+
+class SetAccelerator(command.ShowOne):
+    """Change an accelerator's spec (admin), refusing a concurrent change.
+
+    The spec is read with its revision and written back with ``If-Match``:
+    if someone else changed it in between (or since the ``--revision`` you
+    give), the API refuses and nothing is written.
+    """
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        add_accelerator_arg(parser)
+        _add_spec_arg(parser, 'Set this key of the spec, keeping the others.')
+        parser.add_argument(
+            '--spec-file', metavar='<file>',
+            help='Replace the whole spec with the object in this JSON or '
+                 'YAML file (--spec options then change keys of it)')
+        parser.add_argument(
+            '--revision', metavar='<revision>',
+            help='Change it only if it is still at this revision (as '
+                 '"show" printed it); default: the revision read just now')
+        return parser
+
+    def take_action(self, parsed_args):
+        if not parsed_args.specs and not parsed_args.spec_file:
+            raise specs.SpecError('Nothing to set: give --spec KEY=VALUE '
+                                  'or --spec-file FILE.')
+        changes = specs.parse_pairs(parsed_args.specs)
+        base = (specs.load_file(parsed_args.spec_file)
+                if parsed_args.spec_file else None)
+        client = client_of(self)
+        current, etag = client.get(parsed_args.accelerator)
+        if base is None:
+            base = current.get('acc_specs') or {}
+        if parsed_args.revision is not None:
+            etag = etag_of(parsed_args.revision)
+        accelerator = client.set_specs(parsed_args.accelerator,
+                                       {**base, **changes}, etag)
+        return show_columns(accelerator)
