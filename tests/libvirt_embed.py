@@ -56,7 +56,7 @@ def _run_event_loop() -> None:
 
 
 def guest_xml(name: str, instance_uuid: str, memory_mib: int = 32) -> str:
-    """A minimal TCG guest: no disk, no network, serial to nowhere."""
+    """A minimal TCG guest: no disk, no network, no console."""
     domain = ET.Element('domain', type='qemu')
     ET.SubElement(domain, 'name').text = name
     ET.SubElement(domain, 'uuid').text = instance_uuid
