@@ -106,3 +106,22 @@ def libvirt_embed(libvirt_embed_session) -> EmbeddedLibvirt:
 @pytest.fixture
 def unique_name() -> str:
     return f'host-{uuid.uuid4().hex[:8]}'
+
+
+@pytest.fixture(scope='session', params=['sqlite', 'postgresql'])
+def api_server(request, placement_server, tmp_path_factory):
+    """A running ``cyborg-api`` (noauth, 2 workers) per database backend.
+
+    Shared by the session: tests use their own hosts and names. More servers
+    (other options, crash points) come from :class:`tests.api_server.ApiServer`.
+    """
+    from tests.api_server import ApiServer
+    workdir = tmp_path_factory.mktemp(f'cyborg-api-{request.param}')
+    if request.param == 'sqlite':
+        url = f'sqlite:///{workdir}/cyborg.sqlite'
+    else:
+        url = request.getfixturevalue('postgresql_url')
+    server = ApiServer(workdir, url, placement_server.url)
+    server.start()
+    yield server
+    server.stop()

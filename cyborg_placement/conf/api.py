@@ -22,6 +22,28 @@ OPTS = [
                        'for local use only.'),
         ],
         help='How requests are authenticated.'),
+    cfg.StrOpt(
+        'default_project_id', default='admin',
+        help='Project that owns the Placement consumer of an attach made '
+             'with a token that names no project (the noauth admin token) '
+             'for an instance without allocations, or for a host.'),
+    cfg.StrOpt(
+        'default_user_id', default='admin',
+        help='User recorded on such a consumer when the request names none.'),
+    cfg.IntOpt(
+        'max_request_body_size', default=1048576, min=1024,
+        help='Largest request body in bytes; larger ones get 400. A device '
+             'report of a host with 1000 units is about 250 KiB.'),
+    cfg.IntOpt(
+        'attach_recovery_seconds', default=60, min=0,
+        help='An attach record whose Placement claim is not confirmed after '
+             'this many seconds is taken as interrupted (the API died '
+             "between its steps): the host's next reconcile finishes it if "
+             'the claim is in Placement, or rolls it back.'),
+    cfg.IntOpt(
+        'placement_conflict_retries', default=10, min=1,
+        help="How often a claim merged into an instance's allocations is "
+             'tried again after a consumer generation conflict.'),
 ]
 
 

@@ -44,7 +44,7 @@ def specs_of(accelerator: models.Accelerator) -> dict:
     specs = dict(accelerator.extra_specs or {})
     for key, column in _SPEC_COLUMNS.items():
         value = getattr(accelerator, column)
-        if value is not None:
+        if value not in (None, ''):
             specs[key] = value
     return specs
 

@@ -62,8 +62,8 @@ def active_for(db: db_engine.Database, accelerator_id: int
 def begin_attach(db: db_engine.Database, accelerator: models.Accelerator, *,
                  consumer_uuid: str, instance_uuid: str | None = None,
                  host: str | None = None, project_id: str | None = None,
-                 user_id: str | None = None, api_claim: bool = True
-                 ) -> models.Attachment:
+                 user_id: str | None = None, api_claim: bool = True,
+                 base_units: int = 0) -> models.Attachment:
     """Write the ``attaching`` record that makes this caller the one winner.
 
     It is written before the claim, with the consumer it will claim for, so a
@@ -74,7 +74,7 @@ def begin_attach(db: db_engine.Database, accelerator: models.Accelerator, *,
         active_accelerator_id=accelerator.id, agent_host=accelerator.host or '',
         instance_uuid=instance_uuid, host=host, project_id=project_id,
         user_id=user_id, state=models.ATTACHING, consumer_uuid=consumer_uuid,
-        api_claim=api_claim, claimed=not api_claim)
+        api_claim=api_claim, claimed=not api_claim, base_units=base_units)
     try:
         with db.writer() as session:
             record.host_revision = _next_host_revision(
@@ -103,11 +103,11 @@ def _change(db: db_engine.Database, attachment_id: int, expected: dict,
         return record
 
 
-def mark_claimed(db: db_engine.Database, attachment: models.Attachment,
-                 base_units: int) -> models.Attachment | None:
+def mark_claimed(db: db_engine.Database, attachment: models.Attachment
+                 ) -> models.Attachment | None:
     return _change(db, attachment.id,
                    {'state': models.ATTACHING, 'claimed': False},
-                   claimed=True, base_units=base_units)
+                   claimed=True)
 
 
 def finish(db: db_engine.Database, attachment: models.Attachment, state: str,
@@ -141,21 +141,32 @@ def check_transition(attachment: models.Attachment, state: str) -> bool:
     return True
 
 
-def other_claims(db: db_engine.Database, attachment: models.Attachment) -> int:
-    """Claimed, active attachments of the same consumer on the same pool."""
-    pool = (sa.select(models.Accelerator.pool_provider_uuid)
-            .where(models.Accelerator.id == attachment.accelerator_id)
-            .scalar_subquery())
-    query = (sa.select(sa.func.count(models.Attachment.id))
-             .join(models.Accelerator,
-                   models.Accelerator.id == models.Attachment.accelerator_id)
-             .where(models.Attachment.consumer_uuid == attachment.consumer_uuid,
-                    models.Attachment.active_accelerator_id.is_not(None),
-                    models.Attachment.claimed.is_(True),
-                    models.Attachment.id != attachment.id,
-                    models.Accelerator.pool_provider_uuid == pool))
+def _active_on_pool(consumer_uuid: str, pool_provider_uuid: str):
+    return (sa.select(sa.func.count(models.Attachment.id))
+            .join(models.Accelerator,
+                  models.Accelerator.id == models.Attachment.accelerator_id)
+            .where(models.Attachment.consumer_uuid == consumer_uuid,
+                   models.Attachment.active_accelerator_id.is_not(None),
+                   models.Accelerator.pool_provider_uuid == pool_provider_uuid))
+
+
+def api_claims(db: db_engine.Database, consumer_uuid: str,
+               pool_provider_uuid: str, exclude_id: int | None = None) -> int:
+    """Claimed, active API claims of a consumer on a pool (but ``exclude_id``)."""
+    query = _active_on_pool(consumer_uuid, pool_provider_uuid).where(
+        models.Attachment.claimed.is_(True),
+        models.Attachment.api_claim.is_(True),
+        models.Attachment.id != (exclude_id or 0))
     with db.reader() as session:
         return session.scalar(query)
+
+
+def count_active(db: db_engine.Database, consumer_uuid: str,
+                 pool_provider_uuid: str) -> int:
+    """Active attachments (claims and bindings) of a consumer on a pool."""
+    with db.reader() as session:
+        return session.scalar(_active_on_pool(consumer_uuid,
+                                              pool_provider_uuid))
 
 
 def changes(db: db_engine.Database, host: str, since: int, limit: int
@@ -166,8 +177,7 @@ def changes(db: db_engine.Database, host: str, since: int, limit: int
     accelerator. Unclaimed ``attaching`` records are not for the reconciler yet.
     """
     query = (sa.select(models.Attachment)
-             .options(orm.joinedload(models.Attachment.accelerator))
-             .where(models.Attachment.agent_host == host,
+              .where(models.Attachment.agent_host == host,
                     models.Attachment.host_revision > since,
                     models.Attachment.claimed.is_(True))
              .order_by(models.Attachment.host_revision).limit(limit))
@@ -193,7 +203,6 @@ def unclaimed(db: db_engine.Database, host: str, older_than: float
     with db.reader() as session:
         return list(session.scalars(
             sa.select(models.Attachment)
-            .options(orm.joinedload(models.Attachment.accelerator))
             .where(models.Attachment.agent_host == host,
                    models.Attachment.state == models.ATTACHING,
                    models.Attachment.claimed.is_(False),

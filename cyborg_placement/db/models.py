@@ -120,14 +120,16 @@ class Attachment(TimestampMixin, Base):
     #: The claim is in Placement (an attach record is written first).
     claimed: orm.Mapped[bool] = orm.mapped_column(
         sa.Boolean, nullable=False, default=False)
-    #: Units of the pool the consumer held before our claim: recovery after
-    #: a crash compares them with what Placement holds now.
+    #: Units of the pool the consumer held before, not counting the API's
+    #: other claims (Nova's own): release and crash recovery compare them
+    #: with what Placement holds now, so repeating either takes nothing
+    #: that is not ours.
     base_units: orm.Mapped[int] = orm.mapped_column(
         sa.Integer, nullable=False, default=0)
     host_revision: orm.Mapped[int] = orm.mapped_column(
         sa.Integer, nullable=False, default=0)
 
-    accelerator: orm.Mapped[Accelerator] = orm.relationship()
+    accelerator: orm.Mapped[Accelerator] = orm.relationship(lazy='joined')
 
 
 class HostRevision(Base):

@@ -1,0 +1,1 @@
+"""The accelerator REST API: a Flask WSGI application (see :mod:`.app`)."""

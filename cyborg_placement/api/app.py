@@ -1,0 +1,126 @@
+"""The Flask application factory: routes, context, versions, error bodies."""
+import dataclasses
+import uuid
+
+import flask
+from oslo_config import cfg
+from oslo_context import context as oslo_context
+from oslo_log import log as logging
+from oslo_policy import policy as oslo_policy
+from werkzeug import exceptions as http_exceptions
+
+from cyborg_placement.api import auth
+from cyborg_placement.api import errors
+from cyborg_placement.api import lifecycle
+from cyborg_placement.api import microversion
+from cyborg_placement.api import policy
+from cyborg_placement.api import routes
+from cyborg_placement.db import engine as db_engine
+from cyborg_placement.db import exceptions as db_exceptions
+from cyborg_placement.placement import client as placement_client
+
+LOG = logging.getLogger(__name__)
+
+#: The data layer's refusals, as the API answers them.
+DB_ERRORS = {
+    db_exceptions.AcceleratorNotFound: (errors.NotFound,
+                                        errors.ACCELERATOR_NOT_FOUND),
+    db_exceptions.AttachmentNotFound: (errors.NotFound,
+                                       errors.ATTACHMENT_NOT_FOUND),
+    db_exceptions.DuplicateName: (errors.Conflict, errors.DUPLICATE_NAME),
+    db_exceptions.DuplicateUuid: (errors.Conflict, errors.DUPLICATE_UUID),
+    db_exceptions.StaleRevision: (errors.Conflict, errors.UPDATE_CONFLICT),
+    db_exceptions.AlreadyAttached: (errors.Conflict, errors.ATTACH_CONFLICT),
+    db_exceptions.InvalidTransition: (errors.Conflict,
+                                      errors.ATTACHMENT_STATE_CONFLICT),
+}
+
+
+@dataclasses.dataclass
+class AppState:
+    services: lifecycle.Services
+    enforcer: oslo_policy.Enforcer
+
+    @property
+    def db(self) -> db_engine.Database:
+        return self.services.db
+
+    @property
+    def conf(self) -> cfg.ConfigOpts:
+        return self.services.conf
+
+
+def _error_response(error: errors.ApiError):
+    request_id = getattr(flask.g, 'request_id', None)
+    response = flask.jsonify(errors.body(error.status, error.title,
+                                         error.detail, error.code, request_id))
+    response.status_code = error.status
+    response.headers.update(error.headers)
+    return response
+
+
+def _translate(exc: Exception) -> errors.ApiError:
+    if isinstance(exc, errors.ApiError):
+        return exc
+    if isinstance(exc, db_exceptions.DBError):
+        cls, code = DB_ERRORS[type(exc)]
+        return cls(str(exc), code)
+    if isinstance(exc, placement_client.PlacementUnreachable):
+        return errors.ServiceUnavailable(str(exc))
+    if isinstance(exc, http_exceptions.MethodNotAllowed):
+        return errors.MethodNotAllowed(
+            f'{flask.request.method} is not allowed here.',
+            headers={'Allow': ', '.join(exc.valid_methods or ())})
+    if isinstance(exc, http_exceptions.NotFound):
+        return errors.NotFound(f'No resource at {flask.request.path}.')
+    if isinstance(exc, http_exceptions.HTTPException):
+        error = errors.ApiError(exc.description or exc.name,
+                                f'api.{exc.name.lower().replace(" ", "_")}')
+        error.status, error.title = exc.code, exc.name
+        return error
+    LOG.exception('Unexpected error in %s %s', flask.request.method,
+                  flask.request.path)
+    return errors.ApiError('An unexpected error happened; see the API log.')
+
+
+def _before_request():
+    flask.g.request_id = f'req-{uuid.uuid4()}'
+    flask.g.context = oslo_context.RequestContext.from_environ(
+        flask.request.environ, request_id=flask.g.request_id)
+    flask.g.version = microversion.MIN_VERSION
+    flask.g.version = microversion.negotiate(flask.request.headers)
+
+
+def _after_request(response):
+    response.headers[microversion.HEADER] = microversion.header_value(
+        getattr(flask.g, 'version', microversion.MIN_VERSION))
+    response.headers['Vary'] = microversion.HEADER
+    response.headers['X-OpenStack-Request-Id'] = getattr(
+        flask.g, 'request_id', '')
+    return response
+
+
+def make_flask_app(state: AppState) -> flask.Flask:
+    app = flask.Flask(__name__)
+    app.json.sort_keys = False
+    app.url_map.strict_slashes = False
+    app.extensions['cyborg'] = state
+    for path, methods in routes.ROUTES.items():
+        for method, handler in methods.items():
+            app.add_url_rule(path, endpoint=handler.__name__,
+                             view_func=handler, methods=[method])
+    app.before_request(_before_request)
+    app.after_request(_after_request)
+    app.register_error_handler(
+        Exception, lambda exc: _error_response(_translate(exc)))
+    return app
+
+
+def create_app(conf: cfg.ConfigOpts):
+    """The WSGI application for ``conf``: Flask behind authentication."""
+    services = lifecycle.Services(
+        db=db_engine.Database(conf.database.connection),
+        placement=placement_client.PlacementClient.from_conf(conf),
+        conf=conf)
+    state = AppState(services, policy.get_enforcer(conf))
+    return auth.wrap(make_flask_app(state).wsgi_app, conf)

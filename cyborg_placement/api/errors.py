@@ -1,0 +1,84 @@
+"""Error codes and the exceptions that carry them into OpenStack error bodies.
+
+Handlers raise one of the :class:`ApiError` subclasses with a named code; the
+one Flask error handler in :mod:`.app` renders
+``{"errors": [{"status", "title", "detail", "code", "request_id"}]}``.
+"""
+INVALID_INPUT = 'api.invalid_input'
+MALFORMED_JSON = 'api.malformed_json'
+BODY_TOO_LARGE = 'api.body_too_large'
+UNAUTHORIZED = 'api.unauthorized'
+FORBIDDEN = 'api.forbidden'
+NOT_FOUND = 'api.not_found'
+METHOD_NOT_ALLOWED = 'api.method_not_allowed'
+VERSION_NOT_ACCEPTABLE = 'api.version_not_acceptable'
+INTERNAL = 'api.internal_error'
+PLACEMENT_UNAVAILABLE = 'placement.unavailable'
+
+ACCELERATOR_NOT_FOUND = 'accelerator.not_found'
+DUPLICATE_NAME = 'accelerator.duplicate_name'
+DUPLICATE_UUID = 'accelerator.duplicate_uuid'
+UPDATE_CONFLICT = 'accelerator.update.conflict'
+ATTACH_CONFLICT = 'accelerator.attach.conflict'
+ATTACH_NO_CAPACITY = 'accelerator.attach.no_capacity'
+ATTACH_NO_POOL = 'accelerator.attach.no_pool'
+ATTACH_WRONG_HOST = 'accelerator.attach.wrong_host'
+ATTACH_MISSING = 'accelerator.attach.missing'
+ATTACH_REFUSED = 'accelerator.attach.placement_refused'
+DETACH_FOREIGN = 'accelerator.detach.foreign_allocation'
+ATTACHMENT_NOT_FOUND = 'attachment.not_found'
+ATTACHMENT_STATE_CONFLICT = 'attachment.state.conflict'
+
+
+class ApiError(Exception):
+    status = 500
+    title = 'Internal Server Error'
+    default_code = INTERNAL
+
+    def __init__(self, detail: str, code: str | None = None,
+                 headers: dict | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.code = code or self.default_code
+        self.headers = headers or {}
+
+
+class BadRequest(ApiError):
+    status, title, default_code = 400, 'Bad Request', INVALID_INPUT
+
+
+class Unauthorized(ApiError):
+    status, title, default_code = 401, 'Unauthorized', UNAUTHORIZED
+
+
+class Forbidden(ApiError):
+    status, title, default_code = 403, 'Forbidden', FORBIDDEN
+
+
+class NotFound(ApiError):
+    status, title, default_code = 404, 'Not Found', NOT_FOUND
+
+
+class MethodNotAllowed(ApiError):
+    status, title, default_code = (405, 'Method Not Allowed',
+                                   METHOD_NOT_ALLOWED)
+
+
+class NotAcceptable(ApiError):
+    status, title, default_code = (406, 'Not Acceptable',
+                                   VERSION_NOT_ACCEPTABLE)
+
+
+class Conflict(ApiError):
+    status, title, default_code = 409, 'Conflict', ATTACH_CONFLICT
+
+
+class ServiceUnavailable(ApiError):
+    status, title, default_code = (503, 'Service Unavailable',
+                                   PLACEMENT_UNAVAILABLE)
+
+
+def body(status: int, title: str, detail: str, code: str,
+         request_id: str | None) -> dict:
+    return {'errors': [{'status': status, 'title': title, 'detail': detail,
+                        'code': code, 'request_id': request_id}]}

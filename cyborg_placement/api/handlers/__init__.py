@@ -1,0 +1,2 @@
+"""One module per resource; each handler: context, policy, schema, one
+data-layer call, response."""

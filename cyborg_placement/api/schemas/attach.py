@@ -1,0 +1,15 @@
+"""Body of PUT /accelerators/{uuid} (attach)."""
+from cyborg_placement.api.schemas import common
+
+ATTACH = {
+    'type': 'object',
+    'properties': {
+        'instance_uuid': common.UUID,
+        'host': common.HOST,
+        # false: record that the instance's own (Nova's) allocation holds
+        # this unit; service only, nothing is claimed.
+        'claim': {'type': 'boolean'},
+    },
+    'oneOf': [{'required': ['instance_uuid']}, {'required': ['host']}],
+    'additionalProperties': False,
+}

@@ -1,0 +1,9 @@
+"""Schema pieces more than one resource uses."""
+UUID = {'type': 'string', 'format': 'uuid'}
+HEX4 = {'type': 'string', 'pattern': '^[0-9a-fA-F]{4}$'}
+PCI_ADDRESS = {'type': 'string',
+               'pattern': '^[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}'
+                          r'\.[0-7]$'}
+HOST = {'type': 'string', 'minLength': 1, 'maxLength': 255}
+RESOURCE_CLASS = {'type': 'string', 'pattern': '^[A-Z0-9_]+$',
+                  'maxLength': 255}

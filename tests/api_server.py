@@ -1,0 +1,169 @@
+"""A real ``cyborg-api`` process for tests and benchmarks, and a small client.
+
+``ApiServer`` writes a cyborg.conf (noauth, the given database and Placement),
+runs ``cyborg-manage db sync`` and starts ``cyborg-api`` on a free port, as an
+operator would. Tests of other parts (the agent's report, the reconciler, the
+CLI) reuse it through the ``api_server`` fixture or directly.
+"""
+import os
+import pathlib
+import signal
+import subprocess
+import sys
+import time
+
+import requests
+
+from cyborg_placement.local_placement import free_port
+
+VERSION_HEADER = {'OpenStack-API-Version': 'accelerator 1.0'}
+
+
+def _bin(name: str) -> str:
+    return str(pathlib.Path(sys.executable).parent / name)
+
+
+class ApiServer:
+    """A ``cyborg-api`` process with its own config file."""
+
+    def __init__(self, workdir: str | os.PathLike, database_url: str,
+                 placement_url: str, *, workers: int = 2,
+                 auth_strategy: str = 'noauth',
+                 api_options: dict | None = None,
+                 env: dict | None = None) -> None:
+        self.workdir = pathlib.Path(workdir).resolve()
+        self.database_url = database_url
+        self.placement_url = placement_url
+        self.port = free_port()
+        self.workers = workers
+        self.auth_strategy = auth_strategy
+        self.api_options = api_options or {}
+        self.env = env or {}
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f'http://127.0.0.1:{self.port}'
+
+    @property
+    def conf_file(self) -> pathlib.Path:
+        return self.workdir / 'cyborg.conf'
+
+    @property
+    def log_file(self) -> pathlib.Path:
+        return self.workdir / 'cyborg-api.log'
+
+    def write_conf(self) -> None:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        api = {'bind_host': '127.0.0.1', 'bind_port': self.port,
+               'workers': self.workers, 'auth_strategy': self.auth_strategy,
+               **self.api_options}
+        sections = {
+            'api': api,
+            'database': {'connection': self.database_url},
+            'placement': {'auth_type': 'admin_token', 'token': 'admin',
+                          'endpoint': self.placement_url},
+        }
+        lines = []
+        for group, options in sections.items():
+            lines.append(f'[{group}]')
+            lines += [f'{key} = {value}' for key, value in options.items()]
+        self.conf_file.write_text('\n'.join(lines) + '\n')
+
+    def start(self, timeout: float = 60.0) -> None:
+        self.write_conf()
+        subprocess.run([_bin('cyborg-manage'), '--config-file',
+                        str(self.conf_file), 'db', 'sync'],
+                       check=True, capture_output=True, text=True)
+        log = open(self.log_file, 'ab')
+        self.process = subprocess.Popen(
+            [_bin('cyborg-api'), '--config-file', str(self.conf_file)],
+            env={**os.environ, **self.env}, stdout=log,
+            stderr=subprocess.STDOUT, start_new_session=True)
+        log.close()
+        self.wait_ready(timeout)
+
+    def wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    f'cyborg-api exited with {self.process.returncode}:\n'
+                    + self.log_file.read_text()[-3000:])
+            try:
+                if requests.get(self.url + '/healthcheck',
+                                timeout=1).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f'cyborg-api not ready on {self.url}')
+
+    def stop(self) -> None:
+        if not self.process or self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+    def client(self, **identity) -> 'ApiClient':
+        return ApiClient(self.url, **identity)
+
+
+class ApiClient:
+    """requests with the noauth identity headers and the version header."""
+
+    def __init__(self, url: str, token: str = 'admin',
+                 roles: str | None = None, project_id: str | None = None,
+                 user_id: str | None = None) -> None:
+        self.url = url
+        self.session = requests.Session()
+        headers = {'X-Auth-Token': token, **VERSION_HEADER}
+        for name, value in (('X-Roles', roles), ('X-Project-Id', project_id),
+                            ('X-User-Id', user_id)):
+            if value is not None:
+                headers[name] = value
+        self.session.headers.update(headers)
+
+    def request(self, method: str, path: str, **kwargs) -> requests.Response:
+        kwargs.setdefault('timeout', 60)
+        return self.session.request(method, self.url + path, **kwargs)
+
+    def get(self, path: str, **kwargs) -> requests.Response:
+        return self.request('GET', path, **kwargs)
+
+    def post(self, path: str, **kwargs) -> requests.Response:
+        return self.request('POST', path, **kwargs)
+
+    def put(self, path: str, **kwargs) -> requests.Response:
+        return self.request('PUT', path, **kwargs)
+
+    def delete(self, path: str, **kwargs) -> requests.Response:
+        return self.request('DELETE', path, **kwargs)
+
+
+def make_host(placement, host: str, units: int = 2,
+              resource_class: str = 'PGPU') -> dict:
+    """A compute-node provider with one pool child of ``units`` units, in the
+    real Placement, and the device report for those units.
+
+    Returns ``{'root': uuid, 'pool': uuid, 'report': body}``.
+    """
+    import uuid as uuid_lib
+    root = placement.post('/resource_providers', {
+        'name': host, 'uuid': str(uuid_lib.uuid4())})
+    pool = placement.post('/resource_providers', {
+        'name': f'{host}_GPU_10DE_2330', 'uuid': str(uuid_lib.uuid4()),
+        'parent_provider_uuid': root['uuid']})
+    placement.put(f'/resource_providers/{pool["uuid"]}/inventories', {
+        'resource_provider_generation': pool['generation'],
+        'inventories': {resource_class: {'total': units, 'max_unit': units}}})
+    report = {'accelerators': [{
+        'pci_address': f'0000:3b:00.{n}', 'vendor_id': '10de',
+        'product_id': '2330', 'device_type': 'GPU',
+        'pool_provider_uuid': pool['uuid'], 'resource_class': resource_class,
+        'numa_node': 0, 'driver': 'vfio-pci'} for n in range(units)]}
+    return {'root': root['uuid'], 'pool': pool['uuid'], 'report': report}
