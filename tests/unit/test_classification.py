@@ -9,8 +9,10 @@ from tests.conftest import make_conf
 
 
 def devices_of(tree, tmp_path, device_rules=()):
-    conf = make_conf(tmp_path, {'agent': {'sysfs_root': tree.root}})
-    conf.set_override('device_rule', list(device_rules), group='agent')
+    agent = {'sysfs_root': tree.root}
+    if device_rules:  # a multi-valued option is one line per value
+        agent['device_rule'] = '\ndevice_rule = '.join(device_rules)
+    conf = make_conf(tmp_path, {'agent': agent})
     return {d.record.address: d
             for d in discovery.discover_devices(conf, enrich=False)}
 
