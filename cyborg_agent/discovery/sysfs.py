@@ -158,10 +158,15 @@ def _virtfns(device: str) -> list[str]:
 
 def _mdev_types(device: str) -> list[MdevTypeInfo]:
     base = os.path.join(device, 'mdev_supported_types')
-    if not os.path.isdir(base):
+    if not os.path.lexists(base):
+        return []
+    try:
+        type_ids = sorted(os.listdir(base))
+    except OSError as exc:
+        _warn(base, f'cannot list mdev types ({exc.strerror or exc})')
         return []
     types = []
-    for type_id in sorted(os.listdir(base)):
+    for type_id in type_ids:
         path = os.path.join(base, type_id)
         available = _read_int(os.path.join(path, 'available_instances'))
         if available is None:
@@ -214,7 +219,11 @@ def read_functions(sysfs_root: str) -> list[PciRecord]:
             _warn(path, 'dangling link' if os.path.islink(path)
                   else 'not a device directory')
         else:
-            record = read_function(path, address)
+            try:
+                record = read_function(path, address)
+            except OSError as exc:  # e.g. hot-unplugged while being read
+                _warn(path, f'unreadable device ({exc.strerror or exc})')
+                continue
             if record is not None:
                 records.append(record)
     return records

@@ -7,6 +7,7 @@ path, skips only that fact or that device, and still finds every other unit.
 """
 import os
 import pathlib
+import shutil
 
 import pytest
 
@@ -53,6 +54,11 @@ def replace_with_directory(path: pathlib.Path) -> pathlib.Path:
 
 def write(path: pathlib.Path, data: bytes) -> pathlib.Path:
     path.write_bytes(data)
+    return path
+
+
+def replace_dir_with_file(path: pathlib.Path) -> pathlib.Path:
+    shutil.rmtree(path)
     return path
 
 
@@ -107,6 +113,9 @@ CASES = [
     ('malformed mdev available_instances drops that mdev type',
      lambda t: write(_dir(t, T4) / 'mdev_supported_types' / 'nvidia-222'
                      / 'available_instances', b'-\n'), ALL_UNITS),
+    ('mdev_supported_types that is a file drops the mdev types',
+     lambda t: write(replace_dir_with_file(
+         _dir(t, T4) / 'mdev_supported_types'), b''), ALL_UNITS),
     ('VF with a malformed vendor is left out, its siblings stay',
      lambda t: write(_dir(t, QAT_VFS[0]) / 'vendor', b'0x80 86\n'),
      ALL_UNITS - {QAT_VFS[0]}),
