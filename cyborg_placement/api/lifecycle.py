@@ -77,10 +77,9 @@ def instance_target(services: Services, accelerator: models.Accelerator,
     """The instance's consumer; its project decides who may attach."""
     _check_claimable(accelerator)
     consumer = claims.read(services.placement, instance_uuid)
-    if consumer.allocations:
-        root = claims.root_of(services.placement,
-                              accelerator.pool_provider_uuid)
-        if root not in consumer.allocations:
+    pool = accelerator.pool_provider_uuid
+    if consumer.allocations and pool not in consumer.allocations:
+        if claims.root_of(services.placement, pool) not in consumer.allocations:
             raise errors.Conflict(
                 f'Instance {instance_uuid} has no allocation on the host of '
                 f'accelerator {accelerator.uuid} ({accelerator.host}).',
