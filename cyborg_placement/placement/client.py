@@ -60,6 +60,12 @@ class PlacementUnreachable(Exception):
 _ERRORS_BY_STATUS = {404: NotFound, 409: Conflict}
 
 
+def load_session(conf: cfg.ConfigOpts, group: str):
+    """A keystoneauth session with the auth plugin of ``[group]``."""
+    auth = ks_loading.load_auth_from_conf_options(conf, group)
+    return ks_loading.load_session_from_conf_options(conf, group, auth=auth)
+
+
 def _error_from_response(method: str, url: str, response) -> PlacementError:
     code, detail = None, response.text
     try:
@@ -101,9 +107,7 @@ class PlacementClient:
     def from_conf(cls, conf: cfg.ConfigOpts, group: str = 'placement'
                   ) -> 'PlacementClient':
         """Build the client from keystoneauth options in ``[placement]``."""
-        auth = ks_loading.load_auth_from_conf_options(conf, group)
-        session = ks_loading.load_session_from_conf_options(
-            conf, group, auth=auth)
+        session = load_session(conf, group)
         connection = openstack.connection.Connection(
             session=session, oslo_conf=conf)
         return cls(lambda: connection.placement)

@@ -1,0 +1,52 @@
+"""The agent's device report, sent by cyborg_agent.report to a running API."""
+import pytest
+
+from cyborg_agent import api_client
+from cyborg_agent import report
+from cyborg_agent.discovery.model import Unit
+from cyborg_placement.placement import naming
+from tests.conftest import make_conf
+
+
+@pytest.fixture
+def adapter(api_server, tmp_path):
+    conf = make_conf(tmp_path, {'accelerator_api': {
+        'auth_type': 'admin_token', 'token': 'admin',
+        'endpoint': api_server.url}})
+    assert api_client.is_configured(conf)
+    return api_client.make_adapter(conf)
+
+
+UNITS = [Unit('0000:3B:00.0', '10de', '2330', 'GPU', numa_node=0),
+         Unit('0000:3c:00.0', '10de', '2330', 'GPU', numa_node=1),
+         Unit('0000:5e:00.1', '8086', '4941', 'CRYPTO', driver='vfio-pci')]
+
+
+def test_report_creates_records_in_their_pools_and_keeps_uuids(
+        adapter, unique_name):
+    body = report.build_report(UNITS, unique_name)
+    first = report.send_report(adapter, unique_name, body)
+    gpu_pool = naming.provider_uuid(f'{unique_name}_GPU_10DE_2330')
+    by_address = {a['pci_address']: a for a in first}
+    assert by_address['0000:3b:00.0']['pool_provider_uuid'] == gpu_pool
+    assert by_address['0000:5e:00.1']['resource_class'] == \
+        'CUSTOM_ACCEL_CRYPTO'
+    assert {a['state'] for a in first} == {'available'}
+
+    again = report.send_report(adapter, unique_name, report.build_report(
+        UNITS[:2], unique_name))
+    assert {a['pci_address']: a['uuid'] for a in again} == {
+        address: by_address[address]['uuid']
+        for address in ('0000:3b:00.0', '0000:3c:00.0')}
+
+
+def test_a_refused_report_is_an_error_naming_the_reason(adapter,
+                                                        unique_name):
+    body = report.build_report(UNITS, unique_name)
+    body['accelerators'].append(dict(body['accelerators'][0]))
+    with pytest.raises(report.ReportError, match='more than once'):
+        report.send_report(adapter, unique_name, body)
+
+
+def test_without_accelerator_api_options_nothing_is_configured(conf):
+    assert not api_client.is_configured(conf)
