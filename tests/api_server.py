@@ -30,6 +30,7 @@ class ApiServer:
                  placement_url: str, *, workers: int = 2,
                  auth_strategy: str = 'noauth',
                  api_options: dict | None = None,
+                 sections: dict | None = None,
                  env: dict | None = None) -> None:
         self.workdir = pathlib.Path(workdir).resolve()
         self.database_url = database_url
@@ -38,6 +39,7 @@ class ApiServer:
         self.workers = workers
         self.auth_strategy = auth_strategy
         self.api_options = api_options or {}
+        self.sections = sections or {}
         self.env = env or {}
         self.process: subprocess.Popen | None = None
 
@@ -63,6 +65,7 @@ class ApiServer:
             'database': {'connection': self.database_url},
             'placement': {'auth_type': 'admin_token', 'token': 'admin',
                           'endpoint': self.placement_url},
+            **self.sections,
         }
         lines = []
         for group, options in sections.items():
