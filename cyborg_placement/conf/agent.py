@@ -1,6 +1,8 @@
 """Options of the per-host agent (``[agent]``)."""
 from oslo_config import cfg
 
+from cyborg_placement.conf import groups
+
 GROUP = cfg.OptGroup(
     'agent', title='Agent options',
     help='How the per-host agent discovers accelerators and publishes them.')
@@ -55,12 +57,34 @@ OPTS = [
         'enrichment_timeout', default=10.0, min=0.1,
         help='Seconds a discovery plugin may wait for the tool it runs (such '
              'as nvidia-smi) before its facts are left out for this cycle.'),
+    cfg.StrOpt(
+        'libvirt_uri', default='qemu:///system',
+        help='The libvirt connection the attachment reconciler attaches and '
+             'detaches PCI devices of instances (VM attachments) through. '
+             'The instance UUID is the libvirt domain UUID, as Nova makes it.'),
+    cfg.StrOpt(
+        'state_dir', default='/var/lib/cyborg/agent',
+        help='Directory where the attachment reconciler records, before it '
+             'changes the host, what it needs to undo the change (such as the '
+             'driver a unit was bound to before a host attachment), so a '
+             'restarted agent can finish or roll back.'),
+    cfg.StrOpt(
+        'host_attach_driver', default='vfio-pci',
+        help='The kernel driver a unit is bound to when it is attached to '
+             'its host, unless a host_attach_rule names another.'),
+    cfg.MultiStrOpt(
+        'host_attach_rule', default=[],
+        help='The driver for host attachments of some units, one JSON object '
+             'per value; the first rule that matches wins. Match keys (all '
+             'given must match): "vendor_id" and "product_id" (hex) and '
+             '"address" (a glob); action: "driver" (a kernel driver name). '
+             'Example: {"vendor_id": "8086", "product_id": "4941", '
+             '"driver": "4xxx"}.'),
 ]
 
 
 def register_opts(conf: cfg.ConfigOpts) -> None:
-    conf.register_group(GROUP)
-    conf.register_opts(OPTS, group=GROUP)
+    groups.register(conf, GROUP, OPTS)
 
 
 def list_opts() -> dict:

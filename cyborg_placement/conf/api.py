@@ -1,6 +1,8 @@
 """Options of the REST API service (``[api]``)."""
 from oslo_config import cfg
 
+from cyborg_placement.conf import groups
+
 GROUP = cfg.OptGroup('api', title='API options',
                      help='How the accelerator REST API is served.')
 
@@ -48,8 +50,7 @@ OPTS = [
 
 
 def register_opts(conf: cfg.ConfigOpts) -> None:
-    conf.register_group(GROUP)
-    conf.register_opts(OPTS, group=GROUP)
+    groups.register(conf, GROUP, OPTS)
 
 
 def list_opts() -> dict:

@@ -8,6 +8,8 @@ import copy
 from keystoneauth1 import loading as ks_loading
 from oslo_config import cfg
 
+from cyborg_placement.conf import groups
+
 PLACEMENT_GROUP = cfg.OptGroup(
     'placement', title='Placement service',
     help='How to reach the Placement service (keystoneauth session, auth and '
@@ -28,7 +30,7 @@ _VALID_INTERFACES = ('internal', 'public')
 
 def register_opts(conf: cfg.ConfigOpts) -> None:
     for group in (PLACEMENT_GROUP, ACCELERATOR_API_GROUP):
-        conf.register_group(group)
+        groups.register(conf, group, [])
         ks_loading.register_session_conf_options(conf, group.name)
         ks_loading.register_auth_conf_options(conf, group.name)
         ks_loading.register_adapter_conf_options(conf, group.name)

@@ -1,6 +1,8 @@
 """Options of the API's database (``[database]``)."""
 from oslo_config import cfg
 
+from cyborg_placement.conf import groups
+
 GROUP = cfg.OptGroup('database', title='Database options',
                      help='Where the API keeps accelerators and attachments.')
 
@@ -15,8 +17,7 @@ OPTS = [
 
 
 def register_opts(conf: cfg.ConfigOpts) -> None:
-    conf.register_group(GROUP)
-    conf.register_opts(OPTS, group=GROUP)
+    groups.register(conf, GROUP, OPTS)
 
 
 def list_opts() -> dict:

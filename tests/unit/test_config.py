@@ -43,3 +43,12 @@ def test_keystoneauth_plugins_are_in_the_sample():
     for name in ('auth_type', 'endpoint', 'token', 'auth_url', 'username',
                  'endpoint_override', 'valid_interfaces'):
         assert f'#{name} =' in placement, name
+
+
+def test_overrides_stay_in_their_own_config(conf, tmp_path):
+    from tests.conftest import make_conf
+    other = make_conf(tmp_path, {})
+    conf.set_override('sysfs_root', '/elsewhere', group='agent')
+    conf.set_override('endpoint_override', 'http://x', group='placement')
+    assert other.agent.sysfs_root == '/sys'
+    assert other.placement.endpoint_override is None
