@@ -40,8 +40,8 @@ def error_from_response(response) -> ApiError:
         detail, code = error['detail'], error.get('code')
     except (ValueError, KeyError, IndexError, TypeError):
         detail, code = response.text or response.reason, None
-    suffix = f' ({code})' if code else ''
-    return ApiError(_one_line(f'{detail}{suffix} (HTTP {response.status_code})'),
+    where = f'HTTP {response.status_code}' + (f', {code}' if code else '')
+    return ApiError(_one_line(f'{detail} ({where})'),
                     response.status_code, code)
 
 
@@ -55,15 +55,20 @@ class AcceleratorClient:
 
     def __init__(self, session: ks_session.Session, endpoint: str | None,
                  microversion: str, noauth: bool = False) -> None:
+        # With --os-auth-type none the session would send keystoneauth's
+        # placeholder token; our noauth API wants the token "admin", so
+        # these requests carry it instead of the session's.
         headers = {'X-Auth-Token': NOAUTH_TOKEN} if noauth else {}
+        self._authenticated = not noauth
         self._adapter = adapter.Adapter(
             session, service_type=SERVICE_TYPE, endpoint_override=endpoint,
             default_microversion=microversion, additional_headers=headers)
 
     def _call(self, method: str, path: str, **kwargs):
         try:
-            response = self._adapter.request(path, method, raise_exc=False,
-                                             **kwargs)
+            response = self._adapter.request(
+                path, method, raise_exc=False,
+                authenticated=self._authenticated, **kwargs)
         except ks_exc.EndpointNotFound:
             raise ApiError(
                 f'No {SERVICE_TYPE!r} endpoint in the service catalog: '

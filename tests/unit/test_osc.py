@@ -1,0 +1,160 @@
+"""The CLI plugin's own logic: spec input, error lines, rows, the version flag."""
+import argparse
+
+import pytest
+import requests
+
+from cyborg_placement.osc import client
+from cyborg_placement.osc import plugin
+from cyborg_placement.osc import specs
+from cyborg_placement.osc.v1 import accelerators
+
+
+@pytest.mark.parametrize('text, expected', [
+    ('num=2', ('num', 2)),
+    ('remote=1', ('remote', 1)),
+    ('acc_capability={"fp16": true}', ('acc_capability', {'fp16': True})),
+    ('vendor_id=8086', ('vendor_id', '8086')),
+    ('device_type=GPU', ('device_type', 'GPU')),
+    ('acc_type=a=b', ('acc_type', 'a=b')),
+    ('note=', ('note', '')),
+])
+def test_spec_pairs_are_typed_as_the_api_expects(text, expected):
+    assert specs.parse_pair(text) == expected
+
+
+@pytest.mark.parametrize('text, named', [
+    ('num', 'KEY=VALUE'), ('=1', 'KEY=VALUE'), ('num=two', "'two'"),
+    ('acc_capability={fp16}', 'acc_capability'),
+])
+def test_bad_spec_pairs_name_the_problem(text, named):
+    with pytest.raises(specs.SpecError, match=named):
+        specs.parse_pair(text)
+
+
+def test_later_spec_pairs_win():
+    assert specs.parse_pairs(['num=1', 'num=3']) == {'num': 3}
+    assert specs.parse_pairs(None) == {}
+
+
+def test_spec_file_in_yaml_json_or_wrapped(tmp_path):
+    yaml_file = tmp_path / 's.yaml'
+    yaml_file.write_text("device_type: GPU\nvendor_id: '10de'\nnum: 2\n")
+    json_file = tmp_path / 's.json'
+    json_file.write_text('{"acc_specs": {"num": 1}}')
+    assert specs.load_file(str(yaml_file)) == {
+        'device_type': 'GPU', 'vendor_id': '10de', 'num': 2}
+    assert specs.load_file(str(json_file)) == {'num': 1}
+
+
+@pytest.mark.parametrize('content, named', [
+    ('[1, 2]', 'found list'), ('{unclosed', 'not JSON or YAML'),
+    ('', 'found NoneType'),
+])
+def test_bad_spec_files_name_the_file_and_problem(tmp_path, content, named):
+    path = tmp_path / 'spec.yaml'
+    path.write_text(content)
+    with pytest.raises(specs.SpecError, match=named) as caught:
+        specs.load_file(str(path))
+    assert str(path) in str(caught.value)
+    assert '\n' not in str(caught.value)
+
+
+def test_missing_spec_file_is_named(tmp_path):
+    with pytest.raises(specs.SpecError, match='No such file'):
+        specs.load_file(str(tmp_path / 'absent.yaml'))
+
+
+def _response(status: int, body: bytes, reason: str = 'Conflict'):
+    response = requests.Response()
+    response.status_code = status
+    response.reason = reason
+    response._content = body
+    return response
+
+
+def test_error_line_is_the_apis_detail_and_code():
+    error = client.error_from_response(_response(409, (
+        b'{"errors": [{"status": 409, "title": "Conflict", "detail": '
+        b'"Accelerator x is at revision \\"2\\",\\n not \\"1\\".", '
+        b'"code": "accelerator.update.conflict", "request_id": "req-1"}]}')))
+    assert str(error) == ('Accelerator x is at revision "2", not "1". '
+                          '(HTTP 409, accelerator.update.conflict)')
+    assert (error.status, error.code) == (409, 'accelerator.update.conflict')
+
+
+def test_error_line_without_an_openstack_body():
+    error = client.error_from_response(
+        _response(502, b'<html>\nBad gateway\n</html>', 'Bad Gateway'))
+    assert str(error) == '<html> Bad gateway </html> (HTTP 502)'
+    empty = client.error_from_response(_response(503, b'', 'Unavailable'))
+    assert str(empty) == 'Unavailable (HTTP 503)'
+
+
+ATTACHED = {
+    'uuid': 'u1', 'name': 'gpu-0', 'host': 'node1', 'state': 'available',
+    'pci_address': '0000:3b:00.0',
+    'acc_specs': {'device_type': 'GPU', 'vendor_id': '10de',
+                  'product_id': '1eb8', 'num': 1},
+    'attachment': {'instance_uuid': 'i1', 'host': None, 'state': 'attached'},
+    'revision': 3, 'driver': 'nvidia',
+}
+
+
+def test_list_rows_short_and_long():
+    assert accelerators.list_row(ATTACHED, long=False) == (
+        'u1', 'gpu-0', 'node1', 'GPU', 'available', 'instance i1')
+    long_row = accelerators.list_row(ATTACHED, long=True)
+    assert long_row[6:10] == ('0000:3b:00.0', '10de', '1eb8', 'attached')
+    assert long_row[10].machine_readable() == ATTACHED['acc_specs']
+
+
+def test_attached_to_host_or_nothing():
+    host_held = {**ATTACHED, 'attachment': {'host': 'node1',
+                                            'instance_uuid': None}}
+    assert accelerators.attached_to(host_held) == 'host node1'
+    assert accelerators.attached_to({**ATTACHED, 'attachment': None}) is None
+
+
+def test_show_columns_put_known_fields_first_and_keep_the_rest():
+    names, values = accelerators.show_columns(ATTACHED)
+    assert names == ('uuid', 'name', 'host', 'pci_address', 'state',
+                     'acc_specs', 'attachment', 'revision', 'driver')
+    assert values[5].machine_readable() == ATTACHED['acc_specs']
+    assert values[-1] == 'nvidia'
+
+
+@pytest.mark.parametrize('given, sent', [('3', '"3"'), ('"3"', '"3"'),
+                                         (' 7 ', '"7"')])
+def test_revision_becomes_the_etag_the_api_sends(given, sent):
+    assert accelerators.etag_of(given) == sent
+
+
+@pytest.mark.parametrize('version, sent', [('1', '1.0'), ('1.0', '1.0'),
+                                           ('1.2', '1.2')])
+def test_major_version_means_its_first_microversion(version, sent):
+    assert plugin.microversion(version) == sent
+
+
+def test_version_flag_of_another_plugin_is_reused_not_redeclared():
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--os-accelerator-api-version')  # Cyborg's
+    assert plugin.build_option_parser(parser) is parser  # no clash
+    assert parser.parse_args(
+        ['--os-accelerator-api-version', '1.0']
+    ).os_accelerator_api_version == '1.0'
+
+
+def test_openstackclient_owns_the_version_flag_here():
+    # python-openstackclient >= 10.5 ships Cyborg's commands in-tree, with
+    # the same option: our plugin must leave it to that module.
+    assert plugin._flag_declared_elsewhere()
+    parser = argparse.ArgumentParser()
+    plugin.build_option_parser(parser)
+    assert plugin.VERSION_FLAG not in parser._option_string_actions
+
+
+def test_plugin_module_names_do_not_clash_with_cyborg():
+    assert plugin.API_NAME != 'accelerator'
+    assert plugin.API_VERSION_OPTION == 'os_accelerator_api_version'
+    assert plugin.check_api_version('2.3') is True
