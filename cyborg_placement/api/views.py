@@ -13,6 +13,8 @@ def attachment(record: models.Attachment | None) -> dict | None:
     return {
         'uuid': record.uuid,
         'accelerator_uuid': record.accelerator.uuid,
+        # The unit the host's reconciler attaches, without a second call.
+        'pci_address': record.accelerator.pci_address,
         'instance_uuid': record.instance_uuid,
         'host': record.host,
         'project_id': record.project_id,

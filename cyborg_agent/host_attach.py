@@ -1,0 +1,165 @@
+"""Host attachments: bind a unit to a host driver (vfio-pci) through sysfs.
+
+Attach: ``<dev>/driver/unbind`` <- address (when bound), ``<dev>/driver_override``
+<- driver, ``bus/pci/drivers_probe`` <- address. Detach restores the unit:
+``driver_override`` <- what it held before (``"\\n"`` clears it), unbind,
+``drivers_probe``, so the kernel binds the original driver again.
+
+The original driver is written to the journal before the first write, so an
+agent killed half-way restores the unit after a restart. The journal also
+makes a repeated attach a no-op: a real kernel moves the ``driver`` link, a
+tree built for tests does not, so the link cannot tell "already done".
+"""
+import dataclasses
+import fnmatch
+import json
+import os
+import pathlib
+
+from oslo_config import cfg
+
+from cyborg_agent import crash_points
+from cyborg_agent.attach_errors import AttachFailed
+from cyborg_agent.discovery.rules import InvalidRule
+from cyborg_agent.journal import Journal
+
+#: What ``driver_override`` reads when no override is set.
+NO_OVERRIDE = '(null)'
+_RULE_KEYS = ('vendor_id', 'product_id', 'address', 'driver')
+
+
+def write_sysfs(path: pathlib.Path, value: str) -> None:
+    """One write to a sysfs attribute; a refusal becomes an AttachFailed."""
+    try:
+        with open(path, 'w') as stream:
+            stream.write(value)
+    except OSError as exc:
+        raise AttachFailed(
+            f'Writing {value.strip()!r} to {path} failed: {exc.strerror}.'
+        ) from exc
+
+
+@dataclasses.dataclass(frozen=True)
+class DriverRule:
+    driver: str
+    vendor_id: str | None = None
+    product_id: str | None = None
+    address: str | None = None
+
+    def matches(self, address: str, vendor_id: str, product_id: str) -> bool:
+        return ((self.vendor_id in (None, vendor_id))
+                and (self.product_id in (None, product_id))
+                and (self.address is None
+                     or fnmatch.fnmatch(address, self.address)))
+
+
+def parse_driver_rule(text: str) -> DriverRule:
+    """One ``[agent] host_attach_rule`` value; a bad one names itself."""
+    try:
+        spec = json.loads(text)
+    except ValueError as exc:
+        raise InvalidRule(f'host_attach_rule {text!r}: not JSON: {exc}') from None
+    if not isinstance(spec, dict) or not isinstance(spec.get('driver'), str):
+        raise InvalidRule(f'host_attach_rule {text!r}: needs a "driver" name')
+    unknown = set(spec) - set(_RULE_KEYS)
+    if unknown:
+        raise InvalidRule(f'host_attach_rule {text!r}: unknown keys '
+                          f'{", ".join(sorted(unknown))}')
+    if '/' in spec['driver'] or not spec['driver'].strip():
+        raise InvalidRule(f'host_attach_rule {text!r}: bad driver name')
+    return DriverRule(**{k: (v.lower() if k != 'driver' else v)
+                         for k, v in spec.items()})
+
+
+class HostBinder:
+    """Binds units of one sysfs tree to host drivers, and restores them."""
+
+    def __init__(self, sysfs_root: str | os.PathLike, journal: Journal,
+                 default_driver: str = 'vfio-pci',
+                 rules: list[DriverRule] | None = None,
+                 write=write_sysfs) -> None:
+        self.bus = pathlib.Path(sysfs_root) / 'bus' / 'pci'
+        self.journal = journal
+        self.default_driver = default_driver
+        self.rules = rules or []
+        self._write = write
+
+    @classmethod
+    def from_conf(cls, conf: cfg.ConfigOpts, journal: Journal) -> 'HostBinder':
+        return cls(conf.agent.sysfs_root, journal,
+                   conf.agent.host_attach_driver,
+                   [parse_driver_rule(v) for v in conf.agent.host_attach_rule])
+
+    def device(self, address: str) -> pathlib.Path:
+        path = self.bus / 'devices' / address
+        if not path.exists():
+            raise AttachFailed(f'PCI device {address} is gone from this host '
+                               f'(no {path}).')
+        return path
+
+    def driver_for(self, address: str, device: pathlib.Path) -> str:
+        vendor_id, product_id = (_hex(device / n) for n in ('vendor', 'device'))
+        for rule in self.rules:
+            if rule.matches(address, vendor_id, product_id):
+                return rule.driver
+        return self.default_driver
+
+    def attach(self, uuid: str, address: str) -> bool:
+        """Bind the unit to its host driver; False when it already was."""
+        record = self.journal.get(uuid)
+        if record and record.get('done'):
+            return False
+        device = self.device(address)
+        if record is None:
+            record = {'kind': 'host', 'address': address,
+                      'driver': self.driver_for(address, device),
+                      'original_driver': bound_driver(device),
+                      'original_override': _read(device / 'driver_override')}
+        driver = record['driver']
+        if not (self.bus / 'drivers' / driver).is_dir():
+            raise AttachFailed(
+                f'Driver {driver} is not loaded on this host (no '
+                f'{self.bus / "drivers" / driver}); load its module first.')
+        self.journal.put(uuid, record)
+        if bound_driver(device):
+            self._write(device / 'driver' / 'unbind', address)
+        self._write(device / 'driver_override', driver)
+        self._write(self.bus / 'drivers_probe', address)
+        self.journal.put(uuid, {**record, 'done': True})
+        return True
+
+    def detach(self, uuid: str, address: str) -> bool:
+        """Give the unit back to its original driver; False if nothing to do."""
+        record = self.journal.get(uuid)
+        if record is None:
+            return False
+        device = self.bus / 'devices' / address
+        if device.exists():
+            original = record.get('original_override') or NO_OVERRIDE
+            self._write(device / 'driver_override',
+                        '\n' if original == NO_OVERRIDE else original)
+            if bound_driver(device):
+                self._write(device / 'driver' / 'unbind', address)
+            crash_points.reached('during_detach')
+            self._write(self.bus / 'drivers_probe', address)
+        self.journal.remove(uuid)
+        return True
+
+
+def bound_driver(device: pathlib.Path) -> str | None:
+    try:
+        return os.path.basename(os.readlink(device / 'driver'))
+    except OSError:
+        return None
+
+
+def _read(path: pathlib.Path) -> str | None:
+    try:
+        return path.read_text().strip()
+    except OSError:
+        return None
+
+
+def _hex(path: pathlib.Path) -> str:
+    value = (_read(path) or '').lower()
+    return value[2:] if value.startswith('0x') else value

@@ -1,0 +1,112 @@
+"""VM attachments: a PCI hostdev in the instance's libvirt domain.
+
+Through :mod:`nova_ext.libvirt_hostdev` (plain libvirt, by instance UUID),
+so the agent needs no Nova code. The journal keeps which instance got which
+unit until the detach is done, so a restarted agent can take back a device
+the API no longer gives to the instance.
+"""
+import os
+import pathlib
+import threading
+
+import libvirt
+
+from cyborg_agent import crash_points
+from cyborg_agent.attach_errors import AttachFailed
+from cyborg_agent.attach_errors import NotSettled
+from cyborg_agent.journal import Journal
+from nova_ext import accelerator
+from nova_ext import libvirt_hostdev
+
+_loop_lock = threading.Lock()
+_loop_started = False
+
+
+def _ensure_event_loop() -> None:
+    """libvirt's default event loop, once per process: the embedded QEMU
+    driver needs it for its monitor, and keepalives use it elsewhere."""
+    global _loop_started
+    with _loop_lock:
+        if _loop_started:
+            return
+        libvirt.registerErrorHandler(lambda _ctx, _err: None, None)
+        libvirt.virEventRegisterDefaultImpl()
+        threading.Thread(target=_run_loop, name='libvirt-events',
+                         daemon=True).start()
+        _loop_started = True
+
+
+def _run_loop() -> None:
+    while True:
+        libvirt.virEventRunDefaultImpl()
+
+
+def failure_reason(exc: accelerator.HostdevError, instance_uuid: str) -> str:
+    """What the user reads in the attachment's ``reason``."""
+    if exc.kind == accelerator.DOMAIN_NOT_FOUND:
+        return (f'Instance {instance_uuid} is not on this host: libvirt has '
+                'no domain with that UUID.')
+    if exc.kind == accelerator.LIBVIRT_REFUSED:
+        return f'libvirt refused the attach: {exc.reason}'
+    return exc.reason
+
+
+class VmAttacher:
+    """Attaches units of this host to its libvirt guests."""
+
+    def __init__(self, uri: str, sysfs_root: str | os.PathLike,
+                 journal: Journal) -> None:
+        self.uri = uri
+        self.devices = pathlib.Path(sysfs_root) / 'bus' / 'pci' / 'devices'
+        self.journal = journal
+        self._conn: libvirt.virConnect | None = None
+
+    @property
+    def conn(self) -> libvirt.virConnect:
+        """Opened on first use and again when it died: libvirtd restarts
+        must not need an agent restart."""
+        if self._conn is not None and self._conn.isAlive():
+            return self._conn
+        _ensure_event_loop()
+        try:
+            self._conn = libvirt.open(self.uri)
+        except libvirt.libvirtError as exc:
+            raise NotSettled(f'libvirt at {self.uri} unreachable: '
+                             f'{exc.get_error_message()}') from exc
+        return self._conn
+
+    def _unit(self, address: str) -> dict:
+        device = self.devices / address
+        if not device.exists():
+            raise AttachFailed(f'PCI device {address} is gone from this host '
+                               f'(no {device}).')
+        try:
+            physfn = os.path.basename(os.readlink(device / 'physfn'))
+        except OSError:
+            physfn = None
+        return {'pci_address': address, 'physfn': physfn}
+
+    def attach(self, uuid: str, instance_uuid: str, address: str) -> bool:
+        """Put the unit into the guest; False when it was there already."""
+        unit = self._unit(address)
+        if self.journal.get(uuid) is None:
+            self.journal.put(uuid, {'kind': 'vm', 'address': address,
+                                    'instance_uuid': instance_uuid})
+        try:
+            return libvirt_hostdev.attach(self.conn, instance_uuid, unit)
+        except accelerator.HostdevError as exc:
+            raise AttachFailed(failure_reason(exc, instance_uuid)) from exc
+
+    def detach(self, uuid: str, instance_uuid: str, address: str) -> bool:
+        """Take the unit out of the guest; a guest that is gone holds none."""
+        try:
+            changed = libvirt_hostdev.detach(self.conn, instance_uuid,
+                                             {'pci_address': address})
+        except accelerator.HostdevError as exc:
+            if exc.kind != accelerator.DOMAIN_NOT_FOUND:
+                raise NotSettled(f'Detach of {address} from instance '
+                                 f'{instance_uuid} failed: {exc}') from exc
+            changed = False
+        crash_points.reached('during_detach')
+        self.journal.remove(uuid)
+        return changed
