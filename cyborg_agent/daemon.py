@@ -13,7 +13,11 @@ import threading
 from oslo_config import cfg
 from oslo_log import log as logging
 
+from cyborg_agent import api_client
+from cyborg_agent import attachment_api
 from cyborg_agent import discovery
+from cyborg_agent import reconciler
+from cyborg_agent import report
 from cyborg_agent.discovery import rules
 from cyborg_agent.discovery.model import Unit
 from cyborg_placement.placement import client as placement_client
@@ -29,7 +33,12 @@ ONCE_RETRY_SECONDS = 5.0
 #: Failures that go away by themselves: retried, never fatal to the daemon.
 TRANSIENT = (placement_client.PlacementUnreachable,
              placement_sync.RootProviderMissing,
-             placement_client.Conflict)
+             placement_client.Conflict,
+             # The accelerator API's side: device report and attachments.
+             report.ReportError,
+             attachment_api.ApiUnreachable,
+             attachment_api.ApiRefused,
+             reconciler.ReconcileIncomplete)
 
 
 class Agent:
@@ -42,15 +51,24 @@ class Agent:
             hostname.root_provider_name(conf),
             manage_root=conf.agent.manage_root_provider,
             pool_by_numa=conf.agent.pool_by_numa)
+        self.api = None
+        if api_client.is_configured(conf):
+            self.api = api_client.make_adapter(conf)
+            self.reconciler = reconciler.Reconciler.from_conf(
+                conf, self.api, self.sync.root_name)
 
     def cycle(self) -> None:
         self.publish(discovery.discover_units(self.conf))
 
     def publish(self, units: list[Unit]) -> None:
         published = self.sync.sync(units)
-        # The device report to the accelerator API goes here, after
-        # publication: it carries each unit with its pool provider
-        # (tree.provider_of_units(published)).
+        if self.api is not None:
+            # After publication, so the pools the report names exist; then
+            # the attachments of this host, on the units just reported.
+            root = self.sync.root_name
+            report.send_report(self.api, root, report.build_report(
+                units, root, self.conf.agent.pool_by_numa))
+            self.reconciler.run_pass()
         LOG.debug('Cycle done: %d unit(s) in %d pool(s)', len(units),
                   len(published))
 
@@ -63,10 +81,8 @@ def _run_once(agent: Agent) -> int:
                     lambda: agent.publish(units), TRANSIENT,
                     on_retry=lambda exc, delay: LOG.debug(
                         'Retrying in %.1fs: %s', delay, exc))
-    except (placement_client.PlacementError,
-            placement_client.PlacementUnreachable,
-            placement_sync.RootProviderMissing,
-            rules.InvalidRule) as exc:
+    except (TRANSIENT + (placement_client.PlacementError,
+                         rules.InvalidRule)) as exc:
         print(f'cyborg-agent: error: {exc}', file=sys.stderr)
         return 1
     return 0
@@ -97,7 +113,11 @@ def _run_forever(agent: Agent, interval: int) -> int:
 
 def run(conf: cfg.ConfigOpts, once: bool) -> int:
     """Run one cycle (``once``) or cycles until SIGTERM; the exit status."""
-    agent = Agent(conf)
+    try:
+        agent = Agent(conf)
+    except rules.InvalidRule as exc:  # [agent] host_attach_rule
+        print(f'cyborg-agent: error: {exc}', file=sys.stderr)
+        return 2
     if once:
         return _run_once(agent)
     return _run_forever(agent, conf.agent.report_interval)
