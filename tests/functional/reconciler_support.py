@@ -1,0 +1,110 @@
+"""A host for the reconciler tests: a sysfs tree, a compute node in the real
+Placement, a cyborg.conf, and the real ``cyborg-agent --once`` process.
+
+The agent runs as an operator runs it, so a test can kill it at a crash
+point (``CYBORG_AGENT_CRASH_AT``) and start it again.
+"""
+import dataclasses
+import os
+import pathlib
+import subprocess
+import sys
+
+from cyborg_agent import crash_points
+from cyborg_agent.discovery import catalog
+from cyborg_agent.discovery import sysfs_tree
+from tests.api_server import ApiClient
+from tests.conftest import placement_section
+from tests.functional.compute_nodes import create_compute_node
+
+AGENT = str(pathlib.Path(sys.executable).parent / 'cyborg-agent')
+GPUS = ('0000:3b:00.0', '0000:3c:00.0')
+
+
+@dataclasses.dataclass
+class AgentHost:
+    name: str
+    workdir: pathlib.Path
+    sysfs: sysfs_tree.SysfsTree
+    api_url: str
+    placement_url: str
+    libvirt_uri: str = 'test:///default'
+
+    @property
+    def conf_file(self) -> pathlib.Path:
+        return self.workdir / 'cyborg-agent.conf'
+
+    @property
+    def state_dir(self) -> pathlib.Path:
+        return self.workdir / 'state'
+
+    def write_conf(self) -> None:
+        sections = {
+            'placement': placement_section(self.placement_url),
+            'accelerator_api': {'auth_type': 'admin_token', 'token': 'admin',
+                                'endpoint': self.api_url},
+            'agent': {'sysfs_root': self.sysfs.root,
+                      'resource_provider_name': self.name,
+                      'state_dir': self.state_dir,
+                      'libvirt_uri': self.libvirt_uri},
+        }
+        lines = []
+        for group, options in sections.items():
+            lines.append(f'[{group}]')
+            lines += [f'{k} = {v}' for k, v in options.items()]
+        self.conf_file.write_text('\n'.join(lines) + '\n')
+
+    def run_once(self, crash_at: str | None = None
+                 ) -> subprocess.CompletedProcess:
+        env = {k: v for k, v in os.environ.items() if k != crash_points.ENV}
+        if crash_at:
+            env[crash_points.ENV] = crash_at
+        return subprocess.run(
+            [AGENT, '--config-file', str(self.conf_file), '--once'],
+            env=env, capture_output=True, text=True, timeout=120)
+
+    def settle(self) -> subprocess.CompletedProcess:
+        done = self.run_once()
+        assert done.returncode == 0, done.stderr
+        return done
+
+    def journal(self) -> list[str]:
+        """Attachments the agent still keeps undo records for."""
+        if not self.state_dir.exists():
+            return []
+        return sorted(p.stem for p in self.state_dir.iterdir())
+
+    def device(self, address: str) -> pathlib.Path:
+        return self.sysfs.bus / 'devices' / address
+
+    def read(self, address: str, name: str) -> str:
+        return (self.device(address) / name).read_text()
+
+
+def make_agent_host(placement, tmp_path, name: str, api_url: str,
+                    placement_url: str, **kwargs) -> AgentHost:
+    """Two T4 GPUs on the nvidia driver, vfio-pci loaded, a compute node."""
+    create_compute_node(placement, name)
+    tree = sysfs_tree.build(tmp_path / 'sys',
+                            [catalog.nvidia_t4(a) for a in GPUS])
+    tree.driver_dir('vfio-pci')
+    host = AgentHost(name, tmp_path, tree, api_url, placement_url, **kwargs)
+    host.write_conf()
+    host.settle()  # publication and device report
+    return host
+
+
+def accelerator(admin: ApiClient, host: str, address: str) -> dict:
+    found = admin.get('/accelerators', params={'host': host}).json()
+    return next(a for a in found['accelerator'] if a['pci_address'] == address)
+
+
+def pool_usage(placement, pool: str) -> int:
+    usages = placement.get(f'/resource_providers/{pool}/usages')['usages']
+    return sum(usages.values())
+
+
+def reserved(placement, pool: str) -> int:
+    inventories = placement.get(
+        f'/resource_providers/{pool}/inventories')['inventories']
+    return sum(i['reserved'] for i in inventories.values())
