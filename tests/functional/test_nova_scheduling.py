@@ -5,15 +5,12 @@ The query is built by Nova's own scheduler code (``ResourceRequest`` from a
 nova-scheduler) and sent as Nova sends it: ``GET /allocation_candidates`` at
 microversion 1.36, to the real Placement holding what the agent published.
 """
-import json
-import subprocess
-import sys
-
 import pytest
 
 from cyborg_agent.discovery import catalog
 from cyborg_placement.placement import client as placement_client
 from cyborg_placement.placement import naming
+from cyborg_placement.placement import nova_request
 from cyborg_placement.placement import sync as placement_sync
 from tests.functional.compute_nodes import create_compute_node
 from tests.functional.compute_nodes import units_from
@@ -37,34 +34,10 @@ _NAMED = {'resources_GPU:PGPU': '2', 'trait_GPU:CUSTOM_ACCEL_GPU': 'required',
 REQUESTS['named_avx2'] = (_NAMED, ['HW_CPU_X86_AVX2'])
 REQUESTS['named_avx512'] = (_NAMED, ['HW_CPU_X86_AVX512F'])
 
-# Nova registers its own options on oslo.config's global CONF, where ours
-# live too: its scheduler code runs in a child process, as in nova-scheduler.
-NOVA_QUERY = """
-import json, sys, warnings
-warnings.simplefilter('ignore')
-from nova import objects
-from nova.scheduler import utils
-objects.register_all()
-out = {}
-for name, (specs, root_required) in json.load(sys.stdin).items():
-    flavor = objects.Flavor(vcpus=4, memory_mb=8192, root_gb=20,
-                            ephemeral_gb=0, swap=0, extra_specs=specs)
-    spec = objects.RequestSpec(
-        flavor=flavor, is_bfv=False,
-        request_level_params=objects.RequestLevelParams(
-            root_required=set(root_required)))
-    out[name] = utils.ResourceRequest.from_request_spec(spec).to_querystring()
-print(json.dumps(out))
-"""
-
-
 @pytest.fixture(scope='module')
 def queries() -> dict[str, str]:
     """Nova's ``GET /allocation_candidates`` query string of each request."""
-    result = subprocess.run(
-        [sys.executable, '-c', NOVA_QUERY], input=json.dumps(REQUESTS),
-        capture_output=True, text=True, check=True, timeout=300)
-    return json.loads(result.stdout)
+    return nova_request.allocation_candidate_queries(REQUESTS)
 
 
 @pytest.fixture
