@@ -29,6 +29,20 @@ REQUESTS = {
     't4': ({'resources1:PGPU': '2',
             'trait1:CUSTOM_ACCEL_PRODUCT_10DE_1EB8': 'required'}, []),
 }
+# The flavors of docs/operator-guide.md, exactly as written there.
+REQUESTS['guide_not_t4'] = ({
+    'resources1:PGPU': '1', 'trait1:CUSTOM_ACCEL_VENDOR_10DE': 'required',
+    'trait1:CUSTOM_ACCEL_PRODUCT_10DE_1EB8': 'forbidden'}, [])
+REQUESTS['guide_qat_and_gpu'] = ({
+    'resources1:CUSTOM_ACCEL_CRYPTO': '1',
+    'trait1:CUSTOM_ACCEL_VENDOR_8086': 'required',
+    'resources2:PGPU': '1', 'group_policy': 'none'}, [])
+REQUESTS['guide_gaudi2'] = ({
+    'resources1:CUSTOM_ACCEL_AI': '1',
+    'trait1:CUSTOM_ACCEL_PRODUCT_1DA3_1020': 'required'}, [])
+REQUESTS['guide_2xh100'] = ({
+    'resources:PGPU': '2',
+    'trait:CUSTOM_ACCEL_PRODUCT_10DE_2330': 'required'}, [])
 _NAMED = {'resources_GPU:PGPU': '2', 'trait_GPU:CUSTOM_ACCEL_GPU': 'required',
           'resources_QAT:CUSTOM_ACCEL_CRYPTO': '4', 'group_policy': 'isolate'}
 REQUESTS['named_avx2'] = (_NAMED, ['HW_CPU_X86_AVX2'])
@@ -132,3 +146,27 @@ def test_named_groups_and_root_required(candidates, gpu_host):
 
     # The compute node lacks this trait (Nova owns the root's traits).
     assert candidates('named_avx512')['allocation_requests'] == []
+
+
+def test_operator_guide_flavors(placement, candidates, tmp_path, unique_name):
+    """Every flavor of docs/operator-guide.md finds the pool it means."""
+    mixed = unique_name + '-mixed'
+    _publish(placement, tmp_path, mixed, catalog.gpu_server(gpus=2) + [
+        catalog.nvidia_t4('0000:3b:00.0'),
+        catalog.habana_gaudi2('0000:4c:00.0')])
+    h100 = _pool(mixed, '_GPU_10DE_2330')
+
+    (request,) = candidates('guide_2xh100')['allocation_requests']
+    assert request['allocations'][h100]['resources'] == {'PGPU': 2}
+
+    found = candidates('guide_not_t4')['allocation_requests']
+    assert [r['mappings']['1'] for r in found] == [[h100]]
+
+    found = candidates('guide_qat_and_gpu')['allocation_requests']
+    assert {r['mappings']['1'][0] for r in found} == {
+        _pool(mixed, '_CRYPTO_8086_4941')}
+    assert {r['mappings']['2'][0] for r in found} == {
+        h100, _pool(mixed, '_GPU_10DE_1EB8')}
+
+    (request,) = candidates('guide_gaudi2')['allocation_requests']
+    assert request['mappings']['1'] == [_pool(mixed, '_AI_1DA3_1020')]
