@@ -165,7 +165,7 @@ def make_host(placement, host: str, units: int = 2,
         'resource_provider_generation': pool['generation'],
         'inventories': {resource_class: {'total': units, 'max_unit': units}}})
     report = {'accelerators': [{
-        'pci_address': f'0000:3b:00.{n}', 'vendor_id': '10de',
+        'pci_address': f'0000:3b:{n // 8:02x}.{n % 8}', 'vendor_id': '10de',
         'product_id': '2330', 'device_type': 'GPU',
         'pool_provider_uuid': pool['uuid'], 'resource_class': resource_class,
         'numa_node': 0, 'driver': 'vfio-pci'} for n in range(units)]}

@@ -19,14 +19,31 @@ def app_state():
     return flask.current_app.extensions['cyborg']
 
 
+#: A refused body up to this size is read and dropped, so the client gets
+#: the 400 instead of a connection reset while it is still sending.
+_DRAIN_LIMIT = 64 * 1024 * 1024
+
+
+def _drain(stream) -> None:
+    drained = 0
+    while drained < _DRAIN_LIMIT:
+        chunk = stream.read(65536)
+        if not chunk:
+            return
+        drained += len(chunk)
+
+
 def _read_body(limit: int) -> bytes:
     length = flask.request.content_length
     if length is not None and length > limit:
+        if length <= _DRAIN_LIMIT:
+            _drain(flask.request.stream)
         raise errors.BadRequest(
             f'Request body of {length} bytes is larger than the limit of '
             f'{limit} bytes.', errors.BODY_TOO_LARGE)
     raw = flask.request.stream.read(limit + 1)
     if len(raw) > limit:
+        _drain(flask.request.stream)
         raise errors.BadRequest(
             f'Request body is larger than the limit of {limit} bytes.',
             errors.BODY_TOO_LARGE)
