@@ -55,11 +55,14 @@ class VmAttacher:
     """Attaches units of this host to its libvirt guests."""
 
     def __init__(self, uri: str, sysfs_root: str | os.PathLike,
-                 journal: Journal) -> None:
+                 journal: Journal,
+                 conn: libvirt.virConnect | None = None) -> None:
+        """``conn``: a connection the process already has (an embedded
+        driver allows one per process)."""
         self.uri = uri
         self.devices = pathlib.Path(sysfs_root) / 'bus' / 'pci' / 'devices'
         self.journal = journal
-        self._conn: libvirt.virConnect | None = None
+        self._conn = conn
 
     @property
     def conn(self) -> libvirt.virConnect:

@@ -1,0 +1,137 @@
+"""VM attachments end to end, in the test process: REST attach through the
+real API server and Placement, the reconciler on the real embedded libvirt
+(``libvirt_embed``), and the user-visible reasons when it cannot attach."""
+import uuid
+
+import pytest
+
+from cyborg_agent import api_client
+from cyborg_agent.attachment_api import ApiUnreachable
+from cyborg_agent.attachment_api import AttachmentApi
+from cyborg_agent.host_attach import HostBinder
+from cyborg_agent.journal import Journal
+from cyborg_agent.reconciler import Reconciler
+from cyborg_agent.vm_attach import VmAttacher
+from nova_ext.accelerator import PciAddress
+from nova_ext.libvirt_hostdev import hostdev_addresses
+from tests.conftest import make_conf
+from tests.functional import reconciler_support as support
+
+GPU = support.GPUS[0]
+
+
+@pytest.fixture
+def admin(api_server):
+    return api_server.client()
+
+
+@pytest.fixture
+def host(placement, placement_server, api_server, tmp_path, unique_name):
+    return support.make_agent_host(placement, tmp_path, unique_name,
+                                   api_server.url, placement_server.url)
+
+
+def _reconciler(host, conn) -> Reconciler:
+    conf = make_conf(host.workdir, {'accelerator_api': {
+        'auth_type': 'admin_token', 'token': 'admin',
+        'endpoint': host.api_url}})
+    journal = Journal(host.state_dir)
+    return Reconciler(
+        AttachmentApi(api_client.make_adapter(conf)), host.name, journal,
+        HostBinder(host.sysfs.root, journal),
+        VmAttacher('qemu:///embed', host.sysfs.root, journal, conn=conn))
+
+
+def _instance(placement, host_name) -> str:
+    """An instance Nova placed on the host (VCPU on the compute node)."""
+    root = placement.get('/resource_providers', params={
+        'name': host_name})['resource_providers'][0]['uuid']
+    instance = str(uuid.uuid4())
+    placement.put(f'/allocations/{instance}', {
+        'allocations': {root: {'resources': {'VCPU': 2}}},
+        'consumer_generation': None, 'project_id': 'p1', 'user_id': 'u1',
+        'consumer_type': 'INSTANCE'}, microversion='1.38')
+    return instance
+
+
+def _pool_units(placement, instance, pool) -> int:
+    held = placement.get(f'/allocations/{instance}')['allocations']
+    return held.get(pool, {}).get('resources', {}).get('PGPU', 0)
+
+
+def _attach(admin, host, instance):
+    accel = support.accelerator(admin, host.name, GPU)
+    answer = admin.put(f'/accelerators/{accel["uuid"]}',
+                       json={'instance_uuid': instance})
+    assert answer.status_code == 200, answer.text
+    return accel
+
+
+def _state(admin, accel):
+    shown = admin.get(f'/accelerators/{accel["uuid"]}').json()['attachment']
+    return shown['state'], shown['reason']
+
+
+def test_attach_and_detach_a_shut_off_guest(admin, placement, host,
+                                            libvirt_embed):
+    instance = _instance(placement, host.name)
+    guest = libvirt_embed.define_guest(instance_uuid=instance)
+    accel = _attach(admin, host, instance)
+    pool = accel['pool_provider_uuid']
+    reconciler = _reconciler(host, libvirt_embed.conn)
+
+    reconciler.run_pass()
+    assert _state(admin, accel) == ('attached', None)
+    assert hostdev_addresses(guest, persistent=True) == {PciAddress.parse(GPU)}
+    assert _pool_units(placement, instance, pool) == 1
+
+    assert admin.delete(f'/accelerators/{accel["uuid"]}').status_code == 204
+    reconciler.run_pass()  # only the change since the last pass
+    assert _state(admin, accel)[0] == 'detached'
+    assert hostdev_addresses(guest, persistent=True) == set()
+    assert _pool_units(placement, instance, pool) == 0
+    assert host.journal() == []
+
+
+def test_instance_not_on_this_host(admin, placement, host, libvirt_embed):
+    instance = _instance(placement, host.name)  # but no domain here
+    accel = _attach(admin, host, instance)
+    _reconciler(host, libvirt_embed.conn).run_pass()
+    state, reason = _state(admin, accel)
+    assert state == 'attach_failed'
+    assert reason == (f'On host {host.name}: Instance {instance} is not on '
+                      'this host: libvirt has no domain with that UUID.')
+    assert _pool_units(placement, instance, accel['pool_provider_uuid']) == 0
+    assert host.journal() == []
+
+
+def test_live_attach_refused_by_libvirt(admin, placement, host,
+                                       libvirt_embed):
+    instance = _instance(placement, host.name)
+    guest = libvirt_embed.define_guest(instance_uuid=instance, running=True)
+    accel = _attach(admin, host, instance)
+    _reconciler(host, libvirt_embed.conn).run_pass()
+    state, reason = _state(admin, accel)
+    assert state == 'attach_failed'
+    assert 'libvirt refused the attach' in reason
+    assert hostdev_addresses(guest, persistent=True) == set()
+    assert _pool_units(placement, instance, accel['pool_provider_uuid']) == 0
+
+
+@pytest.mark.parametrize('api_server', ['sqlite'], indirect=True)
+def test_api_away_is_retried(admin, placement, host, api_server,
+                             libvirt_embed):
+    instance = _instance(placement, host.name)
+    guest = libvirt_embed.define_guest(instance_uuid=instance)
+    accel = _attach(admin, host, instance)
+    reconciler = _reconciler(host, libvirt_embed.conn)
+    api_server.stop()
+    try:
+        with pytest.raises(ApiUnreachable):
+            reconciler.run_pass()
+        assert hostdev_addresses(guest, persistent=True) == set()
+    finally:
+        api_server.start()
+    reconciler.run_pass()
+    assert _state(admin, accel) == ('attached', None)
+    assert hostdev_addresses(guest, persistent=True) == {PciAddress.parse(GPU)}
