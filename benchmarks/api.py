@@ -159,7 +159,8 @@ def main() -> int:
             _print(f'GET /accelerators?host= ({UNITS_PER_HOST} rows)',
                    _run(args.clients, args.seconds,
                         lambda n: clients[n].get('/accelerators', params={
-                            'host': hosts[n]['name']})), ceiling)
+                            'host': hosts[n % len(hosts)]['name']})),
+                   ceiling)
             cycles = _run(min(args.clients, len(hosts)), args.seconds,
                           _cycle(server, hosts))
             _print('attach/detach cycle (4 requests each)', cycles, ceiling)
