@@ -155,3 +155,25 @@ def test_vm_killed_during_detach(admin, placement, host):
     assert _state(admin, accel) == 'detached'
     assert _usage(placement, accel) == 0
     assert host.journal() == []
+
+
+def test_restart_rolls_back_what_the_api_no_longer_holds(
+        admin, placement, host):
+    """Killed after binding; meanwhile the attachment ended without this
+    agent (an operator reported it failed). The fresh agent's full resync
+    finds the journal entry of an inactive attachment and restores the unit."""
+    accel = _host_attach(admin, host)
+    _crash(host, 'after_action')
+    attachment = admin.get(f'/accelerators/{accel["uuid"]}').json()[
+        'attachment']
+    assert admin.put(f'/attachments/{attachment["uuid"]}/state', json={
+        'state': 'attach_failed', 'reason': 'given up by the operator'}
+    ).status_code == 200
+    assert _usage(placement, accel) == 0
+    assert host.read(GPU, 'driver_override') == 'vfio-pci'
+
+    done = host.settle()
+    assert 'Rolling back attachment' in done.stderr
+    assert host.read(GPU, 'driver_override') == '\n'
+    assert host.journal() == []
+    assert _state(admin, accel) == 'attach_failed'
