@@ -3,6 +3,7 @@ the unit to vfio-pci on its sysfs tree and reports; detach restores it.
 The API's claim in the real Placement keeps the unit from Nova."""
 import pytest
 
+from cyborg_placement.local_placement import free_port
 from tests.functional import reconciler_support as support
 
 GPU = support.GPUS[0]
@@ -96,3 +97,20 @@ def test_device_gone_fails_the_attach(admin, placement, host):
     assert f'PCI device {GPU} is gone from this host' in reason
     shown = admin.get(f'/accelerators/{accel["uuid"]}').json()
     assert shown['state'] == 'missing'  # and the device report says so
+
+
+def test_api_unreachable_is_one_line_and_exit_1(admin, host):
+    accel = support.accelerator(admin, host.name, GPU)
+    admin.put(f'/accelerators/{accel["uuid"]}', json={'host': host.name})
+    api_url, host.api_url = host.api_url, f'http://127.0.0.1:{free_port()}'
+    host.write_conf()
+    failed = host.run_once()
+    assert failed.returncode == 1
+    lines = failed.stderr.strip().splitlines()
+    assert len(lines) == 1 and 'accelerator API unreachable' in lines[0]
+    assert host.read(GPU, 'driver_override') == '(null)\n'
+
+    host.api_url = api_url  # back: the attach goes through
+    host.write_conf()
+    host.settle()
+    assert host.read(GPU, 'driver_override') == 'vfio-pci'
