@@ -11,18 +11,11 @@ import pathlib
 import subprocess
 import sys
 
+from cyborg_placement.conf import ini
 from cyborg_placement.server_process import free_port
 from cyborg_placement.server_process import ServerProcess
 
 __all__ = ['LocalPlacement', 'free_port']
-
-
-def _ini(sections: dict[str, dict[str, str]]) -> str:
-    lines = []
-    for name, options in sections.items():
-        lines.append(f'[{name}]')
-        lines += [f'{key} = {value}' for key, value in options.items()]
-    return '\n'.join(lines) + '\n'
 
 
 class LocalPlacement(ServerProcess):
@@ -61,7 +54,7 @@ class LocalPlacement(ServerProcess):
         }
         if self.keystone_authtoken:
             sections['keystone_authtoken'] = self.keystone_authtoken
-        self.conf_file.write_text(_ini(sections))
+        ini.write(self.conf_file, sections)
         subprocess.run([self._manage, '--config-file', str(self.conf_file),
                         'db', 'sync'], check=True, capture_output=True)
 

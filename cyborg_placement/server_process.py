@@ -24,12 +24,14 @@ class ServerProcess:
 
     def __init__(self, argv: list[str], url: str, log_path: os.PathLike,
                  env: dict[str, str] | None = None,
-                 ready_path: str = '/') -> None:
+                 ready_path: str = '/', ready_status: int | None = None
+                 ) -> None:
         self.argv = argv
         self.url = url
         self.log_path = pathlib.Path(log_path)
         self.env = env
         self.ready_path = ready_path
+        self.ready_status = ready_status
         self.process: subprocess.Popen | None = None
 
     @property
@@ -50,16 +52,26 @@ class ServerProcess:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(
-                    f'{self.argv[0]} exited with {self.process.returncode}; '
-                    f'see {self.log_path}')
+                    f'{self.argv[0]} exited with {self.process.returncode}: '
+                    f'{self._log_tail()}')
             try:
-                requests.get(self.url + self.ready_path, timeout=1)
-                return
+                answer = requests.get(self.url + self.ready_path, timeout=1)
+                if self.ready_status in (None, answer.status_code):
+                    return
             except requests.RequestException:
-                time.sleep(0.1)
+                pass
+            time.sleep(0.1)
         self.stop()
         raise RuntimeError(f'{self.argv[0]} not ready on {self.url} in '
-                           f'{timeout}s; see {self.log_path}')
+                           f'{timeout}s: {self._log_tail()}')
+
+    def _log_tail(self, size: int = 3000) -> str:
+        """The end of the log, so a failure in CI says why by itself."""
+        try:
+            text = self.log_path.read_text(errors='replace')
+        except OSError:
+            return f'(no log at {self.log_path})'
+        return f'{self.log_path} ends with:\n{text[-size:]}'
 
     def stop(self) -> None:
         if not self.running:

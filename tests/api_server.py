@@ -7,14 +7,14 @@ CLI) reuse it through the ``api_server`` fixture or directly.
 """
 import os
 import pathlib
-import signal
 import subprocess
 import sys
-import time
 
 import requests
 
-from cyborg_placement.local_placement import free_port
+from cyborg_placement.conf import ini
+from cyborg_placement.server_process import free_port
+from cyborg_placement.server_process import ServerProcess
 
 VERSION_HEADER = {'OpenStack-API-Version': 'accelerator 1.0'}
 
@@ -23,7 +23,7 @@ def _bin(name: str) -> str:
     return str(pathlib.Path(sys.executable).parent / name)
 
 
-class ApiServer:
+class ApiServer(ServerProcess):
     """A ``cyborg-api`` process with its own config file."""
 
     def __init__(self, workdir: str | os.PathLike, database_url: str,
@@ -40,12 +40,11 @@ class ApiServer:
         self.auth_strategy = auth_strategy
         self.api_options = api_options or {}
         self.sections = sections or {}
-        self.env = env or {}
-        self.process: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f'http://127.0.0.1:{self.port}'
+        super().__init__(
+            [_bin('cyborg-api'), '--config-file', str(self.conf_file)],
+            url=f'http://127.0.0.1:{self.port}',
+            log_path=self.workdir / 'cyborg-api.log', env=env or {},
+            ready_path='/healthcheck', ready_status=200)
 
     @property
     def conf_file(self) -> pathlib.Path:
@@ -53,64 +52,27 @@ class ApiServer:
 
     @property
     def log_file(self) -> pathlib.Path:
-        return self.workdir / 'cyborg-api.log'
+        return self.log_path
 
     def write_conf(self) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
         api = {'bind_host': '127.0.0.1', 'bind_port': self.port,
                'workers': self.workers, 'auth_strategy': self.auth_strategy,
                **self.api_options}
-        sections = {
+        ini.write(self.conf_file, {
             'api': api,
             'database': {'connection': self.database_url},
             'placement': {'auth_type': 'admin_token', 'token': 'admin',
                           'endpoint': self.placement_url},
             **self.sections,
-        }
-        lines = []
-        for group, options in sections.items():
-            lines.append(f'[{group}]')
-            lines += [f'{key} = {value}' for key, value in options.items()]
-        self.conf_file.write_text('\n'.join(lines) + '\n')
+        })
 
     def start(self, timeout: float = 60.0) -> None:
         self.write_conf()
         subprocess.run([_bin('cyborg-manage'), '--config-file',
                         str(self.conf_file), 'db', 'sync'],
                        check=True, capture_output=True, text=True)
-        log = open(self.log_file, 'ab')
-        self.process = subprocess.Popen(
-            [_bin('cyborg-api'), '--config-file', str(self.conf_file)],
-            env={**os.environ, **self.env}, stdout=log,
-            stderr=subprocess.STDOUT, start_new_session=True)
-        log.close()
-        self.wait_ready(timeout)
-
-    def wait_ready(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(
-                    f'cyborg-api exited with {self.process.returncode}:\n'
-                    + self.log_file.read_text()[-3000:])
-            try:
-                if requests.get(self.url + '/healthcheck',
-                                timeout=1).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f'cyborg-api not ready on {self.url}')
-
-    def stop(self) -> None:
-        if not self.process or self.process.poll() is not None:
-            return
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(15)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
+        super().start(timeout)
 
     def client(self, **identity) -> 'ApiClient':
         return ApiClient(self.url, **identity)

@@ -14,6 +14,7 @@ import pytest
 
 from cyborg_agent.discovery import sysfs_tree
 from cyborg_placement import conf as cyborg_conf
+from cyborg_placement.conf import ini
 from cyborg_placement.local_placement import LocalPlacement
 from cyborg_placement.placement.client import PlacementClient
 from tests import databases
@@ -24,12 +25,8 @@ from tests.libvirt_embed import EmbeddedLibvirt
 def make_conf(directory, sections: dict[str, dict[str, object]]
               ) -> cfg.ConfigOpts:
     """Write ``sections`` into a cyborg.conf and parse it, as a service would."""
-    path = directory / f'cyborg-{uuid.uuid4().hex[:6]}.conf'
-    lines = []
-    for group, options in sections.items():
-        lines.append(f'[{group}]')
-        lines += [f'{key} = {value}' for key, value in options.items()]
-    path.write_text('\n'.join(lines) + '\n')
+    path = ini.write(directory / f'cyborg-{uuid.uuid4().hex[:6]}.conf',
+                     sections)
     opts = cfg.ConfigOpts()
     cyborg_conf.register_opts(opts)
     opts(['--config-file', str(path)], project='cyborg',

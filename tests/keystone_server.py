@@ -10,7 +10,7 @@ import sys
 from keystoneauth1 import session as ks_session
 from keystoneauth1.identity import v3
 
-from cyborg_placement.local_placement import _ini
+from cyborg_placement.conf import ini
 from cyborg_placement.server_process import free_port
 from cyborg_placement.server_process import ServerProcess
 
@@ -45,7 +45,7 @@ class LocalKeystone(ServerProcess):
                         *args], check=True, capture_output=True)
 
     def prepare(self) -> None:
-        self.conf_file.write_text(_ini({
+        ini.write(self.conf_file, {
             'DEFAULT': {'debug': 'false'},
             'database': {
                 'connection': f'sqlite:///{self.workdir / "keystone.sqlite"}'},
@@ -54,7 +54,7 @@ class LocalKeystone(ServerProcess):
             'credential': {
                 'key_repository': str(self.workdir / 'credential-keys')},
             'token': {'provider': 'fernet'},
-        }))
+        })
         self._run('db_sync')
         for setup in ('fernet_setup', 'credential_setup'):
             self._run(setup, '--keystone-user', 'root',

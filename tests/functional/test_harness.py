@@ -5,27 +5,30 @@ from cyborg_placement.local_placement import LocalPlacement
 
 
 def _roundtrip(url):
+    """The database of this test session, and a value written and read back."""
     engine = sa.create_engine(url)
     try:
         with engine.begin() as connection:
-            tables = sa.inspect(connection).get_table_names()
-            connection.execute(sa.text('CREATE TABLE probe (id INTEGER)'))
-            connection.execute(sa.text('INSERT INTO probe VALUES (42)'))
-            value = connection.execute(sa.text('SELECT id FROM probe')).scalar()
-            connection.execute(sa.text('DROP TABLE probe'))
+            connection.execute(sa.text('CREATE TABLE harness_probe (id INTEGER)'))
+            connection.execute(sa.text('INSERT INTO harness_probe VALUES (42)'))
+            value = connection.execute(
+                sa.text('SELECT id FROM harness_probe')).scalar()
+            connection.execute(sa.text('DROP TABLE harness_probe'))
     finally:
         engine.dispose()
-    return tables, value
+    return sa.make_url(url).database, value
 
 
-def test_postgresql_database_is_fresh_and_writable(postgresql_url):
+def test_postgresql_database_is_the_sessions_own(postgresql_url):
     assert postgresql_url.startswith('postgresql')
-    assert _roundtrip(postgresql_url) == ([], 42)
+    name, value = _roundtrip(postgresql_url)
+    assert name.startswith('cyborg_test_') and value == 42
 
 
-def test_mysql_database_is_fresh_and_writable(mysql_url):
+def test_mysql_database_is_the_sessions_own(mysql_url):
     assert mysql_url.startswith('mysql')
-    assert _roundtrip(mysql_url) == ([], 42)
+    name, value = _roundtrip(mysql_url)
+    assert name.startswith('cyborg_test_') and value == 42
 
 
 def test_placement_keeps_data_across_restart(tmp_path):

@@ -1,0 +1,25 @@
+"""Write oslo.config files from dicts, for the services we start ourselves.
+
+The demo, the tests and the benchmarks configure Placement, Keystone and our
+own services the way an operator would: through a file.
+"""
+import os
+import pathlib
+
+Sections = dict[str, dict[str, object]]
+
+
+def render(sections: Sections) -> str:
+    lines = []
+    for group, options in sections.items():
+        lines.append(f'[{group}]')
+        for key, value in options.items():
+            values = value if isinstance(value, list | tuple) else [value]
+            lines += [f'{key} = {item}' for item in values]
+    return '\n'.join(lines) + '\n'
+
+
+def write(path: str | os.PathLike, sections: Sections) -> pathlib.Path:
+    path = pathlib.Path(path)
+    path.write_text(render(sections))
+    return path
