@@ -121,7 +121,7 @@ def test_change_feed_returns_changes_in_order(database, unique_name):
                                      consumer_uuid=v.accelerator.uuid,
                                      host=host) for v in views]
     assert attachments.changes(database, host, 0, 100)[0] == []  # unclaimed
-    claimed = [attachments.mark_claimed(database, a, 0) for a in made]
+    claimed = [attachments.mark_claimed(database, a) for a in made]
     rows, revision = attachments.changes(database, host, 0, 100)
     assert [r.uuid for r in rows] == [a.uuid for a in claimed]
 
@@ -142,7 +142,7 @@ def test_state_reports_follow_the_transitions(database, unique_name):
         attachments.check_transition(record, models.ATTACHED)  # no claim
     with pytest.raises(exceptions.InvalidTransition):
         attachments.check_transition(record, models.DETACHED)
-    record = attachments.mark_claimed(database, record, 0)
+    record = attachments.mark_claimed(database, record)
     assert attachments.check_transition(record, models.ATTACHED) is True
     failed = attachments.finish(database, record, models.ATTACH_FAILED,
                                 'no IOMMU')
