@@ -1,0 +1,51 @@
+"""The API reference in docs/, generated from the OpenAPI description.
+
+``python -m cyborg_placement.api.reference docs/api-reference.md`` (``tox -e
+genapiref``); a test fails when the committed file differs, so the reference
+is always the description ``/openapi.json`` serves.
+"""
+import json
+import pathlib
+import sys
+
+from cyborg_placement.api import openapi
+
+HEADER = """\
+# API reference
+
+Generated from `GET /openapi.json` by `tox -e genapiref`; do not edit by hand.
+Conventions (errors, versions, auth, attach flow) are in `api.md`.
+"""
+
+
+def _operation(path: str, method: str, operation: dict) -> list[str]:
+    lines = [f'## `{method.upper()} {path}`', '', operation['summary'], '']
+    if operation.get('security') == []:
+        lines += ['No token needed.', '']
+    params = operation.get('parameters', [])
+    if params:
+        lines += ['| query parameter | type |', '|---|---|']
+        lines += [f'| `{p["name"]}` | {p["schema"]["type"]} |' for p in params]
+        lines.append('')
+    body = operation.get('requestBody')
+    if body:
+        schema = body['content']['application/json']['schema']
+        lines += ['Request body (JSON Schema):', '', '```json',
+                  json.dumps(schema, indent=2, sort_keys=True), '```', '']
+    lines += ['| status | meaning |', '|---|---|']
+    lines += [f'| {code} | {response["description"]} |'
+              for code, response in operation['responses'].items()]
+    return lines + ['']
+
+
+def render(document: dict) -> str:
+    lines = [HEADER]
+    for path, item in document['paths'].items():
+        for method, operation in item.items():
+            if method != 'parameters':
+                lines += _operation(path, method, operation)
+    return '\n'.join(lines).rstrip('\n') + '\n'
+
+
+if __name__ == '__main__':
+    pathlib.Path(sys.argv[1]).write_text(render(openapi.document()))
