@@ -110,10 +110,17 @@ def test_list_rows_short_and_long():
 
 
 def test_attached_to_host_or_nothing():
-    host_held = {**ATTACHED, 'attachment': {'host': 'node1',
+    host_held = {**ATTACHED, 'attachment': {'host': 'node1', 'state': 'attaching',
                                             'instance_uuid': None}}
     assert accelerators.attached_to(host_held) == 'host node1'
     assert accelerators.attached_to({**ATTACHED, 'attachment': None}) is None
+
+
+def test_an_ended_attachment_holds_nothing():
+    for ended in ('detached', 'attach_failed'):
+        shown = {**ATTACHED, 'attachment': {**ATTACHED['attachment'],
+                                            'state': ended}}
+        assert accelerators.attached_to(shown) is None
 
 
 def test_show_columns_put_known_fields_first_and_keep_the_rest():
