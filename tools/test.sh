@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 tools/install-test-deps.sh
 
 echo "==> ruff" >&2
-.venv/bin/ruff check cyborg_placement cyborg_agent nova_ext tests benchmarks
+.venv/bin/ruff check cyborg_placement cyborg_agent nova_ext tests benchmarks tools
 
 echo "==> pytest" >&2
 set +e
