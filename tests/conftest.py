@@ -122,3 +122,20 @@ def api_server(request, placement_server, tmp_path_factory):
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def admin(api_server):
+    """An admin's client (noauth token ``admin``) of the session's API server."""
+    return api_server.client()
+
+
+@pytest.fixture(scope='session')
+def keystone(tmp_path_factory):
+    """A real Keystone with an ``admin`` user and a catalog tests add to."""
+    from tests.keystone_server import LocalKeystone
+    server = LocalKeystone(tmp_path_factory.mktemp('keystone'))
+    server.prepare()
+    server.start()
+    yield server
+    server.stop()

@@ -10,11 +10,6 @@ SPECS = {'remote': 0, 'num': 1, 'device_type': 'CRYPTO',
          'acc_capability': {'num': 2, 'ipsec': {'aes': {'3des': 50}}}}
 
 
-@pytest.fixture
-def admin(api_server):
-    return api_server.client()
-
-
 def test_version_discovery_health_and_openapi_need_no_token(api_server):
     root = requests.get(api_server.url + '/')
     assert root.status_code == 200

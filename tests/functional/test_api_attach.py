@@ -9,11 +9,6 @@ from tests.api_server import make_host
 
 
 @pytest.fixture
-def admin(api_server):
-    return api_server.client()
-
-
-@pytest.fixture
 def service(api_server):
     return api_server.client(token='agent', roles='service', project_id='svc')
 

@@ -10,15 +10,6 @@ from tests.keystone_server import LocalKeystone
 
 
 @pytest.fixture(scope='module')
-def keystone(tmp_path_factory):
-    server = LocalKeystone(tmp_path_factory.mktemp('keystone-cli'))
-    server.prepare()
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope='module')
 def keystone_api(keystone, placement_server, tmp_path_factory):
     workdir = tmp_path_factory.mktemp('cli-api-keystone')
     server = ApiServer(workdir, f'sqlite:///{workdir}/cyborg.sqlite',

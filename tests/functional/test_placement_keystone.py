@@ -8,16 +8,6 @@ import pytest
 from cyborg_placement.local_placement import LocalPlacement
 from cyborg_placement.placement.client import PlacementClient
 from tests.conftest import make_conf
-from tests.keystone_server import LocalKeystone
-
-
-@pytest.fixture(scope='module')
-def keystone(tmp_path_factory):
-    server = LocalKeystone(tmp_path_factory.mktemp('keystone'))
-    server.prepare()
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope='module')

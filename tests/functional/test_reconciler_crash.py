@@ -14,11 +14,6 @@ pytestmark = pytest.mark.parametrize('api_server', ['sqlite'], indirect=True)
 
 
 @pytest.fixture
-def admin(api_server):
-    return api_server.client()
-
-
-@pytest.fixture
 def host(placement, placement_server, api_server, tmp_path, unique_name):
     return support.make_agent_host(
         placement, tmp_path, unique_name, api_server.url,

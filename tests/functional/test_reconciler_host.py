@@ -10,11 +10,6 @@ GPU = support.GPUS[0]
 
 
 @pytest.fixture
-def admin(api_server):
-    return api_server.client()
-
-
-@pytest.fixture
 def host(placement, placement_server, api_server, tmp_path, unique_name):
     return support.make_agent_host(placement, tmp_path, unique_name,
                                    api_server.url, placement_server.url)
