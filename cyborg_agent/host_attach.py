@@ -11,7 +11,6 @@ makes a repeated attach a no-op: a real kernel moves the ``driver`` link, a
 tree built for tests does not, so the link cannot tell "already done".
 """
 import dataclasses
-import fnmatch
 import json
 import os
 import pathlib
@@ -20,12 +19,12 @@ from oslo_config import cfg
 
 from cyborg_agent import crash_points
 from cyborg_agent.attach_errors import AttachFailed
-from cyborg_agent.discovery.rules import InvalidRule
+from cyborg_agent.discovery import rules
 from cyborg_agent.journal import Journal
 
 #: What ``driver_override`` reads when no override is set.
 NO_OVERRIDE = '(null)'
-_RULE_KEYS = ('vendor_id', 'product_id', 'address', 'driver')
+_MATCH_KEYS = ('vendor_id', 'product_id', 'address')
 
 
 def write_sysfs(path: pathlib.Path, value: str) -> None:
@@ -41,16 +40,13 @@ def write_sysfs(path: pathlib.Path, value: str) -> None:
 
 @dataclasses.dataclass(frozen=True)
 class DriverRule:
+    """``[agent] host_attach_rule``: the host driver for the units it matches."""
+
     driver: str
-    vendor_id: str | None = None
-    product_id: str | None = None
-    address: str | None = None
+    match: rules.PciMatch
 
     def matches(self, address: str, vendor_id: str, product_id: str) -> bool:
-        return ((self.vendor_id in (None, vendor_id))
-                and (self.product_id in (None, product_id))
-                and (self.address is None
-                     or fnmatch.fnmatch(address, self.address)))
+        return self.match.matches(address, vendor_id, product_id)
 
 
 def parse_driver_rule(text: str) -> DriverRule:
@@ -58,17 +54,22 @@ def parse_driver_rule(text: str) -> DriverRule:
     try:
         spec = json.loads(text)
     except ValueError as exc:
-        raise InvalidRule(f'host_attach_rule {text!r}: not JSON: {exc}') from None
+        raise rules.InvalidRule(
+            f'host_attach_rule {text!r}: not JSON: {exc}') from None
     if not isinstance(spec, dict) or not isinstance(spec.get('driver'), str):
-        raise InvalidRule(f'host_attach_rule {text!r}: needs a "driver" name')
-    unknown = set(spec) - set(_RULE_KEYS)
+        raise rules.InvalidRule(
+            f'host_attach_rule {text!r}: needs a "driver" name')
+    unknown = set(spec) - set(_MATCH_KEYS) - {'driver'}
     if unknown:
-        raise InvalidRule(f'host_attach_rule {text!r}: unknown keys '
-                          f'{", ".join(sorted(unknown))}')
+        raise rules.InvalidRule(f'host_attach_rule {text!r}: unknown keys '
+                                f'{", ".join(sorted(unknown))}')
     if '/' in spec['driver'] or not spec['driver'].strip():
-        raise InvalidRule(f'host_attach_rule {text!r}: bad driver name')
-    return DriverRule(**{k: (v.lower() if k != 'driver' else v)
-                         for k, v in spec.items()})
+        raise rules.InvalidRule(f'host_attach_rule {text!r}: bad driver name')
+    try:
+        match = rules.parse_match(spec, _MATCH_KEYS)
+    except ValueError as exc:
+        raise rules.InvalidRule(f'host_attach_rule {text!r}: {exc}') from None
+    return DriverRule(spec['driver'], match)
 
 
 class HostBinder:

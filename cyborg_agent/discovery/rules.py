@@ -35,27 +35,42 @@ class InvalidRule(ValueError):
 
 
 @dataclasses.dataclass(frozen=True)
-class Rule:
-    """One validated operator rule; ``None`` match fields match anything."""
+class PciMatch:
+    """Which PCI functions a rule is for; ``None`` fields match anything.
 
-    text: str
+    Shared by discovery rules and the reconciler's host-attach driver rules,
+    so both read ids, address globs and classes the same way.
+    """
+
     vendor_id: str | None = None
     product_id: str | None = None
     address: str | None = None
     pci_class: str | None = None
+
+    def matches(self, address: str, vendor_id: str, product_id: str,
+                pci_class: str = '') -> bool:
+        return ((self.vendor_id is None or vendor_id == self.vendor_id)
+                and (self.product_id is None or product_id == self.product_id)
+                and (self.pci_class is None
+                     or pci_class.startswith(self.pci_class))
+                and (self.address is None
+                     or fnmatch.fnmatchcase(address, self.address)))
+
+
+@dataclasses.dataclass(frozen=True)
+class Rule:
+    """One validated operator rule."""
+
+    text: str
+    match: PciMatch
     exclude: bool = False
     device_type: str | None = None
     resource_class: str | None = None
     traits: frozenset[str] = frozenset()
 
     def matches(self, record: PciRecord) -> bool:
-        return ((self.vendor_id is None or record.vendor_id == self.vendor_id)
-                and (self.product_id is None
-                     or record.product_id == self.product_id)
-                and (self.pci_class is None
-                     or record.pci_class.startswith(self.pci_class))
-                and (self.address is None
-                     or fnmatch.fnmatchcase(record.address, self.address)))
+        return self.match.matches(record.address, record.vendor_id,
+                                  record.product_id, record.pci_class)
 
 
 def _hex_id(value, key: str) -> str:
@@ -141,6 +156,16 @@ def _check_shape(spec) -> None:
                          'resource_class or traits')
 
 
+def _converted(spec: dict, keys) -> dict:
+    return {_FIELDS[key][0]: _FIELDS[key][1](spec[key])
+            for key in keys if key in spec}
+
+
+def parse_match(spec: dict, keys=MATCH_KEYS) -> PciMatch:
+    """The match part of a rule's JSON object, validated (``ValueError``)."""
+    return PciMatch(**_converted(spec, keys))
+
+
 def parse_rule(text: str) -> Rule:
     """One option value -> a Rule; ``ValueError`` says what is wrong with it."""
     try:
@@ -148,11 +173,7 @@ def parse_rule(text: str) -> Rule:
     except ValueError as exc:
         raise ValueError(f'not valid JSON ({exc})') from None
     _check_shape(spec)
-    fields = {}
-    for key, value in spec.items():
-        name, convert = _FIELDS[key]
-        fields[name] = convert(value)
-    return Rule(text, **fields)
+    return Rule(text, parse_match(spec), **_converted(spec, ACTION_KEYS))
 
 
 def parse_rules(values: list[str] | None) -> list[Rule]:

@@ -183,7 +183,7 @@ def test_rule_values_are_normalised():
     rule = rules.parse_rule('{"vendor_id": "0x15B3", "product_id": "1d",'
                             ' "class": "0x02", "traits": "CUSTOM_A, CUSTOM_B",'
                             ' "resource_class": "PGPU"}')
-    assert (rule.vendor_id, rule.product_id, rule.pci_class) == (
+    assert (rule.match.vendor_id, rule.match.product_id, rule.match.pci_class) == (
         '15b3', '001d', '02')
     assert rule.traits == {'CUSTOM_A', 'CUSTOM_B'}
     assert rule.resource_class == 'PGPU'

@@ -106,11 +106,20 @@ def test_operator_rule_names_the_driver(tree, tmp_path):
         in recorder.writes
 
 
+def test_rule_ids_are_read_like_discovery_rules():
+    rule = host_attach.parse_driver_rule(
+        '{"vendor_id": "0x10DE", "address": "0000:3B:*", "driver": "x"}')
+    assert rule.matches('0000:3b:00.0', '10de', '1eb8')
+    assert not rule.matches('0000:3c:00.0', '10de', '1eb8')
+
+
 @pytest.mark.parametrize('text, part', [
     ('{"vendor_id": "10de"}', 'needs a "driver"'),
     ('{"driver": "vfio-pci", "class": "03"}', 'unknown keys class'),
     ('{"driver": "../x"}', 'bad driver name'),
     ('vfio-pci', 'not JSON'),
+    ('{"vendor_id": "nvidia", "driver": "vfio-pci"}', 'hex id'),
+    ('{"address": "bus 3", "driver": "vfio-pci"}', 'PCI address'),
 ])
 def test_bad_rule_is_refused_by_name(text, part):
     with pytest.raises(InvalidRule) as caught:
