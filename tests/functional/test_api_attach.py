@@ -137,6 +137,31 @@ def test_attached_elsewhere_and_no_free_unit_are_409(
     assert shown['attachment']['state'] == 'attach_failed'
 
 
+def test_instance_on_another_host_is_409_wrong_host(
+        admin, placement, gpus, unique_name):
+    other_root = placement.post('/resource_providers', {
+        'name': f'{unique_name}-other', 'uuid': str(uuid.uuid4())})['uuid']
+    elsewhere = _instance(placement, other_root)
+    before = placement.get(f'/allocations/{elsewhere}')['allocations']
+
+    refused = admin.put(f'/accelerators/{gpus["uuids"][0]}',
+                        json={'instance_uuid': elsewhere})
+
+    assert (refused.status_code, _code(refused)) == (
+        409, 'accelerator.attach.wrong_host')
+    detail = refused.json()['errors'][0]['detail']
+    assert elsewhere in detail and gpus['name'] in detail
+    assert placement.get(f'/allocations/{elsewhere}')['allocations'] == before
+    usages = placement.get(f'/resource_providers/{gpus["pool"]}/usages')
+    assert usages['usages']['PGPU'] == 0
+    assert admin.get(
+        f'/accelerators/{gpus["uuids"][0]}').json()['attachment'] is None
+    # The accelerator stays free for an instance on its own host.
+    here = _instance(placement, gpus['root'])
+    assert admin.put(f'/accelerators/{gpus["uuids"][0]}',
+                     json={'instance_uuid': here}).status_code == 200
+
+
 def test_member_cannot_attach_to_another_projects_instance(
         api_server, placement, gpus):
     theirs = _instance(placement, gpus['root'], project='p2')
