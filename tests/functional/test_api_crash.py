@@ -1,7 +1,8 @@
 """An attach interrupted by the API process dying is finished or rolled back
 by the host's next reconcile. The worker dies through the test-only crash
 point (os._exit right after a step, as a kill would); gunicorn starts a new
-worker, and the reconciler's next fetch repairs the record."""
+worker, and the reconciler's next fetch repairs the record. Each case runs on
+SQLite and on PostgreSQL."""
 import uuid
 
 import pytest
@@ -12,10 +13,19 @@ from tests.api_server import ApiServer
 from tests.api_server import make_host
 
 
+@pytest.fixture(params=['sqlite', 'postgresql'])
+def crash_database(request, tmp_path) -> str:
+    """The crashing server's database: a file of its own, or the session's
+    PostgreSQL database (tests stay apart by their unique host names)."""
+    if request.param == 'sqlite':
+        return f'sqlite:///{tmp_path}/cyborg.sqlite'
+    return request.getfixturevalue('postgresql_url')
+
+
 @pytest.fixture
-def crashing_server(request, placement_server, tmp_path):
+def crashing_server(request, crash_database, placement_server, tmp_path):
     server = ApiServer(
-        tmp_path, f'sqlite:///{tmp_path}/cyborg.sqlite', placement_server.url,
+        tmp_path, crash_database, placement_server.url,
         workers=1, api_options={'attach_recovery_seconds': 0},
         env={lifecycle.CRASH_POINT_ENV: request.param})
     server.start()
