@@ -1,5 +1,9 @@
 """Host attachments: bind a unit to a host driver (vfio-pci) through sysfs.
 
+The driver is the one the attach request names, else the first
+``[agent] host_attach_rule`` that matches the unit, else
+``[agent] host_attach_driver``.
+
 Attach: ``<dev>/driver/unbind`` <- address (when bound), ``<dev>/driver_override``
 <- driver, ``bus/pci/drivers_probe`` <- address. Detach restores the unit:
 ``driver_override`` <- what it held before (``"\\n"`` clears it), unbind,
@@ -49,6 +53,12 @@ class DriverRule:
         return self.match.matches(address, vendor_id, product_id)
 
 
+def bad_driver_name(name) -> bool:
+    """A name that cannot be one entry of ``bus/pci/drivers``."""
+    return (not isinstance(name, str) or not name.strip() or '/' in name
+            or name in ('.', '..'))
+
+
 def parse_driver_rule(text: str) -> DriverRule:
     """One ``[agent] host_attach_rule`` value; a bad one names itself."""
     try:
@@ -63,7 +73,7 @@ def parse_driver_rule(text: str) -> DriverRule:
     if unknown:
         raise rules.InvalidRule(f'host_attach_rule {text!r}: unknown keys '
                                 f'{", ".join(sorted(unknown))}')
-    if '/' in spec['driver'] or not spec['driver'].strip():
+    if bad_driver_name(spec['driver']):
         raise rules.InvalidRule(f'host_attach_rule {text!r}: bad driver name')
     try:
         match = rules.parse_match(spec, _MATCH_KEYS)
@@ -98,14 +108,23 @@ class HostBinder:
                                f'(no {path}).')
         return path
 
-    def driver_for(self, address: str, device: pathlib.Path) -> str:
+    def driver_for(self, address: str, device: pathlib.Path,
+                   requested: str | None = None) -> str:
+        """The request's driver, else the first matching rule's, else the
+        default: the user who asked knows the unit's use best."""
+        if requested is not None:
+            if bad_driver_name(requested):
+                raise AttachFailed(f'{requested!r} is not a kernel driver '
+                                   'name.')
+            return requested
         vendor_id, product_id = (_hex(device / n) for n in ('vendor', 'device'))
         for rule in self.rules:
             if rule.matches(address, vendor_id, product_id):
                 return rule.driver
         return self.default_driver
 
-    def attach(self, uuid: str, address: str) -> bool:
+    def attach(self, uuid: str, address: str,
+               requested_driver: str | None = None) -> bool:
         """Bind the unit to its host driver; False when it already was."""
         record = self.journal.get(uuid)
         if record and record.get('done'):
@@ -113,7 +132,8 @@ class HostBinder:
         device = self.device(address)
         if record is None:
             record = {'kind': 'host', 'address': address,
-                      'driver': self.driver_for(address, device),
+                      'driver': self.driver_for(address, device,
+                                                requested_driver),
                       'original_driver': bound_driver(device),
                       'original_override': _read(device / 'driver_override')}
         driver = record['driver']

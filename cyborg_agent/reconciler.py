@@ -55,10 +55,13 @@ class Work:
     uuid: str
     address: str
     instance_uuid: str | None = None
+    #: The host driver the attach request names (host attachments only).
+    driver: str | None = None
 
     @classmethod
     def from_view(cls, view: dict) -> 'Work':
-        return cls(view['uuid'], view['pci_address'], view['instance_uuid'])
+        return cls(view['uuid'], view['pci_address'], view['instance_uuid'],
+                   view.get('driver'))
 
     @classmethod
     def from_journal(cls, uuid: str, record: dict) -> 'Work':
@@ -149,7 +152,7 @@ class Reconciler:
         if work.instance_uuid:
             return self.vm_attacher.attach(work.uuid, work.instance_uuid,
                                            work.address)
-        return self.host_binder.attach(work.uuid, work.address)
+        return self.host_binder.attach(work.uuid, work.address, work.driver)
 
     def _detach(self, work: Work) -> None:
         if work.instance_uuid:

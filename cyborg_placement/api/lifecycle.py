@@ -50,6 +50,7 @@ class Target:
     held_units: int
     instance_uuid: str | None = None
     host: str | None = None
+    driver: str | None = None
 
 
 def _placement_refused(exc: placement_client.PlacementError):
@@ -96,11 +97,12 @@ def instance_target(services: Services, accelerator: models.Accelerator,
 
 
 def host_target(services: Services, accelerator: models.Accelerator,
-                host: str, context) -> Target:
-    """A host attach claims for a consumer of its own."""
+                host: str, context, driver: str | None = None) -> Target:
+    """A host attach claims for a consumer of its own; ``driver`` is the
+    host driver the request names (None: the agent's rules decide)."""
     _check_claimable(accelerator)
     return Target(
-        consumer_uuid=str(uuid_lib.uuid4()), host=host,
+        consumer_uuid=str(uuid_lib.uuid4()), host=host, driver=driver,
         project_id=context.project_id or services.conf.api.default_project_id,
         user_id=context.user_id or services.conf.api.default_user_id,
         consumer_type=claims.HOST_CONSUMER, held_units=0)
@@ -115,7 +117,7 @@ def attach(services: Services, accelerator: models.Accelerator,
         services.db, accelerator, consumer_uuid=target.consumer_uuid,
         instance_uuid=target.instance_uuid, host=target.host,
         project_id=target.project_id, user_id=target.user_id,
-        base_units=max(0, target.held_units - others))
+        base_units=max(0, target.held_units - others), driver=target.driver)
     _crash_point('after_record')
     try:
         claims.claim(services.placement, target.consumer_uuid,

@@ -66,8 +66,11 @@ OPERATIONS = {
         accelerators.CREATE_WITH_UUID),
     ('/accelerators/{uuid}', 'put'): _op(
         'Attach to an instance or a host: claim one unit of the pool in '
-        'Placement, then record "attaching".',
-        {200: 'Attaching.', **_ONE,
+        'Placement, then record "attaching". A host attach may name the '
+        'host driver ("driver", such as vfio-pci); without it the agent\'s '
+        'host_attach_rule / host_attach_driver decide.',
+        {200: 'The accelerator; its attachment (instance_uuid or host, '
+              'driver, state "attaching").', **_ONE,
          409: 'Attached elsewhere, no free unit, not on that host.',
          503: 'Placement unreachable.'}, attach.ATTACH),
     ('/accelerators/{uuid}', 'delete'): _op(

@@ -17,6 +17,8 @@ def attachment(record: models.Attachment | None) -> dict | None:
         'pci_address': record.accelerator.pci_address,
         'instance_uuid': record.instance_uuid,
         'host': record.host,
+        # The host driver the request named (host attachments), or None.
+        'driver': record.driver,
         'project_id': record.project_id,
         'user_id': record.user_id,
         'state': record.state,

@@ -63,7 +63,8 @@ def begin_attach(db: db_engine.Database, accelerator: models.Accelerator, *,
                  consumer_uuid: str, instance_uuid: str | None = None,
                  host: str | None = None, project_id: str | None = None,
                  user_id: str | None = None, api_claim: bool = True,
-                 base_units: int = 0) -> models.Attachment:
+                 base_units: int = 0, driver: str | None = None
+                 ) -> models.Attachment:
     """Write the ``attaching`` record that makes this caller the one winner.
 
     It is written before the claim, with the consumer it will claim for, so a
@@ -74,7 +75,8 @@ def begin_attach(db: db_engine.Database, accelerator: models.Accelerator, *,
         active_accelerator_id=accelerator.id, agent_host=accelerator.host or '',
         instance_uuid=instance_uuid, host=host, project_id=project_id,
         user_id=user_id, state=models.ATTACHING, consumer_uuid=consumer_uuid,
-        api_claim=api_claim, claimed=not api_claim, base_units=base_units)
+        api_claim=api_claim, claimed=not api_claim, base_units=base_units,
+        driver=driver)
     try:
         with db.writer() as session:
             record.host_revision = _next_host_revision(

@@ -128,6 +128,9 @@ class Attachment(TimestampMixin, Base):
         sa.Integer, nullable=False, default=0)
     host_revision: orm.Mapped[int] = orm.mapped_column(
         sa.Integer, nullable=False, default=0)
+    #: The host driver a host attach request names; NULL leaves the choice
+    #: to the agent's rules.
+    driver: orm.Mapped[str | None] = orm.mapped_column(sa.String(64))
 
     accelerator: orm.Mapped[Accelerator] = orm.relationship(lazy='joined')
 

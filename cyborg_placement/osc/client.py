@@ -119,9 +119,11 @@ class AcceleratorClient:
                           headers=headers).json()
 
     def attach(self, uuid: str, instance_uuid: str | None = None,
-               host: str | None = None) -> dict:
+               host: str | None = None, driver: str | None = None) -> dict:
         body = ({'instance_uuid': instance_uuid} if instance_uuid
                 else {'host': host})
+        if driver is not None:
+            body['driver'] = driver
         return self._call('PUT', f'/accelerators/{_seg(uuid)}', json=body).json()
 
     def detach(self, uuid: str) -> None:

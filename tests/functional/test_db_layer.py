@@ -1,11 +1,13 @@
 """The data layer on every backend: schema from migrations, uniqueness rules,
 ETag revisions, device reports and the host change feed."""
 import concurrent.futures
+import contextlib
 import threading
 
 from alembic import autogenerate
 from alembic import migration as alembic_migration
 import pytest
+import sqlalchemy as sa
 
 from cyborg_placement.db import accelerators
 from cyborg_placement.db import attachments
@@ -14,6 +16,7 @@ from cyborg_placement.db import exceptions
 from cyborg_placement.db import migration
 from cyborg_placement.db import models
 from cyborg_placement.db import reports
+from tests import databases
 
 
 @pytest.fixture(params=['sqlite', 'postgresql', 'mysql'])
@@ -26,6 +29,20 @@ def database(request, tmp_path):
     migration.upgrade(database)
     yield database
     database.dispose()
+
+
+@pytest.fixture(params=['sqlite', 'postgresql', 'mysql'])
+def fresh_database(request, tmp_path):
+    """A database of its own, without tables, on each backend."""
+    if request.param == 'sqlite':
+        fresh = contextlib.nullcontext(f'sqlite:///{tmp_path}/fresh.sqlite')
+    else:
+        request.getfixturevalue(f'{request.param}_url')  # skipped if asked
+        fresh = getattr(databases, f'fresh_{request.param}')()
+    with fresh as url:
+        database = db_engine.Database(url)
+        yield database
+        database.dispose()
 
 
 def _unit(address, **extra):
@@ -42,7 +59,42 @@ def test_migrations_create_what_the_models_describe(database):
         diff = autogenerate.compare_metadata(context, models.Base.metadata)
     assert diff == []
     migration.upgrade(database)  # a second sync changes nothing
-    assert migration.current_revision(database) == '0001'
+    assert migration.current_revision(database) == '0002'
+
+
+def test_upgrade_from_0001_keeps_attachments(fresh_database, unique_name):
+    """A database made before host attach requests named a driver: its
+    attachments survive the upgrade, with no driver (the agent's rules)."""
+    database = fresh_database
+    migration.upgrade(database, '0001')
+    rows = {'host': unique_name, 'yes': True, 'now': models._now(),
+            'accelerator': '6a0e5e0c-3d6f-4c56-9a57-1f0a4b8c2d11',
+            'attachment': '0b1c8f7e-5d43-4a43-9d7c-0f1e2d3c4b5a'}
+    with database.engine.begin() as connection:
+        connection.execute(sa.text(
+            "INSERT INTO accelerators (uuid, name, host, pci_address, "
+            "device_type, remotable, state, revision, created_at) VALUES "
+            "(:accelerator, :host, :host, '0000:3b:00.0', 'GPU', 0, "
+            "'available', 1, :now)"), rows)
+        connection.execute(sa.text(
+            "INSERT INTO attachments (uuid, accelerator_id, "
+            "active_accelerator_id, agent_host, host, state, api_claim, "
+            "claimed, base_units, host_revision, created_at) "
+            "SELECT :attachment, id, id, :host, :host, 'attached', :yes, "
+            ":yes, 0, 1, :now FROM accelerators WHERE uuid = :accelerator"),
+            rows)
+
+    migration.upgrade(database)
+
+    assert migration.current_revision(database) == '0002'
+    kept = attachments.get(database, rows['attachment'])
+    assert (kept.state, kept.host, kept.driver) == (
+        models.ATTACHED, unique_name, None)
+    attachments.finish(database, kept, models.DETACHED)
+    named = attachments.begin_attach(database, kept.accelerator,
+                                     consumer_uuid=rows['accelerator'],
+                                     host=unique_name, driver='vfio-pci')
+    assert attachments.get(database, named.uuid).driver == 'vfio-pci'
 
 
 def test_names_and_uuids_are_unique(database, unique_name):

@@ -25,7 +25,7 @@ def attach_accelerator(uuid: str):
     if 'host' in data:
         _authorize(policies.ATTACH_HOST, None)
         target = lifecycle.host_target(state.services, record, data['host'],
-                                       context)
+                                       context, data.get('driver'))
         lifecycle.attach(state.services, record, target)
     else:
         target = lifecycle.instance_target(

@@ -9,7 +9,10 @@ ATTACH = {
         # false: record that the instance's own (Nova's) allocation holds
         # this unit; service only, nothing is claimed.
         'claim': {'type': 'boolean'},
+        # The host driver to bind the unit to, before the agent's rules.
+        'driver': common.DRIVER,
     },
     'oneOf': [{'required': ['instance_uuid']}, {'required': ['host']}],
+    'dependentRequired': {'driver': ['host']},
     'additionalProperties': False,
 }

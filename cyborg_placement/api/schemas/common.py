@@ -7,3 +7,7 @@ PCI_ADDRESS = {'type': 'string',
 HOST = {'type': 'string', 'minLength': 1, 'maxLength': 255}
 RESOURCE_CLASS = {'type': 'string', 'pattern': '^[A-Z0-9_]+$',
                   'maxLength': 255}
+#: A kernel driver name, as in ``/sys/bus/pci/drivers/<name>``: it becomes
+#: one path component on the host, so no '/' and no leading '.' ('..').
+DRIVER = {'type': 'string', 'pattern': '^[A-Za-z0-9_][A-Za-z0-9_.-]*$',
+          'maxLength': 64}
