@@ -275,5 +275,27 @@ def test_api_down_fails_the_guest_build(api, nova, units):
         units[0]['pci_address']]
 
 
+
+def test_api_refusing_the_driver_fails_the_guest_build(api, nova, units,
+                                                       keystone):
+    """The API behind Keystone, nova.conf still with the noauth token: the
+    API answers 401, and the build fails saying so."""
+    instance = str(uuid.uuid4())
+    bind(api, units[0], instance)
+    api.stop()
+    api.auth_strategy = 'keystone'
+    api.sections = {'keystone_authtoken': keystone.authtoken_options()}
+    try:
+        api.start()
+        failed = nova.guest_xml(instance)
+    finally:
+        api.stop()
+        api.auth_strategy, api.sections = 'noauth', {}
+        api.start()
+    assert failed.get('error') == 'AcceleratorRequestOpFailed', failed
+    assert 'answered 401' in failed['message']
+    assert hostdev_sources(built_xml(nova, instance)) == [
+        units[0]['pci_address']]
+
 if __name__ == '__main__':
     nova_driver.serve(CASES, sys.argv[1:])
