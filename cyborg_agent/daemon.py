@@ -1,10 +1,14 @@
-"""The agent daemon: discovery and publication to Placement, every cycle.
+"""The agent daemon: publication to Placement, and the attachment reconciler.
 
-``run`` is what ``cyborg-agent`` calls. The daemon never gives up on
-Placement: while it is away (or the compute-node provider is not there yet)
-it backs off with jitter and tries again, and its in-memory state makes the
-cycle after the outage converge without duplicates. ``--once`` is for scripts:
-it retries for a few seconds only, then fails with one line on stderr.
+``run`` is what ``cyborg-agent`` calls. Two loops run side by side, each on
+its own cadence and with its own back-off: publication (discovery, the
+Placement sync, the device report) every ``[agent] report_interval``, and
+reconcile passes every ``[agent] reconcile_interval``, so an attach request
+does not wait for the next publication. Neither gives up: while Placement
+(or the compute-node provider, or the API) is away a loop backs off with
+jitter and tries again, and the other keeps its pace. ``--once`` is for
+scripts: one publication and one reconcile pass, retried for a few seconds
+only, then a failure is one line on stderr.
 """
 import signal
 import sys
@@ -42,7 +46,7 @@ TRANSIENT = (placement_client.PlacementUnreachable,
 
 
 class Agent:
-    """One host's publication cycle and the state it keeps between cycles."""
+    """One host's publication and reconciler, and the state they keep."""
 
     def __init__(self, conf: cfg.ConfigOpts) -> None:
         self.conf = conf
@@ -52,10 +56,12 @@ class Agent:
             manage_root=conf.agent.manage_root_provider,
             pool_by_numa=conf.agent.pool_by_numa)
         self.api = None
+        self.reconciler = None
         if api_client.is_configured(conf):
             self.api = api_client.make_adapter(conf)
+            # A session of its own: the reconciler runs in another thread.
             self.reconciler = reconciler.Reconciler.from_conf(
-                conf, self.api, self.sync.root_name)
+                conf, api_client.make_adapter(conf), self.sync.root_name)
 
     def cycle(self) -> None:
         self.publish(discovery.discover_units(self.conf))
@@ -63,22 +69,29 @@ class Agent:
     def publish(self, units: list[Unit]) -> None:
         published = self.sync.sync(units)
         if self.api is not None:
-            # After publication, so the pools the report names exist; then
-            # the attachments of this host, on the units just reported.
+            # After publication, so the pools the report names exist.
             root = self.sync.root_name
             report.send_report(self.api, root, report.build_report(
                 units, root, self.conf.agent.pool_by_numa))
-            self.reconciler.run_pass()
         LOG.debug('Cycle done: %d unit(s) in %d pool(s)', len(units),
                   len(published))
 
+    def reconcile(self) -> None:
+        if self.reconciler is not None:
+            self.reconciler.run_pass()
+
 
 def _run_once(agent: Agent) -> int:
-    """One discovery; publication retried for a few seconds at most."""
+    """One discovery, publication and reconcile pass, retried for a few
+    seconds at most."""
+    def publish_and_reconcile() -> None:
+        agent.publish(units)
+        agent.reconcile()
+
     try:
         units = discovery.discover_units(agent.conf)
         retry.until(ONCE_RETRY_SECONDS, retry.Backoff(base=0.5, cap=2.0),
-                    lambda: agent.publish(units), TRANSIENT,
+                    publish_and_reconcile, TRANSIENT,
                     on_retry=lambda exc, delay: LOG.debug(
                         'Retrying in %.1fs: %s', delay, exc))
     except (TRANSIENT + (placement_client.PlacementError,
@@ -88,31 +101,75 @@ def _run_once(agent: Agent) -> int:
     return 0
 
 
-def _run_forever(agent: Agent, interval: int) -> int:
+class _Loop:
+    """One periodic task of the daemon, with a back-off of its own.
+
+    A failure backs off this loop only; a bad rule or an unexpected error
+    ends the daemon (``stop`` is set for the other loop too) with
+    ``status``.
+    """
+
+    def __init__(self, failed: str, action, interval: int,
+                 stop: threading.Event) -> None:
+        self.failed = failed
+        self.action = action
+        self.interval = interval
+        self.stop = stop
+        self.status = 0
+
+    def run(self) -> None:
+        try:
+            self._repeat()
+        except rules.InvalidRule as exc:
+            print(f'cyborg-agent: error: {exc}', file=sys.stderr)
+            self.status = 2
+        except Exception:
+            LOG.exception('%s: giving up', self.failed)
+            self.status = 1
+        finally:
+            self.stop.set()
+
+    def _repeat(self) -> None:
+        backoff = retry.Backoff(base=1.0, cap=max(self.interval, 5))
+        while not self.stop.is_set():
+            try:
+                self.action()
+            except (TRANSIENT + (placement_client.PlacementError,)) as exc:
+                delay = backoff.next_delay()
+                LOG.warning('%s, retrying in %.1fs: %s', self.failed, delay,
+                            exc)
+                self.stop.wait(delay)
+                continue
+            backoff.reset()
+            self.stop.wait(self.interval)
+
+
+def _run_forever(agent: Agent) -> int:
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    backoff = retry.Backoff(base=1.0, cap=max(interval, 5))
+    interval = agent.conf.agent.report_interval
     LOG.info('Publishing to Placement under %s every %ds',
              agent.sync.root_name, interval)
-    while not stop.is_set():
-        try:
-            agent.cycle()
-        except rules.InvalidRule as exc:
-            print(f'cyborg-agent: error: {exc}', file=sys.stderr)
-            return 2
-        except (TRANSIENT + (placement_client.PlacementError,)) as exc:
-            delay = backoff.next_delay()
-            LOG.warning('Cycle failed, retrying in %.1fs: %s', delay, exc)
-            stop.wait(delay)
-            continue
-        backoff.reset()
-        stop.wait(interval)
-    return 0
+    loops = [_Loop('Cycle failed', agent.cycle, interval, stop)]
+    threads = []
+    if agent.reconciler is not None:
+        cadence = agent.conf.agent.reconcile_interval
+        LOG.info('Reconciling attachments every %ds', cadence)
+        loops.append(_Loop('Reconcile pass failed', agent.reconcile,
+                           cadence, stop))
+        threads.append(threading.Thread(target=loops[-1].run,
+                                        name='reconciler'))
+    for thread in threads:
+        thread.start()
+    loops[0].run()  # here: signals reach the main thread only
+    for thread in threads:
+        thread.join()
+    return max(loop.status for loop in loops)
 
 
 def run(conf: cfg.ConfigOpts, once: bool) -> int:
-    """Run one cycle (``once``) or cycles until SIGTERM; the exit status."""
+    """Run once (``once``) or until SIGTERM; the exit status."""
     try:
         agent = Agent(conf)
     except rules.InvalidRule as exc:  # [agent] host_attach_rule
@@ -120,4 +177,4 @@ def run(conf: cfg.ConfigOpts, once: bool) -> int:
         return 2
     if once:
         return _run_once(agent)
-    return _run_forever(agent, conf.agent.report_interval)
+    return _run_forever(agent)

@@ -24,8 +24,19 @@ OPTS = [
              'provider belongs to nova-compute and the agent waits for it.'),
     cfg.IntOpt(
         'report_interval', default=60, min=1,
-        help='Seconds between two discovery and publication cycles of the '
-             'agent daemon.'),
+        help='Seconds between two publication cycles of the agent daemon: '
+             'discovery, the Placement sync and the device report to the '
+             'accelerator API.'),
+    cfg.IntOpt(
+        'reconcile_interval', default=5, min=1,
+        help='Seconds between two passes of the attachment reconciler of the '
+             'agent daemon (only with [accelerator_api]). A pass asks the '
+             'accelerator API what changed on this host and performs new '
+             'attach and detach requests, so a request waits about this '
+             'long before the host acts on it. A pass with nothing '
+             'new is one small GET. Independent of report_interval: a '
+             'failing API does not delay publication to Placement, nor a '
+             'failing Placement the attachments.'),
     cfg.BoolOpt(
         'pool_by_numa', default=False,
         help='Add the NUMA node to the pool key, so that units on different '
