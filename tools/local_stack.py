@@ -139,6 +139,7 @@ class Stack:
             'agent': {'sysfs_root': sysfs_root,
                       'manage_root_provider': 'true',
                       'report_interval': 2,
+                      'reconcile_interval': 1,
                       'state_dir': str(self.state / 'agent-state')},
             'api': {'bind_host': '127.0.0.1', 'bind_port': self.api_port,
                     'workers': 2, 'auth_strategy': 'noauth'},

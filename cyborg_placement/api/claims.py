@@ -112,6 +112,8 @@ def release(placement, uuid: str, provider: str, resource_class: str, *,
     return bool(removed)
 
 
-def root_of(placement, provider: str) -> str:
-    found = placement.get(f'/resource_providers/{provider}')
-    return found['root_provider_uuid']
+def host_tree(placement, provider: str) -> set[str]:
+    """Every provider of the host (the tree) ``provider`` belongs to."""
+    root = placement.get(f'/resource_providers/{provider}')[
+        'root_provider_uuid']
+    return {p['uuid'] for p in placement.providers_in_tree(root)}

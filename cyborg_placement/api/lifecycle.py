@@ -80,7 +80,10 @@ def instance_target(services: Services, accelerator: models.Accelerator,
     consumer = claims.read(services.placement, instance_uuid)
     pool = accelerator.pool_provider_uuid
     if consumer.allocations and pool not in consumer.allocations:
-        if claims.root_of(services.placement, pool) not in consumer.allocations:
+        # On this host: anywhere in the pool's tree (the compute node, a
+        # NUMA child, another pool), as Nova's nested allocations may be.
+        if not claims.host_tree(services.placement, pool) & set(
+                consumer.allocations):
             raise errors.Conflict(
                 f'Instance {instance_uuid} has no allocation on the host of '
                 f'accelerator {accelerator.uuid} ({accelerator.host}).',

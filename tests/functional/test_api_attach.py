@@ -162,6 +162,21 @@ def test_instance_on_another_host_is_409_wrong_host(
                      json={'instance_uuid': here}).status_code == 200
 
 
+def test_instance_holding_only_a_child_of_the_host_is_on_that_host(
+        admin, placement, gpus, unique_name):
+    """Nova may allocate from nested providers only (a NUMA node child)."""
+    numa = placement.post('/resource_providers', {
+        'name': f'{unique_name}_NUMA0', 'uuid': str(uuid.uuid4()),
+        'parent_provider_uuid': gpus['root']})
+    nested = _instance(placement, numa['uuid'])
+
+    attached = admin.put(f'/accelerators/{gpus["uuids"][0]}',
+                         json={'instance_uuid': nested})
+
+    assert attached.status_code == 200, attached.text
+    assert _units(placement, nested, gpus['pool']) == 1
+
+
 def test_member_cannot_attach_to_another_projects_instance(
         api_server, placement, gpus):
     theirs = _instance(placement, gpus['root'], project='p2')
