@@ -23,6 +23,7 @@ from oslo_config import cfg
 
 from cyborg_agent import crash_points
 from cyborg_agent.attach_errors import AttachFailed
+from cyborg_agent.attach_errors import NotSettled
 from cyborg_agent.discovery import rules
 from cyborg_agent.journal import Journal
 
@@ -150,21 +151,34 @@ class HostBinder:
         return True
 
     def detach(self, uuid: str, address: str) -> bool:
-        """Give the unit back to its original driver; False if nothing to do."""
+        """Give the unit back to its original driver; False if nothing to do.
+
+        A refused write is :class:`NotSettled`, not final as for an attach:
+        the unit is still bound to the host driver, so the journal record
+        stays and the next pass tries the restore again.
+        """
         record = self.journal.get(uuid)
         if record is None:
             return False
         device = self.bus / 'devices' / address
         if device.exists():
-            original = record.get('original_override') or NO_OVERRIDE
-            self._write(device / 'driver_override',
-                        '\n' if original == NO_OVERRIDE else original)
-            if bound_driver(device):
-                self._write(device / 'driver' / 'unbind', address)
-            crash_points.reached('during_detach')
-            self._write(self.bus / 'drivers_probe', address)
+            try:
+                self._restore(device, address, record)
+            except AttachFailed as exc:
+                raise NotSettled(f'Restoring {address} failed: {exc.reason}'
+                                 ) from exc
         self.journal.remove(uuid)
         return True
+
+    def _restore(self, device: pathlib.Path, address: str,
+                 record: dict) -> None:
+        original = record.get('original_override') or NO_OVERRIDE
+        self._write(device / 'driver_override',
+                    '\n' if original == NO_OVERRIDE else original)
+        if bound_driver(device):
+            self._write(device / 'driver' / 'unbind', address)
+        crash_points.reached('during_detach')
+        self._write(self.bus / 'drivers_probe', address)
 
 
 def bound_driver(device: pathlib.Path) -> str | None:

@@ -3,10 +3,14 @@ restore, the journal a restarted agent restores from, and the refusals."""
 import pytest
 
 from cyborg_agent import host_attach
+from cyborg_agent import reconciler
 from cyborg_agent.attach_errors import AttachFailed
+from cyborg_agent.attach_errors import NotSettled
+from cyborg_agent.attachment_api import AttachmentApi
 from cyborg_agent.discovery import catalog
 from cyborg_agent.discovery.rules import InvalidRule
 from cyborg_agent.journal import Journal
+from cyborg_agent.vm_attach import VmAttacher
 
 GPU = '0000:3b:00.0'
 
@@ -152,3 +156,34 @@ def test_refused_write_names_the_file(tree, tmp_path):
     assert str(probe) in caught.value.reason
     # The journal still holds the original driver, for the roll-back.
     assert binder.journal.get('a1')['original_driver'] == 'nvidia'
+
+
+def _refuse_probe(tree):
+    probe = tree.bus / 'drivers_probe'
+    probe.unlink()
+    probe.mkdir()  # any write to it fails, as a kernel refusal would
+
+
+def test_refused_restore_is_tried_again(tree, tmp_path):
+    binder, _ = _binder(tree, tmp_path)
+    binder.attach('a1', GPU)
+    _refuse_probe(tree)
+    with pytest.raises(NotSettled) as caught:
+        binder.detach('a1', GPU)
+    assert 'drivers_probe' in str(caught.value)
+    # Still bound to the host driver: the record stays for the next pass.
+    assert binder.journal.get('a1')['original_driver'] == 'nvidia'
+
+
+def test_refused_roll_back_is_a_problem_of_the_pass(tree, tmp_path):
+    """A restarted agent rolling back an orphan lists the refusal among the
+    pass's problems (the daemon retries) instead of raising out of it."""
+    binder, _ = _binder(tree, tmp_path)
+    binder.attach('a1', GPU)
+    _refuse_probe(tree)
+    agent = reconciler.Reconciler(
+        AttachmentApi(None), 'host-1', binder.journal, binder,
+        VmAttacher('test:///default', tree.root, binder.journal))
+    problems = agent._roll_back_orphans(active=set())
+    assert len(problems) == 1 and problems[0].startswith('a1: ')
+    assert binder.journal.uuids() == ['a1']
