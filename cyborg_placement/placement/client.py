@@ -127,10 +127,16 @@ class PlacementClient:
                 url, method, json=json, params=params,
                 microversion=microversion or self.microversion,
                 raise_exc=False)
-        except (ks_exc.ConnectFailure, ks_exc.ConnectionError,
-                ks_exc.DiscoveryFailure, ks_exc.EndpointNotFound,
-                ks_exc.RequestTimeout) as exc:
+        except (ks_exc.ConnectionError, ks_exc.DiscoveryFailure,
+                ks_exc.EndpointNotFound, ks_exc.RequestTimeout) as exc:
             raise PlacementUnreachable(f'Placement unreachable: {exc}') from exc
+        except ks_exc.ClientException as exc:
+            # No request was sent: no auth plugin configured, or Keystone
+            # refused the credentials. Retried like an outage (Keystone or
+            # the config may be fixed meanwhile), never a traceback.
+            raise PlacementUnreachable(
+                f'Placement unreachable (check the [placement] auth '
+                f'options): {exc}') from exc
         if response.status_code >= 500:
             raise PlacementUnreachable(
                 f'Placement {method} {url}: {response.status_code}')

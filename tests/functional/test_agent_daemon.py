@@ -11,6 +11,7 @@ import pytest
 
 from cyborg_agent.discovery import catalog
 from cyborg_agent.discovery import sysfs_tree
+from cyborg_placement.conf import ini
 from cyborg_placement.local_placement import free_port
 from cyborg_placement.local_placement import LocalPlacement
 from cyborg_placement.placement import client as placement_client
@@ -85,6 +86,17 @@ def test_once_with_placement_unreachable_fails_with_one_line(tmp_path):
     assert len(lines) == 1, result.stderr
     assert 'unreachable' in lines[0].lower()
     assert 'Traceback' not in result.stderr
+
+
+def test_once_without_placement_auth_fails_with_one_line(tmp_path):
+    conf = ini.write(tmp_path / 'cyborg.conf', {'agent': {
+        'resource_provider_name': 'compute-1',
+        'sysfs_root': _sysfs(tmp_path, catalog.gpu_server())}})
+    result = _once(conf)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert '[placement] auth options' in lines[0]
 
 
 def test_once_with_manage_root_provider_creates_the_root(

@@ -82,3 +82,13 @@ def test_unreachable_placement_is_reported(tmp_path):
     client = placement_client.PlacementClient.from_conf(conf)
     with pytest.raises(placement_client.PlacementUnreachable):
         client.get('/resource_providers')
+
+
+def test_missing_auth_options_are_reported(tmp_path):
+    """No ``auth_type`` in [placement]: a typed error naming the group, not
+    keystoneauth's MissingAuthPlugin escaping to the caller."""
+    from tests.conftest import make_conf
+    client = placement_client.PlacementClient.from_conf(make_conf(tmp_path, {}))
+    with pytest.raises(placement_client.PlacementUnreachable) as raised:
+        client.get('/resource_providers')
+    assert '[placement] auth' in str(raised.value)
