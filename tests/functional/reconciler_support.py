@@ -13,6 +13,7 @@ import sys
 from cyborg_agent import crash_points
 from cyborg_agent.discovery import catalog
 from cyborg_agent.discovery import sysfs_tree
+from cyborg_placement.conf import ini
 from tests.api_server import ApiClient
 from tests.conftest import placement_section
 from tests.functional.compute_nodes import create_compute_node
@@ -48,11 +49,7 @@ class AgentHost:
                       'state_dir': self.state_dir,
                       'libvirt_uri': self.libvirt_uri},
         }
-        lines = []
-        for group, options in sections.items():
-            lines.append(f'[{group}]')
-            lines += [f'{k} = {v}' for k, v in options.items()]
-        self.conf_file.write_text('\n'.join(lines) + '\n')
+        ini.write(self.conf_file, sections)
 
     def run_once(self, crash_at: str | None = None
                  ) -> subprocess.CompletedProcess:

@@ -24,12 +24,8 @@ AGENT = str(pathlib.Path(sys.executable).parent / 'cyborg-agent')
 
 
 def _write_conf(directory: pathlib.Path, url: str, **agent) -> pathlib.Path:
-    path = directory / 'cyborg.conf'
-    lines = ['[placement]'] + [
-        f'{k} = {v}' for k, v in placement_section(url).items()]
-    lines += ['[agent]'] + [f'{k} = {v}' for k, v in agent.items()]
-    path.write_text('\n'.join(lines) + '\n')
-    return path
+    return ini.write(directory / 'cyborg.conf',
+                     {'placement': placement_section(url), 'agent': agent})
 
 
 def _sysfs(directory: pathlib.Path, functions) -> pathlib.Path:
