@@ -10,9 +10,9 @@ import pathlib
 import subprocess
 import sys
 
+from cyborg_agent import report
 from cyborg_agent.discovery import catalog
 from cyborg_placement.placement import sync as placement_sync
-from cyborg_placement.placement import tree
 from tests.functional.compute_nodes import create_compute_node
 from tests.functional.compute_nodes import units_from
 
@@ -56,16 +56,8 @@ def publish_gpus(placement, api_client, tmp_path, host: str,
     functions = [catalog.nvidia_t4(f'0000:{0x3b + i:02x}:00.0')
                  for i in range(count)]
     units = units_from(tmp_path, functions)
-    published = placement_sync.ProviderSync(placement, host).sync(units)
-    pool_of = tree.provider_of_units(published)
-    classes = {p.uuid: p.resource_class for p in published.values()}
-    report = [{'pci_address': u.address, 'vendor_id': u.vendor_id,
-               'product_id': u.product_id, 'device_type': u.device_type,
-               'pool_provider_uuid': pool_of[u.address],
-               'resource_class': classes[pool_of[u.address]],
-               'numa_node': u.numa_node, 'driver': u.driver}
-              for u in units]
+    placement_sync.ProviderSync(placement, host).sync(units)
     response = api_client.put(f'/hosts/{host}/accelerators',
-                              json={'accelerators': report})
+                              json=report.build_report(units, host))
     assert response.status_code == 200, response.text
     return response.json()['accelerators']
