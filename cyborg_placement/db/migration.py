@@ -10,7 +10,7 @@ from cyborg_placement.db import engine as db_engine
 MIGRATIONS = pathlib.Path(__file__).parent / 'migrations'
 
 
-def _config(database: db_engine.Database, connection) -> alembic_config.Config:
+def _config(connection) -> alembic_config.Config:
     config = alembic_config.Config()
     config.set_main_option('script_location', str(MIGRATIONS))
     config.attributes['connection'] = connection
@@ -20,7 +20,7 @@ def _config(database: db_engine.Database, connection) -> alembic_config.Config:
 def upgrade(database: db_engine.Database, revision: str = 'head') -> None:
     """Bring the schema to ``revision``; running it again changes nothing."""
     with database.engine.begin() as connection:
-        command.upgrade(_config(database, connection), revision)
+        command.upgrade(_config(connection), revision)
 
 
 def current_revision(database: db_engine.Database) -> str | None:
