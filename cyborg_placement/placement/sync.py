@@ -155,6 +155,8 @@ class ProviderSync:
             self._warn_foreign(known)
             return
         self._with_retries(known, lambda k: self._set_traits(k, desired))
+        if not known.owned:  # disowned by an operator during a retry
+            return
         self._rule_traits[known.uuid] = desired.rule_traits
         self._with_retries(known, lambda k: self._set_inventories(k, desired))
 

@@ -197,6 +197,29 @@ def test_generation_conflict_is_re_read_and_retried(placement, host, tmp_path):
     assert placement.writes == 0
 
 
+def test_a_pool_disowned_during_a_retry_is_left_alone(
+        placement, host, tmp_path):
+    """An operator takes OWNER_CYBORG off a pool while the agent writes it."""
+    name, node = host
+    pool = naming.provider_uuid(name + GPU_POOL)
+    client = BeforeWrite(placement, '/traits', lambda: _set_traits(
+        placement, pool, lambda traits: [t for t in traits
+                                         if t != 'OWNER_CYBORG']))
+    agent = _sync(client, name)
+    agent.sync(units_from(tmp_path, catalog.gpu_server(gpus=8, qat_pfs=0)))
+    # A lost trait makes the next cycle write traits, then inventories.
+    _set_traits(placement, pool, lambda traits: [
+        t for t in traits if t != 'CUSTOM_ACCEL_GPU'])
+
+    client.armed = True
+    agent.sync(units_from(tmp_path, catalog.gpu_server(gpus=4, qat_pfs=0)))
+
+    shown = children(placement, node)[name + GPU_POOL]
+    assert 'OWNER_CYBORG' not in shown['traits']
+    assert 'CUSTOM_ACCEL_GPU' not in shown['traits']
+    assert shown['inventories']['PGPU']['total'] == 8
+
+
 def test_other_hosts_and_foreign_providers_are_never_touched(
         placement, host, tmp_path, unique_name):
     name, node = host
