@@ -198,6 +198,20 @@ def test_member_cannot_attach_to_another_projects_instance(
         f'/accelerators/{gpus["uuids"][0]}').status_code == 204
 
 
+def test_callers_who_may_not_attach_learn_nothing(api_server, gpus):
+    """Policy comes before the lookup: 403 even for an unknown accelerator."""
+    reader = api_server.client(token='u', roles='reader', project_id='p1')
+    member = api_server.client(token='u', roles='member', project_id='p1')
+    unknown = str(uuid.uuid4())
+    for client, body in ((reader, {'instance_uuid': str(uuid.uuid4())}),
+                         (member, {'host': gpus['name']}),
+                         (member, {'instance_uuid': str(uuid.uuid4()),
+                                   'claim': False})):
+        for accelerator in (unknown, gpus['uuids'][0]):
+            refused = client.put(f'/accelerators/{accelerator}', json=body)
+            assert refused.status_code == 403, (body, refused.text)
+
+
 def test_attach_failed_releases_the_claim_and_shows_the_reason(
         admin, service, placement, gpus):
     instance = _instance(placement, gpus['root'])

@@ -16,26 +16,37 @@ def _authorize(rule: str, project_id: str | None) -> None:
                      {'project_id': project_id})
 
 
+def _rule(data: dict) -> str:
+    if 'host' in data:
+        return policies.ATTACH_HOST
+    return (policies.ATTACH_INSTANCE if data.get('claim', True)
+            else policies.BIND_EXISTING)
+
+
 def attach_accelerator(uuid: str):
     state = util.app_state()
     uuid = util.path_uuid(uuid)
     data = util.json_body(schemas.ATTACH)
-    record = accelerators.get_record(state.db, uuid)
     context = util.context()
+    rule = _rule(data)
+    # Before any lookup: a caller who may not attach at all learns nothing
+    # about accelerators and costs Placement nothing. Host attachments have
+    # no project; an instance's project is checked again once it is known.
+    _authorize(rule, None if 'host' in data else context.project_id)
+    record = accelerators.get_record(state.db, uuid)
     if 'host' in data:
-        _authorize(policies.ATTACH_HOST, None)
         target = lifecycle.host_target(state.services, record, data['host'],
                                        context, data.get('driver'))
         lifecycle.attach(state.services, record, target)
+        return util.json_response(views.accelerator(
+            accelerators.get(state.db, uuid)))
+    target = lifecycle.instance_target(
+        state.services, record, data['instance_uuid'], context)
+    _authorize(rule, target.project_id)
+    if rule == policies.ATTACH_INSTANCE:
+        lifecycle.attach(state.services, record, target)
     else:
-        target = lifecycle.instance_target(
-            state.services, record, data['instance_uuid'], context)
-        if data.get('claim', True):
-            _authorize(policies.ATTACH_INSTANCE, target.project_id)
-            lifecycle.attach(state.services, record, target)
-        else:
-            _authorize(policies.BIND_EXISTING, target.project_id)
-            lifecycle.bind(state.services, record, target)
+        lifecycle.bind(state.services, record, target)
     return util.json_response(views.accelerator(
         accelerators.get(state.db, uuid)))
 
