@@ -29,6 +29,7 @@ DB_ERRORS = {
                                        errors.ATTACHMENT_NOT_FOUND),
     db_exceptions.DuplicateName: (errors.Conflict, errors.DUPLICATE_NAME),
     db_exceptions.DuplicateUuid: (errors.Conflict, errors.DUPLICATE_UUID),
+    db_exceptions.ReservedName: (errors.BadRequest, errors.RESERVED_NAME),
     db_exceptions.StaleRevision: (errors.Conflict, errors.UPDATE_CONFLICT),
     db_exceptions.AlreadyAttached: (errors.Conflict, errors.ATTACH_CONFLICT),
     db_exceptions.InvalidTransition: (errors.Conflict,

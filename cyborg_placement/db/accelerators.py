@@ -1,5 +1,6 @@
 """Data access for accelerator records: create, read, specs and device reports."""
 import dataclasses
+import re
 import uuid as uuid_lib
 
 import sqlalchemy as sa
@@ -110,8 +111,22 @@ def list_views(db: db_engine.Database, *, limit: int,
         return _views(session, list(session.scalars(query.limit(limit))))
 
 
+#: ``<host>:<PCI address>``: the names of units agents report. Reserved, so
+#: that a record an admin creates can never block a host's device report.
+_REPORTED_NAME = re.compile(
+    r':[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]$')
+
+
+def reported_name(host: str, pci_address: str) -> str:
+    return f'{host}:{pci_address}'
+
+
 def create(db: db_engine.Database, name: str, uuid: str | None = None,
            specs: dict | None = None) -> models.Accelerator:
+    if _REPORTED_NAME.search(name):
+        raise exceptions.ReservedName(
+            f'Names ending in ":<PCI address>" ({name!r}) are reserved for '
+            'the accelerators agents report.')
     record = models.Accelerator(uuid=uuid or str(uuid_lib.uuid4()), name=name,
                                 **specs_to_columns(specs or {}))
     try:

@@ -21,6 +21,10 @@ class DuplicateUuid(DBError):
     pass
 
 
+class ReservedName(DBError):
+    """The name has the form the device report gives its units."""
+
+
 class StaleRevision(DBError):
     """``If-Match`` named a revision that is no longer the current one."""
 

@@ -15,7 +15,8 @@ def _upsert(session: orm.Session, host: str, record, unit: dict) -> None:
     values['device_type'] = values['device_type'] or ''
     if record is None:
         session.add(models.Accelerator(
-            uuid=str(uuid_lib.uuid4()), name=f'{host}:{unit["pci_address"]}',
+            uuid=str(uuid_lib.uuid4()),
+            name=accelerators.reported_name(host, unit['pci_address']),
             host=host, pci_address=unit['pci_address'],
             state=models.AVAILABLE, **values))
         return

@@ -6,6 +6,8 @@ import uuid
 import pytest
 import requests
 
+from tests.api_server import make_host
+
 SPECS = {'remote': 0, 'num': 1, 'device_type': 'CRYPTO',
          'acc_capability': {'num': 2, 'ipsec': {'aes': {'3des': 50}}}}
 
@@ -60,6 +62,24 @@ def test_create_with_uuid_in_path_and_conflicts(admin, unique_name):
     taken = admin.post('/accelerators', json={'name': unique_name})
     assert taken.status_code == 409
     assert taken.json()['errors'][0]['code'] == 'accelerator.duplicate_name'
+
+
+def test_names_of_reported_units_are_reserved(api_server, admin, placement,
+                                              unique_name):
+    """An admin's record can never take the name a host's report needs."""
+    name = f'{unique_name}:0000:3b:00.0'
+    refused = admin.post('/accelerators', json={'name': name})
+    assert refused.status_code == 400
+    error = refused.json()['errors'][0]
+    assert error['code'] == 'accelerator.reserved_name'
+    assert name in error['detail']
+
+    made = make_host(placement, unique_name, units=1)
+    service = api_server.client(token='s', roles='service')
+    reported = service.put(f'/hosts/{unique_name}/accelerators',
+                           json=made['report'])
+    assert reported.status_code == 200
+    assert [a['name'] for a in reported.json()['accelerators']] == [name]
 
 
 def test_unknown_accelerator_is_404(admin):
