@@ -20,6 +20,7 @@ from oslo_log import log as logging
 from cyborg_agent import api_client
 from cyborg_agent import attachment_api
 from cyborg_agent import discovery
+from cyborg_agent import journal
 from cyborg_agent import reconciler
 from cyborg_agent import report
 from cyborg_agent.discovery import rules
@@ -172,7 +173,8 @@ def run(conf: cfg.ConfigOpts, once: bool) -> int:
     """Run once (``once``) or until SIGTERM; the exit status."""
     try:
         agent = Agent(conf)
-    except rules.InvalidRule as exc:  # [agent] host_attach_rule
+    except (rules.InvalidRule,  # [agent] host_attach_rule
+            journal.StateDirUnusable) as exc:
         print(f'cyborg-agent: error: {exc}', file=sys.stderr)
         return 2
     if once:

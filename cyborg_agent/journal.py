@@ -12,11 +12,27 @@ import os
 import pathlib
 
 
+class StateDirUnusable(Exception):
+    """``[agent] state_dir`` cannot hold records: the agent must not start."""
+
+
 class Journal:
     """JSON records keyed by attachment uuid under ``directory``."""
 
     def __init__(self, directory: str | os.PathLike) -> None:
         self.directory = pathlib.Path(directory)
+
+    def check_writable(self) -> None:
+        """Fail at start-up, not in the middle of an attach."""
+        probe = self.directory / '.writable'
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            probe.write_text('')
+            probe.unlink()
+        except OSError as exc:
+            raise StateDirUnusable(
+                f'[agent] state_dir {self.directory} is not a writable '
+                f'directory: {exc.strerror or exc}') from None
 
     def _path(self, uuid: str) -> pathlib.Path:
         return self.directory / f'{uuid}.json'

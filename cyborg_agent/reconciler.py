@@ -85,6 +85,7 @@ class Reconciler:
     def from_conf(cls, conf: cfg.ConfigOpts, adapter: ks_adapter.Adapter,
                   host: str) -> 'Reconciler':
         journal = Journal(conf.agent.state_dir)
+        journal.check_writable()
         return cls(AttachmentApi(adapter), host, journal,
                    HostBinder.from_conf(conf, journal),
                    VmAttacher(conf.agent.libvirt_uri, conf.agent.sysfs_root,

@@ -95,6 +95,23 @@ def test_once_without_placement_auth_fails_with_one_line(tmp_path):
     assert '[placement] auth options' in lines[0]
 
 
+def test_unwritable_state_dir_fails_at_start_with_one_line(
+        placement_server, tmp_path):
+    (tmp_path / 'a-file').write_text('')
+    conf = ini.write(tmp_path / 'cyborg.conf', {
+        'placement': placement_section(placement_server.url),
+        'accelerator_api': {'auth_type': 'admin_token', 'token': 'admin',
+                            'endpoint': 'http://127.0.0.1:9'},
+        'agent': {'resource_provider_name': 'compute-1',
+                  'state_dir': tmp_path / 'a-file' / 'state',
+                  'sysfs_root': _sysfs(tmp_path, catalog.gpu_server())}})
+    result = _once(conf)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert '[agent] state_dir' in lines[0] and 'a-file' in lines[0]
+
+
 def test_once_with_manage_root_provider_creates_the_root(
         placement, placement_server, tmp_path, unique_name):
     conf = _write_conf(tmp_path, placement_server.url,
