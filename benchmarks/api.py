@@ -27,6 +27,7 @@ import requests
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
+from cyborg_placement.conf import ini  # noqa: E402
 from cyborg_placement.local_placement import free_port  # noqa: E402
 from cyborg_placement.local_placement import LocalPlacement  # noqa: E402
 from cyborg_placement.placement.client import PlacementClient  # noqa: E402
@@ -182,8 +183,7 @@ def _database(kind: str, tmp: str):
 
 def _placement_conf(url: str, tmp: str):
     from tests.conftest import make_conf
-    from tests.conftest import placement_section
-    return make_conf(pathlib.Path(tmp), {'placement': placement_section(url)})
+    return make_conf(pathlib.Path(tmp), {'placement': ini.token_auth(url)})
 
 
 if __name__ == '__main__':

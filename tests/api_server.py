@@ -62,8 +62,7 @@ class ApiServer(ServerProcess):
         ini.write(self.conf_file, {
             'api': api,
             'database': {'connection': self.database_url},
-            'placement': {'auth_type': 'admin_token', 'token': 'admin',
-                          'endpoint': self.placement_url},
+            'placement': ini.token_auth(self.placement_url),
             **self.sections,
         })
 

@@ -54,16 +54,11 @@ def placement_server(tmp_path_factory):
     server.stop()
 
 
-def placement_section(url: str) -> dict[str, str]:
-    """``[placement]`` for a local noauth2 Placement, as operators write it."""
-    return {'auth_type': 'admin_token', 'endpoint': url, 'token': 'admin'}
-
-
 @pytest.fixture
 def placement(placement_server, tmp_path) -> PlacementClient:
     """A client on the session's Placement, which starts each test empty."""
     conf = make_conf(
-        tmp_path, {'placement': placement_section(placement_server.url)})
+        tmp_path, {'placement': ini.token_auth(placement_server.url)})
     client = PlacementClient.from_conf(conf)
     placement_state.wipe(client)
     client.counts.clear()

@@ -133,7 +133,6 @@ class Stack:
         return str(sample), True
 
     def write_conf(self, sysfs_root: str) -> None:
-        token = {'auth_type': 'admin_token', 'token': 'admin'}
         ini.write(self.conf, {
             'DEFAULT': {'log_dir': str(self.state)},
             'agent': {'sysfs_root': sysfs_root,
@@ -145,8 +144,8 @@ class Stack:
                     'workers': 2, 'auth_strategy': 'noauth'},
             'database': {
                 'connection': f'sqlite:///{self.state / "cyborg.sqlite"}'},
-            'placement': dict(token, endpoint=self.placement.url),
-            'accelerator_api': dict(token, endpoint=self.api_url),
+            'placement': ini.token_auth(self.placement.url),
+            'accelerator_api': ini.token_auth(self.api_url),
         })
 
     def start_api(self) -> None:

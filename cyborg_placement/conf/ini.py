@@ -23,3 +23,12 @@ def write(path: str | os.PathLike, sections: Sections) -> pathlib.Path:
     path = pathlib.Path(path)
     path.write_text(render(sections))
     return path
+
+
+def token_auth(endpoint: str, token: str = 'admin') -> dict[str, str]:
+    """keystoneauth options for a local service without Keystone.
+
+    ``[placement]`` of a noauth2 Placement and ``[accelerator_api]`` of a
+    noauth API both take a fixed token and the endpoint, as operators write.
+    """
+    return {'auth_type': 'admin_token', 'endpoint': endpoint, 'token': token}

@@ -15,7 +15,6 @@ from cyborg_agent.discovery import catalog
 from cyborg_agent.discovery import sysfs_tree
 from cyborg_placement.conf import ini
 from tests.api_server import ApiClient
-from tests.conftest import placement_section
 from tests.functional.compute_nodes import create_compute_node
 
 AGENT = str(pathlib.Path(sys.executable).parent / 'cyborg-agent')
@@ -41,9 +40,8 @@ class AgentHost:
 
     def write_conf(self) -> None:
         sections = {
-            'placement': placement_section(self.placement_url),
-            'accelerator_api': {'auth_type': 'admin_token', 'token': 'admin',
-                                'endpoint': self.api_url},
+            'placement': ini.token_auth(self.placement_url),
+            'accelerator_api': ini.token_auth(self.api_url),
             'agent': {'sysfs_root': self.sysfs.root,
                       'resource_provider_name': self.name,
                       'state_dir': self.state_dir,

@@ -16,7 +16,6 @@ from cyborg_placement.local_placement import free_port
 from cyborg_placement.local_placement import LocalPlacement
 from cyborg_placement.placement import client as placement_client
 from tests.conftest import make_conf
-from tests.conftest import placement_section
 from tests.functional.compute_nodes import children
 from tests.functional.compute_nodes import create_compute_node
 
@@ -25,7 +24,7 @@ AGENT = str(pathlib.Path(sys.executable).parent / 'cyborg-agent')
 
 def _write_conf(directory: pathlib.Path, url: str, **agent) -> pathlib.Path:
     return ini.write(directory / 'cyborg.conf',
-                     {'placement': placement_section(url), 'agent': agent})
+                     {'placement': ini.token_auth(url), 'agent': agent})
 
 
 def _sysfs(directory: pathlib.Path, functions) -> pathlib.Path:
@@ -99,9 +98,8 @@ def test_unwritable_state_dir_fails_at_start_with_one_line(
         placement_server, tmp_path):
     (tmp_path / 'a-file').write_text('')
     conf = ini.write(tmp_path / 'cyborg.conf', {
-        'placement': placement_section(placement_server.url),
-        'accelerator_api': {'auth_type': 'admin_token', 'token': 'admin',
-                            'endpoint': 'http://127.0.0.1:9'},
+        'placement': ini.token_auth(placement_server.url),
+        'accelerator_api': ini.token_auth('http://127.0.0.1:9'),
         'agent': {'resource_provider_name': 'compute-1',
                   'state_dir': tmp_path / 'a-file' / 'state',
                   'sysfs_root': _sysfs(tmp_path, catalog.gpu_server())}})
@@ -173,7 +171,7 @@ def test_daemon_outlives_placement_outages_and_follows_devices(
                        manage_root_provider='true', report_interval=1,
                        sysfs_root=current)
     client = placement_client.PlacementClient.from_conf(make_conf(
-        tmp_path, {'placement': placement_section(server.url)}))
+        tmp_path, {'placement': ini.token_auth(server.url)}))
     daemon = Daemon(conf, tmp_path / 'agent.log')
     try:
         # Placement is not there yet: the daemon keeps trying.

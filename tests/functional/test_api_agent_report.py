@@ -4,15 +4,15 @@ import pytest
 from cyborg_agent import api_client
 from cyborg_agent import report
 from cyborg_agent.discovery.model import Unit
+from cyborg_placement.conf import ini
 from cyborg_placement.placement import naming
 from tests.conftest import make_conf
 
 
 @pytest.fixture
 def adapter(api_server, tmp_path):
-    conf = make_conf(tmp_path, {'accelerator_api': {
-        'auth_type': 'admin_token', 'token': 'admin',
-        'endpoint': api_server.url}})
+    conf = make_conf(tmp_path,
+                     {'accelerator_api': ini.token_auth(api_server.url)})
     assert api_client.is_configured(conf)
     return api_client.make_adapter(conf)
 

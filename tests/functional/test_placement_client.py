@@ -4,6 +4,7 @@ import uuid
 
 import pytest
 
+from cyborg_placement.conf import ini
 from cyborg_placement.placement import client as placement_client
 
 
@@ -76,8 +77,7 @@ def test_not_found_and_request_counts(placement):
 def test_unreachable_placement_is_reported(tmp_path):
     from cyborg_placement.local_placement import free_port
     from tests.conftest import make_conf
-    from tests.conftest import placement_section
-    conf = make_conf(tmp_path, {'placement': placement_section(
+    conf = make_conf(tmp_path, {'placement': ini.token_auth(
         f'http://127.0.0.1:{free_port()}')})
     client = placement_client.PlacementClient.from_conf(conf)
     with pytest.raises(placement_client.PlacementUnreachable):

@@ -4,11 +4,11 @@ duplicate providers. Uses its own Placement server, stopped and restarted."""
 import pytest
 
 from cyborg_agent.discovery import catalog
+from cyborg_placement.conf import ini
 from cyborg_placement.local_placement import LocalPlacement
 from cyborg_placement.placement import client as placement_client
 from cyborg_placement.placement import sync as placement_sync
 from tests.conftest import make_conf
-from tests.conftest import placement_section
 from tests.functional.compute_nodes import BeforeWrite
 from tests.functional.compute_nodes import children
 from tests.functional.compute_nodes import create_compute_node
@@ -24,7 +24,7 @@ def own_placement(tmp_path):
 
 
 def _client(server, tmp_path):
-    conf = make_conf(tmp_path, {'placement': placement_section(server.url)})
+    conf = make_conf(tmp_path, {'placement': ini.token_auth(server.url)})
     return placement_client.PlacementClient.from_conf(conf)
 
 

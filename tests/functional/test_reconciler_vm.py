@@ -12,6 +12,7 @@ from cyborg_agent.host_attach import HostBinder
 from cyborg_agent.journal import Journal
 from cyborg_agent.reconciler import Reconciler
 from cyborg_agent.vm_attach import VmAttacher
+from cyborg_placement.conf import ini
 from nova_ext.accelerator import PciAddress
 from nova_ext.libvirt_hostdev import hostdev_addresses
 from tests.conftest import make_conf
@@ -27,9 +28,8 @@ def host(placement, placement_server, api_server, tmp_path, unique_name):
 
 
 def _reconciler(host, conn) -> Reconciler:
-    conf = make_conf(host.workdir, {'accelerator_api': {
-        'auth_type': 'admin_token', 'token': 'admin',
-        'endpoint': host.api_url}})
+    conf = make_conf(host.workdir,
+                     {'accelerator_api': ini.token_auth(host.api_url)})
     journal = Journal(host.state_dir)
     return Reconciler(
         AttachmentApi(api_client.make_adapter(conf)), host.name, journal,
