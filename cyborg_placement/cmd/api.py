@@ -12,6 +12,8 @@ from oslo_config import cfg
 from cyborg_placement import conf as cyborg_conf
 from cyborg_placement import service
 from cyborg_placement.api import app as api_app
+from cyborg_placement.db import engine as db_engine
+from cyborg_placement.db import migration
 
 CONF = cyborg_conf.CONF
 
@@ -46,6 +48,16 @@ class Server(gunicorn_base.BaseApplication):
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     service.prepare(argv, CONF)
+    # Checked once here: in the workers a bad database is a loop of
+    # tracebacks and restarts instead of one line an operator can act on.
+    database = db_engine.Database(CONF.database.connection)
+    try:
+        migration.check_current(database)
+    except migration.SchemaNotReady as exc:
+        print(f'cyborg-api: error: {exc}', file=sys.stderr)
+        return 1
+    finally:
+        database.dispose()
     Server(CONF).run()
     return 0
 
