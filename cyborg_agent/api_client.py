@@ -5,6 +5,7 @@ kind of group), as a plain keystoneauth Adapter: the API is ours, so no SDK
 proxy is involved.
 """
 from keystoneauth1 import adapter as ks_adapter
+from keystoneauth1 import exceptions as ks_exc
 from keystoneauth1 import loading as ks_loading
 from oslo_config import cfg
 
@@ -24,3 +25,38 @@ def make_adapter(conf: cfg.ConfigOpts) -> ks_adapter.Adapter:
     session = placement_client.load_session(conf, GROUP)
     return ks_loading.load_adapter_from_conf_options(
         conf, GROUP, session=session, additional_headers=VERSION_HEADER)
+
+
+class ApiUnreachable(Exception):
+    """The API could not be reached or failed (5xx): try again later."""
+
+
+class ApiRefused(Exception):
+    """The API refused the call (4xx); ``detail`` is its own explanation."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(f'{status}: {detail}')
+        self.status = status
+        self.detail = detail
+
+
+def _detail(response) -> str:
+    try:
+        return response.json()['errors'][0]['detail']
+    except (ValueError, KeyError, IndexError, TypeError):
+        return response.text[:500]
+
+
+def call(adapter: ks_adapter.Adapter, method: str, url: str, **kwargs
+         ) -> dict:
+    """One call to the API; its JSON answer, or one of the two errors."""
+    try:
+        response = adapter.request(url, method, raise_exc=False, **kwargs)
+    except ks_exc.ClientException as exc:
+        raise ApiUnreachable(f'accelerator API unreachable: {exc}') from exc
+    if response.status_code >= 500:
+        raise ApiUnreachable(f'accelerator API {method} {url}: '
+                             f'{response.status_code} {_detail(response)}')
+    if response.status_code >= 400:
+        raise ApiRefused(response.status_code, _detail(response))
+    return response.json()

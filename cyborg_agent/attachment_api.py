@@ -2,32 +2,15 @@
 
 ``GET /hosts/{host}/attachments?changes_since=N`` (what changed on this host
 since revision N) and ``PUT /attachments/{uuid}/state`` (the result on the
-host). An unreachable API or a 5xx is :class:`ApiUnreachable` (try again
-later); a 4xx is :class:`ApiRefused` with the API's own detail.
+host). An unreachable API or a 5xx is ``api_client.ApiUnreachable`` (try again
+later); a 4xx is ``api_client.ApiRefused`` with the API's own detail.
 """
 from keystoneauth1 import adapter as ks_adapter
-from keystoneauth1 import exceptions as ks_exc
+
+from cyborg_agent import api_client
 
 #: The feed's own maximum page.
 PAGE_SIZE = 1000
-
-
-class ApiUnreachable(Exception):
-    pass
-
-
-class ApiRefused(Exception):
-    def __init__(self, status: int, detail: str) -> None:
-        super().__init__(f'{status}: {detail}')
-        self.status = status
-        self.detail = detail
-
-
-def _detail(response) -> str:
-    try:
-        return response.json()['errors'][0]['detail']
-    except (ValueError, KeyError, IndexError, TypeError):
-        return response.text[:500]
 
 
 class AttachmentApi:
@@ -35,17 +18,7 @@ class AttachmentApi:
         self.adapter = adapter
 
     def _call(self, method: str, url: str, **kwargs) -> dict:
-        try:
-            response = self.adapter.request(url, method, raise_exc=False,
-                                            **kwargs)
-        except ks_exc.ClientException as exc:
-            raise ApiUnreachable(f'accelerator API unreachable: {exc}') from exc
-        if response.status_code >= 500:
-            raise ApiUnreachable(f'accelerator API {method} {url}: '
-                                 f'{response.status_code} {_detail(response)}')
-        if response.status_code >= 400:
-            raise ApiRefused(response.status_code, _detail(response))
-        return response.json()
+        return api_client.call(self.adapter, method, url, **kwargs)
 
     def changes(self, host: str, since: int) -> tuple[list[dict], int]:
         """Every attachment of ``host`` changed after ``since``, and the

@@ -18,7 +18,6 @@ from oslo_config import cfg
 from oslo_log import log as logging
 
 from cyborg_agent import api_client
-from cyborg_agent import attachment_api
 from cyborg_agent import discovery
 from cyborg_agent import journal
 from cyborg_agent import reconciler
@@ -40,9 +39,8 @@ TRANSIENT = (placement_client.PlacementUnreachable,
              placement_sync.RootProviderMissing,
              placement_client.Conflict,
              # The accelerator API's side: device report and attachments.
-             report.ReportError,
-             attachment_api.ApiUnreachable,
-             attachment_api.ApiRefused,
+             api_client.ApiUnreachable,
+             api_client.ApiRefused,
              reconciler.ReconcileIncomplete)
 
 

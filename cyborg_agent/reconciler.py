@@ -22,10 +22,10 @@ from oslo_config import cfg
 from oslo_log import log as logging
 
 from cyborg_agent import crash_points
+from cyborg_agent.api_client import ApiRefused
+from cyborg_agent.api_client import ApiUnreachable
 from cyborg_agent.attach_errors import AttachFailed
 from cyborg_agent.attach_errors import NotSettled
-from cyborg_agent.attachment_api import ApiRefused
-from cyborg_agent.attachment_api import ApiUnreachable
 from cyborg_agent.attachment_api import AttachmentApi
 from cyborg_agent.host_attach import HostBinder
 from cyborg_agent.journal import Journal

@@ -6,14 +6,10 @@ naming rules the Placement sync uses, so the API can claim from that pool.
 from collections.abc import Iterable
 
 from keystoneauth1 import adapter as ks_adapter
-from keystoneauth1 import exceptions as ks_exc
 
+from cyborg_agent import api_client
 from cyborg_agent.discovery.model import Unit
 from cyborg_placement.placement import naming
-
-
-class ReportError(Exception):
-    """The API refused the report or could not be reached."""
 
 
 def unit_entry(unit: Unit, root_name: str, pool_by_numa: bool) -> dict:
@@ -40,13 +36,9 @@ def build_report(units: Iterable[Unit], root_name: str,
 
 def send_report(adapter: ks_adapter.Adapter, host: str, report: dict
                 ) -> list[dict]:
-    """Send the report; return the host's accelerators as the API keeps them."""
-    try:
-        response = adapter.put(f'/hosts/{host}/accelerators', json=report,
-                               raise_exc=False)
-    except ks_exc.ClientException as exc:
-        raise ReportError(f'accelerator API unreachable: {exc}') from exc
-    if response.status_code != 200:
-        raise ReportError(f'device report refused: {response.status_code} '
-                          f'{response.text[:500]}')
-    return response.json()['accelerators']
+    """Send the report; return the host's accelerators as the API keeps them.
+
+    Failures are ``api_client.ApiUnreachable`` or ``ApiRefused``.
+    """
+    return api_client.call(adapter, 'PUT', f'/hosts/{host}/accelerators',
+                           json=report)['accelerators']

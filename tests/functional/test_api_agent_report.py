@@ -44,7 +44,7 @@ def test_a_refused_report_is_an_error_naming_the_reason(adapter,
                                                         unique_name):
     body = report.build_report(UNITS, unique_name)
     body['accelerators'].append(dict(body['accelerators'][0]))
-    with pytest.raises(report.ReportError, match='more than once'):
+    with pytest.raises(api_client.ApiRefused, match='more than once'):
         report.send_report(adapter, unique_name, body)
 
 

@@ -6,7 +6,7 @@ import uuid
 import pytest
 
 from cyborg_agent import api_client
-from cyborg_agent.attachment_api import ApiUnreachable
+from cyborg_agent.api_client import ApiUnreachable
 from cyborg_agent.attachment_api import AttachmentApi
 from cyborg_agent.host_attach import HostBinder
 from cyborg_agent.journal import Journal
