@@ -27,8 +27,14 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/pip install -q -U pip setuptools wheel bindep
 
-# System packages: only those bindep reports missing.
-missing=$(.venv/bin/bindep -b test || true)
+# System packages: only those bindep reports missing (it exits 1 and lists
+# them); exiting non-zero with no list is bindep failing, not a missing package.
+status=0
+missing=$(.venv/bin/bindep -b test) || status=$?
+if [ "$status" -ne 0 ] && [ -z "$missing" ]; then
+    echo "bindep failed (exit $status)" >&2
+    exit 1
+fi
 # shellcheck disable=SC2086
 apt_install $missing
 
