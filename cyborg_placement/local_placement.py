@@ -15,8 +15,6 @@ from cyborg_placement.conf import ini
 from cyborg_placement.server_process import free_port
 from cyborg_placement.server_process import ServerProcess
 
-__all__ = ['LocalPlacement', 'free_port']
-
 
 class LocalPlacement(ServerProcess):
     """A Placement server process with its own config dir and database."""

@@ -8,7 +8,7 @@ import pytest
 
 from cyborg_agent.discovery import catalog
 from cyborg_agent.discovery import sysfs_tree
-from cyborg_placement.local_placement import free_port
+from cyborg_placement.server_process import free_port
 from tests.functional import reconciler_support as support
 from tests.functional.compute_nodes import children
 from tests.functional.compute_nodes import create_compute_node

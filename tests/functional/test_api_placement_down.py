@@ -1,5 +1,5 @@
 """Placement unreachable is the one case of 503; nothing is lost meanwhile."""
-from cyborg_placement.local_placement import free_port
+from cyborg_placement.server_process import free_port
 from tests.api_server import ApiServer
 
 

@@ -75,7 +75,7 @@ def test_not_found_and_request_counts(placement):
 
 
 def test_unreachable_placement_is_reported(tmp_path):
-    from cyborg_placement.local_placement import free_port
+    from cyborg_placement.server_process import free_port
     from tests.conftest import make_conf
     conf = make_conf(tmp_path, {'placement': ini.token_auth(
         f'http://127.0.0.1:{free_port()}')})
