@@ -27,13 +27,13 @@ import requests
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
-from cyborg_placement.conf import ini  # noqa: E402
-from cyborg_placement.local_placement import LocalPlacement  # noqa: E402
 from cyborg_placement.placement.client import PlacementClient  # noqa: E402
-from cyborg_placement.server_process import free_port  # noqa: E402
 from tests import databases  # noqa: E402
 from tests.api_server import ApiServer  # noqa: E402
 from tests.api_server import make_host  # noqa: E402
+from tools.harness import ini  # noqa: E402
+from tools.harness.local_placement import LocalPlacement  # noqa: E402
+from tools.harness.server_process import free_port  # noqa: E402
 
 UNITS_PER_HOST = 100
 

@@ -13,16 +13,19 @@ Usage: python benchmarks/discovery.py [--repeat N] [SIZE ...]
 """
 import argparse
 import itertools
+import pathlib
 import sys
 import tempfile
 import time
 
-from oslo_config import cfg
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
-from cyborg_agent import discovery
-from cyborg_agent.discovery import catalog
-from cyborg_agent.discovery import sysfs_tree
-from cyborg_placement import conf as cyborg_conf
+from oslo_config import cfg  # noqa: E402
+
+from cyborg_agent import discovery  # noqa: E402
+from cyborg_placement import conf as cyborg_conf  # noqa: E402
+from tools.harness import catalog  # noqa: E402
+from tools.harness import sysfs_tree  # noqa: E402
 
 SIZES = (100, 1000, 10000)
 

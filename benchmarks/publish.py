@@ -16,20 +16,24 @@ Runs a local Placement server (SQLite, one worker) and prints:
 Usage: python benchmarks/publish.py [--hosts 1,10,100] [--devices 1,2,4,6,8]
 """
 import argparse
+import pathlib
+import sys
 import tempfile
 import time
 import uuid
 
-from oslo_config import cfg
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
-from cyborg_agent import discovery
-from cyborg_agent.discovery import catalog
-from cyborg_agent.discovery import sysfs_tree
-from cyborg_placement import conf as cyborg_conf
-from cyborg_placement.local_placement import LocalPlacement
-from cyborg_placement.placement.client import PlacementClient
-from cyborg_placement.placement.client import PlacementUnreachable
-from cyborg_placement.placement.sync import ProviderSync
+from oslo_config import cfg  # noqa: E402
+
+from cyborg_agent import discovery  # noqa: E402
+from cyborg_agent.publish.sync import ProviderSync  # noqa: E402
+from cyborg_placement import conf as cyborg_conf  # noqa: E402
+from cyborg_placement.placement.client import PlacementClient  # noqa: E402
+from cyborg_placement.placement.client import PlacementUnreachable  # noqa: E402
+from tools.harness import catalog  # noqa: E402
+from tools.harness import sysfs_tree  # noqa: E402
+from tools.harness.local_placement import LocalPlacement  # noqa: E402
 
 FLAVOR = 'VCPU:4,MEMORY_MB:8192,DISK_GB:20'
 

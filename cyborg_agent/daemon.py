@@ -22,12 +22,12 @@ from cyborg_agent import discovery
 from cyborg_agent import journal
 from cyborg_agent import reconciler
 from cyborg_agent import report
+from cyborg_agent import retry
 from cyborg_agent.discovery import rules
-from cyborg_agent.discovery.model import Unit
+from cyborg_agent.publish import sync as placement_sync
 from cyborg_placement.placement import client as placement_client
 from cyborg_placement.placement import hostname
-from cyborg_placement.placement import retry
-from cyborg_placement.placement import sync as placement_sync
+from cyborg_placement.vocabulary import Unit
 
 LOG = logging.getLogger(__name__)
 

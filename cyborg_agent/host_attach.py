@@ -21,11 +21,11 @@ import pathlib
 
 from oslo_config import cfg
 
-from cyborg_agent import crash_points
 from cyborg_agent.attach_errors import AttachFailed
 from cyborg_agent.attach_errors import NotSettled
 from cyborg_agent.discovery import rules
 from cyborg_agent.journal import Journal
+from cyborg_placement import crash_points
 
 #: What ``driver_override`` reads when no override is set.
 NO_OVERRIDE = '(null)'

@@ -21,7 +21,6 @@ from keystoneauth1 import adapter as ks_adapter
 from oslo_config import cfg
 from oslo_log import log as logging
 
-from cyborg_agent import crash_points
 from cyborg_agent.api_client import ApiRefused
 from cyborg_agent.api_client import ApiUnreachable
 from cyborg_agent.attach_errors import AttachFailed
@@ -30,6 +29,7 @@ from cyborg_agent.attachment_api import AttachmentApi
 from cyborg_agent.host_attach import HostBinder
 from cyborg_agent.journal import Journal
 from cyborg_agent.vm_attach import VmAttacher
+from cyborg_placement import crash_points
 
 LOG = logging.getLogger(__name__)
 

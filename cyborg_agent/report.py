@@ -8,19 +8,19 @@ from collections.abc import Iterable
 from keystoneauth1 import adapter as ks_adapter
 
 from cyborg_agent import api_client
-from cyborg_agent.discovery.model import Unit
-from cyborg_placement.placement import naming
+from cyborg_agent.publish import pools
+from cyborg_placement.vocabulary import Unit
 
 
 def unit_entry(unit: Unit, root_name: str, pool_by_numa: bool) -> dict:
-    key = naming.pool_key(unit, pool_by_numa)
+    key = pools.pool_key(unit, pool_by_numa)
     return {
         'pci_address': unit.address.lower(),
         'vendor_id': unit.vendor_id.lower(),
         'product_id': unit.product_id.lower(),
         'device_type': unit.device_type,
-        'pool_provider_uuid': naming.provider_uuid(
-            naming.provider_name(root_name, key)),
+        'pool_provider_uuid': pools.provider_uuid(
+            pools.provider_name(root_name, key)),
         'resource_class': key.resource_class,
         'numa_node': unit.numa_node,
         'driver': unit.driver,

@@ -11,10 +11,10 @@ import threading
 
 import libvirt
 
-from cyborg_agent import crash_points
 from cyborg_agent.attach_errors import AttachFailed
 from cyborg_agent.attach_errors import NotSettled
 from cyborg_agent.journal import Journal
+from cyborg_placement import crash_points
 from nova_ext import accelerator
 from nova_ext import libvirt_hostdev
 

@@ -12,9 +12,9 @@ import sys
 
 import requests
 
-from cyborg_placement.conf import ini
-from cyborg_placement.server_process import free_port
-from cyborg_placement.server_process import ServerProcess
+from tools.harness import ini
+from tools.harness.server_process import free_port
+from tools.harness.server_process import ServerProcess
 
 VERSION_HEADER = {'OpenStack-API-Version': 'accelerator 1.0'}
 

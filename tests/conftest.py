@@ -12,14 +12,14 @@ import uuid
 from oslo_config import cfg
 import pytest
 
-from cyborg_agent.discovery import sysfs_tree
 from cyborg_placement import conf as cyborg_conf
-from cyborg_placement.conf import ini
-from cyborg_placement.local_placement import LocalPlacement
 from cyborg_placement.placement.client import PlacementClient
 from tests import databases
 from tests import placement_state
 from tests.libvirt_embed import EmbeddedLibvirt
+from tools.harness import ini
+from tools.harness import sysfs_tree
+from tools.harness.local_placement import LocalPlacement
 
 
 def make_conf(directory, sections: dict[str, dict[str, object]]

@@ -10,9 +10,9 @@ import sys
 from keystoneauth1 import session as ks_session
 from keystoneauth1.identity import v3
 
-from cyborg_placement.conf import ini
-from cyborg_placement.server_process import free_port
-from cyborg_placement.server_process import ServerProcess
+from tools.harness import ini
+from tools.harness.server_process import free_port
+from tools.harness.server_process import ServerProcess
 
 ADMIN_PASSWORD = 'keystone-admin-secret'
 REGION = 'RegionOne'

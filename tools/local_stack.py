@@ -24,13 +24,13 @@ import requests
 REPO = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from cyborg_agent.discovery import catalog  # noqa: E402
-from cyborg_agent.discovery import sysfs_tree  # noqa: E402
-from cyborg_placement.conf import ini  # noqa: E402
-from cyborg_placement.local_placement import LocalPlacement  # noqa: E402
 from cyborg_placement.placement import hostname  # noqa: E402
-from cyborg_placement.placement import nova_request  # noqa: E402
-from cyborg_placement.server_process import ServerProcess  # noqa: E402
+from tools.harness import catalog  # noqa: E402
+from tools.harness import ini  # noqa: E402
+from tools.harness import nova_request  # noqa: E402
+from tools.harness import sysfs_tree  # noqa: E402
+from tools.harness.local_placement import LocalPlacement  # noqa: E402
+from tools.harness.server_process import ServerProcess  # noqa: E402
 
 BIN = pathlib.Path(sys.executable).parent
 API_HEADERS = {'X-Auth-Token': 'admin',

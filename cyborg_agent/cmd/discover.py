@@ -13,14 +13,15 @@ from oslo_config import cfg
 from cyborg_agent import discovery
 from cyborg_agent.discovery import inventory
 from cyborg_agent.discovery import rules
-from cyborg_agent.discovery.model import Unit
+from cyborg_agent.publish import pools
+from cyborg_placement import vocabulary
 from cyborg_placement.placement import hostname
-from cyborg_placement.placement import naming
+from cyborg_placement.vocabulary import Unit
 
 
 def _pool(unit: Unit, root_name: str, pool_by_numa: bool) -> str:
-    return naming.provider_name(root_name,
-                                naming.pool_key(unit, pool_by_numa))
+    return pools.provider_name(root_name,
+                                pools.pool_key(unit, pool_by_numa))
 
 
 def _unit_record(unit: Unit, root_name: str, pool_by_numa: bool) -> dict:
@@ -30,7 +31,7 @@ def _unit_record(unit: Unit, root_name: str, pool_by_numa: bool) -> dict:
         'product_id': unit.product_id,
         'numa_node': unit.numa_node,
         'driver': unit.driver,
-        'resource_class': naming.resource_class(unit),
+        'resource_class': vocabulary.resource_class(unit),
         'pool': _pool(unit, root_name, pool_by_numa),
     }
 

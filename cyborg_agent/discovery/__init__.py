@@ -13,7 +13,7 @@ from cyborg_agent.discovery import pciids
 from cyborg_agent.discovery import plugins
 from cyborg_agent.discovery import rules
 from cyborg_agent.discovery import sysfs
-from cyborg_agent.discovery.model import Unit
+from cyborg_placement.vocabulary import Unit
 
 
 def discover_devices(conf: cfg.ConfigOpts, sysfs_root: str | None = None,

@@ -9,8 +9,8 @@ import dataclasses
 
 from cyborg_agent.discovery import classify as classify_mod
 from cyborg_agent.discovery import rules as rules_mod
-from cyborg_agent.discovery.model import Unit
 from cyborg_agent.discovery.sysfs import PciRecord
+from cyborg_placement.vocabulary import Unit
 
 
 @dataclasses.dataclass

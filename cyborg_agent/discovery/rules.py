@@ -19,8 +19,8 @@ import re
 
 import os_resource_classes as orc
 
-from cyborg_agent.discovery.model import DEVICE_TYPES
 from cyborg_agent.discovery.sysfs import PciRecord
+from cyborg_placement.vocabulary import DEVICE_TYPES
 
 MATCH_KEYS = ('vendor_id', 'product_id', 'address', 'class')
 ACTION_KEYS = ('exclude', 'device_type', 'resource_class', 'traits')

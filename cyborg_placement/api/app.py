@@ -4,42 +4,25 @@ import uuid
 
 import flask
 from oslo_config import cfg
-from oslo_context import context as oslo_context
 from oslo_log import log as logging
 from oslo_policy import policy as oslo_policy
 from werkzeug import exceptions as http_exceptions
 
 from cyborg_placement.api import auth
+from cyborg_placement.api import context as request_context
 from cyborg_placement.api import errors
-from cyborg_placement.api import lifecycle
 from cyborg_placement.api import microversion
 from cyborg_placement.api import policy
 from cyborg_placement.api import routes
+from cyborg_placement.attach import flow
 from cyborg_placement.db import engine as db_engine
-from cyborg_placement.db import exceptions as db_exceptions
 from cyborg_placement.placement import client as placement_client
 
 LOG = logging.getLogger(__name__)
 
-#: The data layer's refusals, as the API answers them.
-DB_ERRORS = {
-    db_exceptions.AcceleratorNotFound: (errors.NotFound,
-                                        errors.ACCELERATOR_NOT_FOUND),
-    db_exceptions.AttachmentNotFound: (errors.NotFound,
-                                       errors.ATTACHMENT_NOT_FOUND),
-    db_exceptions.DuplicateName: (errors.Conflict, errors.DUPLICATE_NAME),
-    db_exceptions.DuplicateUuid: (errors.Conflict, errors.DUPLICATE_UUID),
-    db_exceptions.ReservedName: (errors.BadRequest, errors.RESERVED_NAME),
-    db_exceptions.StaleRevision: (errors.Conflict, errors.UPDATE_CONFLICT),
-    db_exceptions.AlreadyAttached: (errors.Conflict, errors.ATTACH_CONFLICT),
-    db_exceptions.InvalidTransition: (errors.Conflict,
-                                      errors.ATTACHMENT_STATE_CONFLICT),
-}
-
-
 @dataclasses.dataclass
 class AppState:
-    services: lifecycle.Services
+    services: flow.Services
     enforcer: oslo_policy.Enforcer
 
     @property
@@ -63,9 +46,9 @@ def _error_response(error: errors.ApiError):
 def _translate(exc: Exception) -> errors.ApiError:
     if isinstance(exc, errors.ApiError):
         return exc
-    if isinstance(exc, db_exceptions.DBError):
-        cls, code = DB_ERRORS[type(exc)]
-        return cls(str(exc), code)
+    domain = errors.from_domain(exc)
+    if domain is not None:
+        return domain
     if isinstance(exc, placement_client.PlacementUnreachable):
         return errors.ServiceUnavailable(str(exc))
     if isinstance(exc, http_exceptions.MethodNotAllowed):
@@ -86,7 +69,7 @@ def _translate(exc: Exception) -> errors.ApiError:
 
 def _before_request():
     flask.g.request_id = f'req-{uuid.uuid4()}'
-    flask.g.context = oslo_context.RequestContext.from_environ(
+    flask.g.context = request_context.RequestContext.from_environ(
         flask.request.environ, request_id=flask.g.request_id)
     flask.g.version = microversion.MIN_VERSION
     flask.g.version = microversion.negotiate(flask.request.headers)
@@ -119,7 +102,7 @@ def make_flask_app(state: AppState) -> flask.Flask:
 
 def create_app(conf: cfg.ConfigOpts):
     """The WSGI application for ``conf``: Flask behind authentication."""
-    services = lifecycle.Services(
+    services = flow.Services(
         db=db_engine.Database(conf.database.connection),
         placement=placement_client.PlacementClient.from_conf(conf),
         conf=conf)

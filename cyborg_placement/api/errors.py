@@ -1,9 +1,14 @@
 """Error codes and the exceptions that carry them into OpenStack error bodies.
 
 Handlers raise one of the :class:`ApiError` subclasses with a named code; the
-one Flask error handler in :mod:`.app` renders
+domain layers (the data layer, the attach flow) raise their own exceptions,
+which :data:`DOMAIN_ERRORS` maps to codes. The one Flask error handler in
+:mod:`.app` renders
 ``{"errors": [{"status", "title", "detail", "code", "request_id"}]}``.
 """
+from cyborg_placement.attach import exceptions as attach_exceptions
+from cyborg_placement.db import exceptions as db_exceptions
+
 INVALID_INPUT = 'api.invalid_input'
 MALFORMED_JSON = 'api.malformed_json'
 BODY_TOO_LARGE = 'api.body_too_large'
@@ -83,3 +88,33 @@ def body(status: int, title: str, detail: str, code: str,
          request_id: str | None) -> dict:
     return {'errors': [{'status': status, 'title': title, 'detail': detail,
                         'code': code, 'request_id': request_id}]}
+
+
+#: The one table from domain refusals to what the API answers.
+DOMAIN_ERRORS = {
+    db_exceptions.AcceleratorNotFound: (NotFound, ACCELERATOR_NOT_FOUND),
+    db_exceptions.AttachmentNotFound: (NotFound, ATTACHMENT_NOT_FOUND),
+    db_exceptions.DuplicateName: (Conflict, DUPLICATE_NAME),
+    db_exceptions.DuplicateUuid: (Conflict, DUPLICATE_UUID),
+    db_exceptions.ReservedName: (BadRequest, RESERVED_NAME),
+    db_exceptions.StaleRevision: (Conflict, UPDATE_CONFLICT),
+    db_exceptions.AlreadyAttached: (Conflict, ATTACH_CONFLICT),
+    db_exceptions.InvalidTransition: (Conflict, ATTACHMENT_STATE_CONFLICT),
+    attach_exceptions.NoPool: (Conflict, ATTACH_NO_POOL),
+    attach_exceptions.Missing: (Conflict, ATTACH_MISSING),
+    attach_exceptions.WrongHost: (Conflict, ATTACH_WRONG_HOST),
+    attach_exceptions.NoCapacity: (Conflict, ATTACH_NO_CAPACITY),
+    attach_exceptions.PlacementRefused: (BadRequest, ATTACH_REFUSED),
+    attach_exceptions.Contended: (Conflict, ATTACH_CONFLICT),
+    attach_exceptions.ForeignAllocation: (Conflict, DETACH_FOREIGN),
+    attach_exceptions.StateChanged: (Conflict, ATTACHMENT_STATE_CONFLICT),
+}
+
+
+def from_domain(exc: Exception) -> ApiError | None:
+    """The API error for a domain refusal; None for anything else."""
+    for kind in type(exc).__mro__:
+        if kind in DOMAIN_ERRORS:
+            cls, code = DOMAIN_ERRORS[kind]
+            return cls(str(exc), code)
+    return None

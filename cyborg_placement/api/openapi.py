@@ -9,7 +9,7 @@ import functools
 from cyborg_placement.api import errors
 from cyborg_placement.api import microversion
 from cyborg_placement.api.schemas import accelerators
-from cyborg_placement.api.schemas import attach
+from cyborg_placement.api.schemas import attachments
 from cyborg_placement.api.schemas import hosts
 
 _ERROR = {'$ref': '#/components/schemas/Error'}
@@ -72,7 +72,7 @@ OPERATIONS = {
         {200: 'The accelerator; its attachment (instance_uuid or host, '
               'driver, state "attaching").', **_ONE,
          409: 'Attached elsewhere, no free unit, not on that host.',
-         503: 'Placement unreachable.'}, attach.ATTACH),
+         503: 'Placement unreachable.'}, accelerators.ATTACH),
     ('/accelerators/{uuid}', 'delete'): _op(
         'Detach: the host detaches, then the claim is released.',
         {204: 'Detaching (or was not attached).', **_ONE,
@@ -96,7 +96,7 @@ OPERATIONS = {
         '(service); a final state releases the claim.',
         {200: 'The attachment.', **_AUTH, 404: 'No such attachment.',
          409: 'Not a valid next state.', 503: 'Placement unreachable.'},
-        hosts.ATTACHMENT_STATE),
+        attachments.ATTACHMENT_STATE),
 }
 
 

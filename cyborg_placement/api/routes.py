@@ -4,7 +4,6 @@
 same table) and :mod:`.openapi` describes it; a test checks both agree.
 """
 from cyborg_placement.api.handlers import accelerators
-from cyborg_placement.api.handlers import attach
 from cyborg_placement.api.handlers import attachments
 from cyborg_placement.api.handlers import hosts
 from cyborg_placement.api.handlers import root
@@ -20,8 +19,8 @@ ROUTES = {
     '/accelerators/<uuid>': {
         'GET': accelerators.show_accelerator,
         'POST': accelerators.create_accelerator_with_uuid,
-        'PUT': attach.attach_accelerator,
-        'DELETE': attach.detach_accelerator,
+        'PUT': accelerators.attach_accelerator,
+        'DELETE': accelerators.detach_accelerator,
     },
     '/accelerators/<uuid>/acc_specs': {
         'PUT': accelerators.update_specs,

@@ -5,12 +5,13 @@ import uuid
 import flask
 import jsonschema
 
+from cyborg_placement.api import context as request_context
 from cyborg_placement.api import errors
 
 _FORMATS = jsonschema.FormatChecker()
 
 
-def context():
+def context() -> request_context.RequestContext:
     return flask.g.context
 
 

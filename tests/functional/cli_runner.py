@@ -11,10 +11,10 @@ import subprocess
 import sys
 
 from cyborg_agent import report
-from cyborg_agent.discovery import catalog
-from cyborg_placement.placement import sync as placement_sync
+from cyborg_agent.publish import sync as placement_sync
 from tests.functional.compute_nodes import create_compute_node
 from tests.functional.compute_nodes import units_from
+from tools.harness import catalog
 
 OPENSTACK = str(pathlib.Path(sys.executable).parent / 'openstack')
 

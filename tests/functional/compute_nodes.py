@@ -8,9 +8,9 @@ traits), so the tests can check that the agent never writes it.
 import uuid
 
 from cyborg_agent import discovery
-from cyborg_agent.discovery import sysfs_tree
 from cyborg_placement.placement.client import PlacementClient
 from tests.conftest import make_conf
+from tools.harness import sysfs_tree
 
 NOVA_INVENTORY = {
     'VCPU': {'total': 64, 'allocation_ratio': 4.0},

@@ -10,12 +10,12 @@ import pathlib
 import subprocess
 import sys
 
-from cyborg_agent import crash_points
-from cyborg_agent.discovery import catalog
-from cyborg_agent.discovery import sysfs_tree
-from cyborg_placement.conf import ini
+from cyborg_placement import crash_points
 from tests.api_server import ApiClient
 from tests.functional.compute_nodes import create_compute_node
+from tools.harness import catalog
+from tools.harness import ini
+from tools.harness import sysfs_tree
 
 AGENT = str(pathlib.Path(sys.executable).parent / 'cyborg-agent')
 GPUS = ('0000:3b:00.0', '0000:3c:00.0')

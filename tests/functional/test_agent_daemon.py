@@ -9,15 +9,15 @@ import time
 
 import pytest
 
-from cyborg_agent.discovery import catalog
-from cyborg_agent.discovery import sysfs_tree
-from cyborg_placement.conf import ini
-from cyborg_placement.local_placement import LocalPlacement
 from cyborg_placement.placement import client as placement_client
-from cyborg_placement.server_process import free_port
 from tests.conftest import make_conf
 from tests.functional.compute_nodes import children
 from tests.functional.compute_nodes import create_compute_node
+from tools.harness import catalog
+from tools.harness import ini
+from tools.harness import sysfs_tree
+from tools.harness.local_placement import LocalPlacement
+from tools.harness.server_process import free_port
 
 AGENT = str(pathlib.Path(sys.executable).parent / 'cyborg-agent')
 

@@ -6,13 +6,13 @@ import time
 
 import pytest
 
-from cyborg_agent.discovery import catalog
-from cyborg_agent.discovery import sysfs_tree
-from cyborg_placement.server_process import free_port
 from tests.functional import reconciler_support as support
 from tests.functional.compute_nodes import children
 from tests.functional.compute_nodes import create_compute_node
 from tests.functional.test_agent_daemon import Daemon
+from tools.harness import catalog
+from tools.harness import sysfs_tree
+from tools.harness.server_process import free_port
 
 GPU = support.GPUS[0]
 

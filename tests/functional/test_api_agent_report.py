@@ -3,10 +3,10 @@ import pytest
 
 from cyborg_agent import api_client
 from cyborg_agent import report
-from cyborg_agent.discovery.model import Unit
-from cyborg_placement.conf import ini
-from cyborg_placement.placement import naming
+from cyborg_agent.publish import pools
+from cyborg_placement.vocabulary import Unit
 from tests.conftest import make_conf
+from tools.harness import ini
 
 
 @pytest.fixture
@@ -26,7 +26,7 @@ def test_report_creates_records_in_their_pools_and_keeps_uuids(
         adapter, unique_name):
     body = report.build_report(UNITS, unique_name)
     first = report.send_report(adapter, unique_name, body)
-    gpu_pool = naming.provider_uuid(f'{unique_name}_GPU_10DE_2330')
+    gpu_pool = pools.provider_uuid(f'{unique_name}_GPU_10DE_2330')
     by_address = {a['pci_address']: a for a in first}
     assert by_address['0000:3b:00.0']['pool_provider_uuid'] == gpu_pool
     assert by_address['0000:5e:00.1']['resource_class'] == \

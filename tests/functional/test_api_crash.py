@@ -8,7 +8,7 @@ import uuid
 import pytest
 import requests
 
-from cyborg_placement.api import lifecycle
+from cyborg_placement import crash_points
 from tests.api_server import ApiServer
 from tests.api_server import make_host
 
@@ -27,7 +27,7 @@ def crashing_server(request, crash_database, placement_server, tmp_path):
     server = ApiServer(
         tmp_path, crash_database, placement_server.url,
         workers=1, api_options={'attach_recovery_seconds': 0},
-        env={lifecycle.CRASH_POINT_ENV: request.param})
+        env={crash_points.ENV: request.param})
     server.start()
     yield server
     server.stop()

@@ -1,6 +1,6 @@
 """Placement unreachable is the one case of 503; nothing is lost meanwhile."""
-from cyborg_placement.server_process import free_port
 from tests.api_server import ApiServer
+from tools.harness.server_process import free_port
 
 
 def test_attach_with_placement_down_is_503_and_the_record_waits(tmp_path):

@@ -3,8 +3,8 @@ import pathlib
 import subprocess
 import sys
 
-from cyborg_placement.conf import ini
-from cyborg_placement.server_process import free_port
+from tools.harness import ini
+from tools.harness.server_process import free_port
 
 API = str(pathlib.Path(sys.executable).parent / 'cyborg-api')
 

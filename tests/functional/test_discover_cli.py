@@ -13,11 +13,11 @@ import sys
 
 import pytest
 
-from cyborg_agent.discovery import catalog
-from cyborg_agent.discovery import sysfs_tree
 from tests.unit.test_discovery_plugins import H100_CSV
 from tests.unit.test_discovery_plugins import install_nvidia_smi
 from tests.unit.test_discovery_plugins import printing
+from tools.harness import catalog
+from tools.harness import sysfs_tree
 
 EXECUTABLE = shutil.which('cyborg-agent',
                           path=os.path.dirname(sys.executable))

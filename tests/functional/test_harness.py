@@ -1,7 +1,7 @@
 """The real services the functional tests stand on, checked once."""
 import sqlalchemy as sa
 
-from cyborg_placement.local_placement import LocalPlacement
+from tools.harness.local_placement import LocalPlacement
 
 
 def _roundtrip(url):

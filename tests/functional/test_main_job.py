@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from cyborg_placement.placement import hostname
-from cyborg_placement.server_process import free_port
+from tools.harness.server_process import free_port
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 PLACEMENT = {'X-Auth-Token': 'admin', 'OpenStack-API-Version': 'placement 1.39'}

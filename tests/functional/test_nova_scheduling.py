@@ -7,13 +7,13 @@ microversion 1.36, to the real Placement holding what the agent published.
 """
 import pytest
 
-from cyborg_agent.discovery import catalog
+from cyborg_agent.publish import pools
+from cyborg_agent.publish import sync as placement_sync
 from cyborg_placement.placement import client as placement_client
-from cyborg_placement.placement import naming
-from cyborg_placement.placement import nova_request
-from cyborg_placement.placement import sync as placement_sync
 from tests.functional.compute_nodes import create_compute_node
 from tests.functional.compute_nodes import units_from
+from tools.harness import catalog
+from tools.harness import nova_request
 
 #: Flavors (extra specs) and request-level root traits the tests schedule.
 REQUESTS = {
@@ -71,7 +71,7 @@ def _publish(placement, tmp_path, host, functions):
 
 
 def _pool(host, suffix):
-    return naming.provider_uuid(host + suffix)
+    return pools.provider_uuid(host + suffix)
 
 
 @pytest.fixture

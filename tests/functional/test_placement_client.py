@@ -4,8 +4,8 @@ import uuid
 
 import pytest
 
-from cyborg_placement.conf import ini
 from cyborg_placement.placement import client as placement_client
+from tools.harness import ini
 
 
 def _create_provider(placement, name, parent=None):
@@ -75,8 +75,8 @@ def test_not_found_and_request_counts(placement):
 
 
 def test_unreachable_placement_is_reported(tmp_path):
-    from cyborg_placement.server_process import free_port
     from tests.conftest import make_conf
+    from tools.harness.server_process import free_port
     conf = make_conf(tmp_path, {'placement': ini.token_auth(
         f'http://127.0.0.1:{free_port()}')})
     client = placement_client.PlacementClient.from_conf(conf)

@@ -5,9 +5,9 @@ import uuid
 
 import pytest
 
-from cyborg_placement.local_placement import LocalPlacement
 from cyborg_placement.placement.client import PlacementClient
 from tests.conftest import make_conf
+from tools.harness.local_placement import LocalPlacement
 
 
 @pytest.fixture(scope='module')

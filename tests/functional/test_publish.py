@@ -5,15 +5,15 @@ import uuid
 
 import pytest
 
-from cyborg_agent.discovery import catalog
-from cyborg_placement.placement import naming
-from cyborg_placement.placement import sync as placement_sync
+from cyborg_agent.publish import pools
+from cyborg_agent.publish import sync as placement_sync
 from cyborg_placement.placement.client import PlacementClient
 from tests.functional.compute_nodes import BeforeWrite
 from tests.functional.compute_nodes import children
 from tests.functional.compute_nodes import create_compute_node
 from tests.functional.compute_nodes import root_snapshot
 from tests.functional.compute_nodes import units_from
+from tools.harness import catalog
 
 GPU_POOL = '_GPU_10DE_2330'
 QAT_POOL = '_CRYPTO_8086_4941'
@@ -41,7 +41,7 @@ def test_gpu_server_becomes_two_pools_under_the_compute_node(
     tree = children(placement, node)
     assert set(tree) == {name + GPU_POOL, name + QAT_POOL}
     gpus, qat = tree[name + GPU_POOL], tree[name + QAT_POOL]
-    assert gpus['uuid'] == naming.provider_uuid(name + GPU_POOL)
+    assert gpus['uuid'] == pools.provider_uuid(name + GPU_POOL)
     assert gpus['parent_provider_uuid'] == node
     assert gpus['inventories']['PGPU']['total'] == 8
     assert gpus['inventories']['PGPU']['max_unit'] == 8
@@ -114,7 +114,7 @@ def test_removed_devices_still_allocated_stay_reserved_until_released(
     name, node = host
     agent = _sync(placement, name)
     agent.sync(units_from(tmp_path, catalog.gpu_server(gpus=8, qat_pfs=0)))
-    pool = naming.provider_uuid(name + GPU_POOL)
+    pool = pools.provider_uuid(name + GPU_POOL)
     consumer = _allocate(placement, pool, 'PGPU', 3)
 
     # Six GPUs vanish: 2 present, 3 in use -> total 3, the missing one reserved.
@@ -146,7 +146,7 @@ def test_operator_traits_survive_and_outside_changes_cost_only_reads(
     units = units_from(tmp_path, catalog.gpu_server(qat_pfs=0))
     agent = _sync(placement, name)
     agent.sync(units)
-    pool = naming.provider_uuid(name + GPU_POOL)
+    pool = pools.provider_uuid(name + GPU_POOL)
     placement.ensure_traits(['CUSTOM_RACK_A'])
     _set_traits(placement, pool, lambda traits: traits + ['CUSTOM_RACK_A'])
 
@@ -175,7 +175,7 @@ def _set_traits(placement, provider, change):
 
 def test_generation_conflict_is_re_read_and_retried(placement, host, tmp_path):
     name, node = host
-    pool = naming.provider_uuid(name + GPU_POOL)
+    pool = pools.provider_uuid(name + GPU_POOL)
     consumers = []
     other_writer = PlacementClient(lambda: placement.adapter)
     client = BeforeWrite(placement, '/inventories', lambda: consumers.append(
@@ -201,7 +201,7 @@ def test_a_pool_disowned_during_a_retry_is_left_alone(
         placement, host, tmp_path):
     """An operator takes OWNER_CYBORG off a pool while the agent writes it."""
     name, node = host
-    pool = naming.provider_uuid(name + GPU_POOL)
+    pool = pools.provider_uuid(name + GPU_POOL)
     client = BeforeWrite(placement, '/traits', lambda: _set_traits(
         placement, pool, lambda traits: [t for t in traits
                                          if t != 'OWNER_CYBORG']))
@@ -248,7 +248,7 @@ def test_provider_with_our_name_but_not_ours_is_left_alone(
         placement, host, tmp_path):
     name, node = host
     squatter = placement.post('/resource_providers', {
-        'name': name + GPU_POOL, 'uuid': naming.provider_uuid(name + GPU_POOL),
+        'name': name + GPU_POOL, 'uuid': pools.provider_uuid(name + GPU_POOL),
         'parent_provider_uuid': node})
     placement.ensure_traits(['CUSTOM_SOMEONE_ELSE'])
     placement.put(f'/resource_providers/{squatter["uuid"]}/traits', {
@@ -272,7 +272,7 @@ def test_missing_compute_node_is_an_error_unless_managed(
 
     _sync(placement, unique_name, manage_root=True).sync(units)
     root = placement.get_provider_by_name(unique_name)
-    assert root['uuid'] == naming.provider_uuid(unique_name)
+    assert root['uuid'] == pools.provider_uuid(unique_name)
     assert set(children(placement, root['uuid'])) == {unique_name + GPU_POOL}
 
 

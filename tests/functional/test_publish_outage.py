@@ -3,16 +3,16 @@ retryable error, and the next cycle after Placement returns converges without
 duplicate providers. Uses its own Placement server, stopped and restarted."""
 import pytest
 
-from cyborg_agent.discovery import catalog
-from cyborg_placement.conf import ini
-from cyborg_placement.local_placement import LocalPlacement
+from cyborg_agent.publish import sync as placement_sync
 from cyborg_placement.placement import client as placement_client
-from cyborg_placement.placement import sync as placement_sync
 from tests.conftest import make_conf
 from tests.functional.compute_nodes import BeforeWrite
 from tests.functional.compute_nodes import children
 from tests.functional.compute_nodes import create_compute_node
 from tests.functional.compute_nodes import units_from
+from tools.harness import catalog
+from tools.harness import ini
+from tools.harness.local_placement import LocalPlacement
 
 
 @pytest.fixture

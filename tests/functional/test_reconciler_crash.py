@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from cyborg_agent import crash_points
+from cyborg_placement import crash_points
 from tests.functional import reconciler_support as support
 
 GPU = support.GPUS[0]

@@ -12,11 +12,11 @@ from cyborg_agent.host_attach import HostBinder
 from cyborg_agent.journal import Journal
 from cyborg_agent.reconciler import Reconciler
 from cyborg_agent.vm_attach import VmAttacher
-from cyborg_placement.conf import ini
 from nova_ext.accelerator import PciAddress
 from nova_ext.libvirt_hostdev import hostdev_addresses
 from tests.conftest import make_conf
 from tests.functional import reconciler_support as support
+from tools.harness import ini
 
 GPU = support.GPUS[0]
 

@@ -3,7 +3,7 @@ import jsonschema
 import pytest
 
 from cyborg_placement.api.schemas import accelerators
-from cyborg_placement.api.schemas import attach
+from cyborg_placement.api.schemas import attachments
 from cyborg_placement.api.schemas import hosts
 
 CHECKER = jsonschema.FormatChecker()
@@ -22,12 +22,12 @@ def _valid(schema, body):
     (accelerators.CREATE_WITH_UUID, {'name': 'c', 'uuid': None}, False),
     (accelerators.UPDATE_SPECS, {'acc_specs': {'remote': 2}}, False),
     (accelerators.UPDATE_SPECS, {'acc_specs': {'firmware': 'x'}}, True),
-    (attach.ATTACH, {'instance_uuid': '8e45a2ea-5364-4b0d-a252-bf8becaa606e'},
+    (accelerators.ATTACH, {'instance_uuid': '8e45a2ea-5364-4b0d-a252-bf8becaa606e'},
      True),
-    (attach.ATTACH, {'host': 'h', 'instance_uuid':
+    (accelerators.ATTACH, {'host': 'h', 'instance_uuid':
                      '8e45a2ea-5364-4b0d-a252-bf8becaa606e'}, False),
-    (attach.ATTACH, {}, False),
-    (hosts.ATTACHMENT_STATE, {'state': 'attaching'}, False),
+    (accelerators.ATTACH, {}, False),
+    (attachments.ATTACHMENT_STATE, {'state': 'attaching'}, False),
     (hosts.DEVICE_REPORT, {'accelerators': [{'pci_address': 'zz'}]}, False),
 ])
 def test_schema(schema, body, ok):

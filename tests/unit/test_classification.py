@@ -2,10 +2,10 @@
 import pytest
 
 from cyborg_agent import discovery
-from cyborg_agent.discovery import catalog
 from cyborg_agent.discovery import rules
-from cyborg_agent.discovery.sysfs_tree import PciFunction
 from tests.conftest import make_conf
+from tools.harness import catalog
+from tools.harness.sysfs_tree import PciFunction
 
 
 def devices_of(tree, tmp_path, device_rules=()):

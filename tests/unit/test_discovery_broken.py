@@ -12,8 +12,8 @@ import shutil
 import pytest
 
 from cyborg_agent import discovery
-from cyborg_agent.discovery import catalog
 from tests.conftest import make_conf
+from tools.harness import catalog
 
 GPU = '0000:18:00.0'
 QAT = '0000:6b:00.0'

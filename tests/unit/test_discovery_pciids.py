@@ -1,8 +1,8 @@
 """Names from the system's pci.ids, for people reading ``discover``."""
 from cyborg_agent import discovery
-from cyborg_agent.discovery import catalog
 from cyborg_agent.discovery import pciids
 from tests.conftest import make_conf
+from tools.harness import catalog
 
 SYSTEM_DATABASE = pciids.find_database()
 

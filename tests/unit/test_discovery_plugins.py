@@ -11,10 +11,10 @@ import stat
 import pytest
 
 from cyborg_agent import discovery
-from cyborg_agent.discovery import catalog
 from cyborg_agent.discovery import plugins
 from cyborg_agent.discovery.plugins import nvidia
 from tests.conftest import make_conf
+from tools.harness import catalog
 
 H100_CSV = """\
 00000000:18:00.0, GPU-5c7d3e2a-9f1b-4c6e-8a3d-2b7f1e9c4a60, 81559, Enabled

@@ -1,6 +1,6 @@
 """Reading PCI functions from sysfs trees built from real device ids."""
-from cyborg_agent.discovery import catalog
 from cyborg_agent.discovery import sysfs as reader
+from tools.harness import catalog
 
 
 def read(tree) -> dict[str, reader.PciRecord]:

@@ -1,9 +1,9 @@
 """Assignable units: VFs of a PF with VFs enabled, otherwise the PF itself."""
 from cyborg_agent import discovery
-from cyborg_agent.discovery import catalog
-from cyborg_agent.discovery.model import Unit
-from cyborg_placement.placement import naming
+from cyborg_agent.publish import pools
+from cyborg_placement.vocabulary import Unit
 from tests.conftest import make_conf
+from tools.harness import catalog
 
 
 def units_of(tree, tmp_path, **agent) -> list[Unit]:
@@ -43,10 +43,10 @@ def test_units_fall_into_pools_by_ids_and_numa(sysfs, tmp_path):
     sysfs.add_all(catalog.gpu_server(gpus=4, qat_pfs=2, qat_vfs=4))
 
     by_numa = units_of(sysfs, tmp_path, pool_by_numa=True)
-    pools = {naming.provider_name('host1', naming.pool_key(u, True))
+    names = {pools.provider_name('host1', pools.pool_key(u, True))
              for u in by_numa}
 
-    assert pools == {'host1_GPU_10DE_2330_NUMA0', 'host1_GPU_10DE_2330_NUMA1',
+    assert names == {'host1_GPU_10DE_2330_NUMA0', 'host1_GPU_10DE_2330_NUMA1',
                      'host1_CRYPTO_8086_4941_NUMA0',
                      'host1_CRYPTO_8086_4941_NUMA1'}
 

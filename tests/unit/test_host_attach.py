@@ -7,10 +7,10 @@ from cyborg_agent import reconciler
 from cyborg_agent.attach_errors import AttachFailed
 from cyborg_agent.attach_errors import NotSettled
 from cyborg_agent.attachment_api import AttachmentApi
-from cyborg_agent.discovery import catalog
 from cyborg_agent.discovery.rules import InvalidRule
 from cyborg_agent.journal import Journal
 from cyborg_agent.vm_attach import VmAttacher
+from tools.harness import catalog
 
 GPU = '0000:3b:00.0'
 

@@ -2,7 +2,7 @@
 and bounded in time for ``--once``."""
 import pytest
 
-from cyborg_placement.placement import retry
+from cyborg_agent import retry
 
 
 def test_delays_grow_to_the_cap_with_jitter():

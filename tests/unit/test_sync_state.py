@@ -1,9 +1,9 @@
 """The sync's decisions: which traits to keep, what inventory never loses
 an allocation, which providers the agent may touch."""
-from cyborg_agent.discovery.model import Unit
-from cyborg_placement.placement import naming
-from cyborg_placement.placement import state
-from cyborg_placement.placement import tree
+from cyborg_agent.publish import pools
+from cyborg_agent.publish import state
+from cyborg_agent.publish import tree
+from cyborg_placement.vocabulary import Unit
 
 GPUS = [Unit(f'0000:{0x18 + i:02x}:00.0', '10de', '2330', 'GPU')
         for i in range(4)]
@@ -69,7 +69,7 @@ def test_inventory_comparison_ignores_extra_fields_from_placement():
 
 def test_ownership():
     name = 'compute-1_GPU_10DE_2330'
-    ours = naming.provider_uuid(name)
+    ours = pools.provider_uuid(name)
     assert state.is_ours('any', name, frozenset({'OWNER_CYBORG'}), {})
     # Half-created by an interrupted cycle: adopted.
     assert state.is_ours(ours, name, frozenset(), {})

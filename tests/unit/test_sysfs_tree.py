@@ -1,7 +1,7 @@
 """The sysfs trees tests are built on must look like the kernel's."""
 import os
 
-from cyborg_agent.discovery import catalog
+from tools.harness import catalog
 
 
 def _read(path):

@@ -1,9 +1,9 @@
 """The provider tree a host should have: pools, names, inventory, traits."""
 import dataclasses
 
-from cyborg_agent.discovery.model import Unit
-from cyborg_placement.placement import naming
-from cyborg_placement.placement import tree
+from cyborg_agent.publish import pools
+from cyborg_agent.publish import tree
+from cyborg_placement.vocabulary import Unit
 
 ROOT = 'compute-1'
 ROOT_UUID = '5b1e6a52-0f3c-4d8e-9a41-0c6f7d1e2b3a'
@@ -26,7 +26,7 @@ def test_identical_units_form_one_pool_provider():
     assert set(by_name) == {'compute-1_GPU_10DE_2330',
                             'compute-1_CRYPTO_8086_4941'}
     gpus = by_name['compute-1_GPU_10DE_2330']
-    assert gpus.uuid == naming.provider_uuid(gpus.name)
+    assert gpus.uuid == pools.provider_uuid(gpus.name)
     assert gpus.parent_uuid == ROOT_UUID
     assert gpus.inventories == {'PGPU': {
         'total': 8, 'reserved': 0, 'min_unit': 1, 'max_unit': 8,
@@ -89,9 +89,9 @@ def test_each_unit_maps_to_its_pool_provider():
     providers = tree.build(ROOT, ROOT_UUID, _gpus(2) + _qat_vfs(2))
     mapping = tree.provider_of_units(providers)
     assert len(mapping) == 4
-    gpu_uuid = naming.provider_uuid('compute-1_GPU_10DE_2330')
+    gpu_uuid = pools.provider_uuid('compute-1_GPU_10DE_2330')
     assert mapping['0000:18:00.0'] == gpu_uuid
-    assert mapping['0000:6b:01.1'] == naming.provider_uuid(
+    assert mapping['0000:6b:01.1'] == pools.provider_uuid(
         'compute-1_CRYPTO_8086_4941')
 
 

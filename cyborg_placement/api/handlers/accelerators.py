@@ -1,25 +1,22 @@
-"""``/accelerators``: list, show, create, replace acc_specs."""
+"""``/accelerators``: list, show, create, replace acc_specs, attach, detach."""
 import flask
 
 from cyborg_placement.api import errors
-from cyborg_placement.api import policy
 from cyborg_placement.api import util
 from cyborg_placement.api import views
 from cyborg_placement.api.policies import accelerators as policies
 from cyborg_placement.api.schemas import accelerators as schemas
+from cyborg_placement.attach import flow
 from cyborg_placement.db import accelerators
+from cyborg_placement.db import attachments
 from cyborg_placement.db import exceptions
 
 MAX_LIMIT = 1000
 _FILTERS = ('host', 'device_type', 'state')
 
 
-def _authorize(rule: str) -> None:
-    policy.authorize(util.app_state().enforcer, rule, util.context())
-
-
 def list_accelerators():
-    _authorize(policies.LIST)
+    util.context().can(policies.LIST)
     args = flask.request.args
     unknown = set(args) - {*_FILTERS, 'instance_uuid', 'limit', 'marker'}
     if unknown:
@@ -39,7 +36,7 @@ def list_accelerators():
 
 
 def show_accelerator(uuid: str):
-    _authorize(policies.SHOW)
+    util.context().can(policies.SHOW)
     view = accelerators.get(util.app_state().db, util.path_uuid(uuid))
     return util.json_response(views.accelerator(view),
                               headers={'ETag': views.etag(view.accelerator)})
@@ -51,7 +48,7 @@ def _created(record):
 
 
 def create_accelerator():
-    _authorize(policies.CREATE)
+    util.context().can(policies.CREATE)
     data = util.json_body(schemas.CREATE)
     return _created(accelerators.create(
         util.app_state().db, data['name'], data.get('uuid'),
@@ -59,7 +56,7 @@ def create_accelerator():
 
 
 def create_accelerator_with_uuid(uuid: str):
-    _authorize(policies.CREATE)
+    util.context().can(policies.CREATE)
     uuid = util.path_uuid(uuid)
     data = util.json_body(schemas.CREATE_WITH_UUID)
     return _created(accelerators.create(
@@ -80,7 +77,7 @@ def _if_match_revision(db, uuid: str) -> int | None:
 
 
 def update_specs(uuid: str):
-    _authorize(policies.UPDATE_SPECS)
+    util.context().can(policies.UPDATE_SPECS)
     db = util.app_state().db
     uuid = util.path_uuid(uuid)
     data = util.json_body(schemas.UPDATE_SPECS)
@@ -89,3 +86,59 @@ def update_specs(uuid: str):
     view = accelerators.get(db, uuid)
     return util.json_response(views.accelerator(view),
                               headers={'ETag': views.etag(view.accelerator)})
+
+
+def _attach_rule(data: dict) -> str:
+    if 'host' in data:
+        return policies.ATTACH_HOST
+    return (policies.ATTACH_INSTANCE if data.get('claim', True)
+            else policies.BIND_EXISTING)
+
+
+def attach_accelerator(uuid: str):
+    """Attach to an instance or a host.
+
+    The policy is checked right after the body says which kind, before any
+    lookup: a caller who may not attach learns nothing about accelerators
+    and costs Placement nothing. Host attachments have no project; an
+    instance's project is checked again once its consumer is known.
+    """
+    context = util.context()
+    data = util.json_body(schemas.ATTACH)
+    rule = _attach_rule(data)
+    context.can(rule, {'project_id': None if 'host' in data
+                       else context.project_id})
+    state = util.app_state()
+    uuid = util.path_uuid(uuid)
+    record = accelerators.get_record(state.db, uuid)
+    if 'host' in data:
+        target = flow.host_target(state.services, record, data['host'],
+                                  context, data.get('driver'))
+        flow.attach(state.services, record, target)
+    else:
+        target = flow.instance_target(state.services, record,
+                                      data['instance_uuid'], context)
+        context.can(rule, {'project_id': target.project_id})
+        if rule == policies.ATTACH_INSTANCE:
+            flow.attach(state.services, record, target)
+        else:
+            flow.bind(state.services, record, target)
+    return util.json_response(views.accelerator(
+        accelerators.get(state.db, uuid)))
+
+
+def detach_accelerator(uuid: str):
+    """Detaching what is not attached is a no-op; the project checked is
+    the attachment's (host attachments have none: admins only)."""
+    context = util.context()
+    state = util.app_state()
+    record = accelerators.get_record(state.db, util.path_uuid(uuid))
+    active = attachments.active_for(state.db, record.id)
+    if active is None:
+        project_id = context.project_id
+    else:
+        project_id = active.project_id if active.instance_uuid else None
+    context.can(policies.DETACH, {'project_id': project_id})
+    if active is not None:
+        flow.detach(state.services, active)
+    return flask.Response(status=204)

@@ -3,12 +3,11 @@ feed of attachment changes."""
 import collections
 
 from cyborg_placement.api import errors
-from cyborg_placement.api import lifecycle
-from cyborg_placement.api import policy
 from cyborg_placement.api import util
 from cyborg_placement.api import views
 from cyborg_placement.api.policies import hosts as policies
 from cyborg_placement.api.schemas import hosts as schemas
+from cyborg_placement.attach import flow
 from cyborg_placement.db import attachments
 from cyborg_placement.db import reports
 
@@ -16,8 +15,8 @@ MAX_CHANGES = 1000
 
 
 def report_devices(host: str):
+    util.context().can(policies.REPORT_DEVICES)
     state = util.app_state()
-    policy.authorize(state.enforcer, policies.REPORT_DEVICES, util.context())
     units = util.json_body(schemas.DEVICE_REPORT)['accelerators']
     repeated = [address for address, n in collections.Counter(
         u['pci_address'].lower() for u in units).items() if n > 1]
@@ -37,12 +36,11 @@ def list_attachments(host: str):
     Attaches interrupted before their claim was confirmed are finished or
     rolled back first, so each reconcile also cleans up after API crashes.
     """
+    util.context().can(policies.LIST_ATTACHMENTS)
     state = util.app_state()
-    policy.authorize(state.enforcer, policies.LIST_ATTACHMENTS,
-                     util.context())
     since = util.query_int('changes_since', 0, 0, 2**62)
     limit = util.query_int('limit', MAX_CHANGES, 1, MAX_CHANGES)
-    lifecycle.recover_host(state.services, host)
+    flow.recover_host(state.services, host)
     rows, revision = attachments.changes(state.db, host, since, limit)
     return util.json_response({
         'attachments': [views.attachment(r) for r in rows],

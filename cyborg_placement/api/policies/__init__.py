@@ -2,10 +2,11 @@
 import itertools
 
 from cyborg_placement.api.policies import accelerators
+from cyborg_placement.api.policies import attachments
 from cyborg_placement.api.policies import base
 from cyborg_placement.api.policies import hosts
 
 
 def list_rules() -> list:
     return list(itertools.chain(base.list_rules(), accelerators.list_rules(),
-                                hosts.list_rules()))
+                                hosts.list_rules(), attachments.list_rules()))

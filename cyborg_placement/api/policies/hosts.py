@@ -1,11 +1,10 @@
-"""Policies of ``/hosts/{host}/...`` and ``/attachments``: the service calls."""
+"""Policies of ``/hosts/{host}/...``: the calls of a host's agent."""
 from oslo_policy import policy
 
 from cyborg_placement.api.policies import base
 
 REPORT_DEVICES = 'host:report_devices'
 LIST_ATTACHMENTS = 'host:list_attachments'
-REPORT_ATTACHMENT_STATE = 'attachment:report_state'
 
 RULES = [
     policy.DocumentedRuleDefault(
@@ -17,12 +16,6 @@ RULES = [
         name=LIST_ATTACHMENTS, check_str=base.SERVICE_OR_ADMIN,
         description="The host reconciler's feed of attachment changes.",
         operations=[{'method': 'GET', 'path': '/hosts/{host}/attachments'}],
-        scope_types=['project']),
-    policy.DocumentedRuleDefault(
-        name=REPORT_ATTACHMENT_STATE, check_str=base.SERVICE_OR_ADMIN,
-        description='The host reconciler reports attached, attach_failed or '
-                    'detached.',
-        operations=[{'method': 'PUT', 'path': '/attachments/{uuid}/state'}],
         scope_types=['project']),
 ]
 

@@ -1,4 +1,4 @@
-"""Bodies of POST /accelerators and PUT /accelerators/{uuid}/acc_specs."""
+"""Bodies of ``/accelerators``: create, replace acc_specs, attach."""
 from cyborg_placement.api.schemas import common
 
 #: The seed spec's acc_specs; keys it does not name are kept as given.
@@ -37,5 +37,22 @@ UPDATE_SPECS = {
     'type': 'object',
     'properties': {'acc_specs': ACC_SPECS},
     'required': ['acc_specs'],
+    'additionalProperties': False,
+}
+
+#: PUT /accelerators/{uuid} (attach).
+ATTACH = {
+    'type': 'object',
+    'properties': {
+        'instance_uuid': common.UUID,
+        'host': common.HOST,
+        # false: record that the instance's own (Nova's) allocation holds
+        # this unit; service only, nothing is claimed.
+        'claim': {'type': 'boolean'},
+        # The host driver to bind the unit to, before the agent's rules.
+        'driver': common.DRIVER,
+    },
+    'oneOf': [{'required': ['instance_uuid']}, {'required': ['host']}],
+    'dependentRequired': {'driver': ['host']},
     'additionalProperties': False,
 }

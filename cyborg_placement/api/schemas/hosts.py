@@ -1,5 +1,5 @@
-"""Bodies of the service calls: device report and attachment state."""
-from cyborg_agent.discovery import model
+"""Body of ``PUT /hosts/{host}/accelerators``: the agent's device report."""
+from cyborg_placement import vocabulary
 from cyborg_placement.api.schemas import common
 
 MAX_UNITS = 4096
@@ -10,7 +10,7 @@ UNIT = {
         'pci_address': common.PCI_ADDRESS,
         'vendor_id': common.HEX4,
         'product_id': common.HEX4,
-        'device_type': {'type': 'string', 'enum': list(model.DEVICE_TYPES)},
+        'device_type': {'type': 'string', 'enum': list(vocabulary.DEVICE_TYPES)},
         'pool_provider_uuid': common.UUID,
         'resource_class': common.RESOURCE_CLASS,
         'numa_node': {'type': ['integer', 'null'], 'minimum': 0},
@@ -28,16 +28,5 @@ DEVICE_REPORT = {
                          'maxItems': MAX_UNITS},
     },
     'required': ['accelerators'],
-    'additionalProperties': False,
-}
-
-ATTACHMENT_STATE = {
-    'type': 'object',
-    'properties': {
-        'state': {'type': 'string',
-                  'enum': ['attached', 'attach_failed', 'detached']},
-        'reason': {'type': 'string', 'maxLength': 1024},
-    },
-    'required': ['state'],
     'additionalProperties': False,
 }

@@ -7,16 +7,13 @@ retried when someone else changed the consumer in between.
 """
 import dataclasses
 
+from cyborg_placement.attach import exceptions
 from cyborg_placement.placement import client as placement_client
 
 #: consumer_generation (1.28), project/user on PUT, consumer types (1.38).
 MICROVERSION = '1.38'
 INSTANCE = 'INSTANCE'
 HOST_CONSUMER = 'ACCELERATOR_HOST'
-
-
-class ClaimConflict(Exception):
-    """The consumer kept changing under us; the caller answers 409."""
 
 
 @dataclasses.dataclass
@@ -75,7 +72,7 @@ def _retrying(placement, uuid: str, retries: int, change) -> Consumer:
         except placement_client.Conflict as exc:
             if not exc.is_generation_conflict:
                 raise
-    raise ClaimConflict(f'Consumer {uuid} kept changing in Placement; '
+    raise exceptions.Contended(f'Consumer {uuid} kept changing in Placement; '
                         f'gave up after {retries} tries.')
 
 

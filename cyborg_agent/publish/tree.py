@@ -8,8 +8,8 @@ narrow (``resources:PGPU=8`` is one provider with 8 units, not 8 groups).
 from collections.abc import Iterable
 import dataclasses
 
-from cyborg_agent.discovery.model import Unit
-from cyborg_placement.placement import naming
+from cyborg_agent.publish import pools
+from cyborg_placement.vocabulary import Unit
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,11 +44,11 @@ def inventory(total: int, reserved: int) -> dict:
 
 
 def _pools(units: Iterable[Unit], pool_by_numa: bool
-           ) -> dict[naming.PoolKey, list[Unit]]:
-    pools: dict[naming.PoolKey, list[Unit]] = {}
+           ) -> dict[pools.PoolKey, list[Unit]]:
+    grouped: dict[pools.PoolKey, list[Unit]] = {}
     for unit in units:
-        pools.setdefault(naming.pool_key(unit, pool_by_numa), []).append(unit)
-    return pools
+        grouped.setdefault(pools.pool_key(unit, pool_by_numa), []).append(unit)
+    return grouped
 
 
 def build(root_name: str, root_uuid: str, units: Iterable[Unit],
@@ -60,10 +60,10 @@ def build(root_name: str, root_uuid: str, units: Iterable[Unit],
     """
     tree = {}
     for key, members in sorted(_pools(units, pool_by_numa).items()):
-        name = naming.provider_name(root_name, key)
+        name = pools.provider_name(root_name, key)
         provider = PoolProvider(
             name=name,
-            uuid=naming.provider_uuid(name),
+            uuid=pools.provider_uuid(name),
             parent_uuid=root_uuid,
             resource_class=key.resource_class,
             total=len(members),

@@ -1,59 +1,20 @@
-"""How units become Placement names: resource classes, traits, pools, providers.
+"""Pools and their providers: which units are interchangeable, and the
+name and uuid of the provider each pool becomes.
 
-These rules are a contract with operators (flavor extra specs name our traits and
-resource classes) and with ourselves across restarts (provider uuids are derived
-from names, so a reinstalled agent finds the providers it made before).
+Provider uuids are derived from names, so a restarted or reinstalled agent
+finds the providers it made before.
 """
 import dataclasses
 import hashlib
 import uuid
 
-import os_resource_classes as orc
-import os_traits
-
-from cyborg_agent.discovery.model import Unit
+from cyborg_placement.vocabulary import resource_class
+from cyborg_placement.vocabulary import RESOURCE_CLASSES
+from cyborg_placement.vocabulary import standard_traits
+from cyborg_placement.vocabulary import Unit
 
 #: Fixed namespace of provider uuids: uuid5(NAMESPACE, provider name).
 NAMESPACE = uuid.UUID('2f1a6c5e-3b0d-5a7e-9c41-6f1e0d8b7a52')
-
-RESOURCE_CLASSES = {
-    'GPU': orc.PGPU,
-    'FPGA': orc.FPGA,
-    'CRYPTO': 'CUSTOM_ACCEL_CRYPTO',
-    'AI': 'CUSTOM_ACCEL_AI',
-    'NIC': 'CUSTOM_ACCEL_NIC',
-}
-
-
-def resource_class(unit: Unit) -> str:
-    return unit.resource_class or RESOURCE_CLASSES[unit.device_type]
-
-
-def type_trait(device_type: str) -> str:
-    return f'CUSTOM_ACCEL_{device_type}'
-
-
-def vendor_trait(vendor_id: str) -> str:
-    return f'CUSTOM_ACCEL_VENDOR_{vendor_id.upper():0>4}'
-
-
-def product_trait(vendor_id: str, product_id: str) -> str:
-    return f'CUSTOM_ACCEL_PRODUCT_{vendor_id.upper():0>4}_{product_id.upper():0>4}'
-
-
-def standard_traits(unit: Unit) -> frozenset[str]:
-    """The traits every pool of this kind of unit carries."""
-    return frozenset({
-        os_traits.OWNER_CYBORG,
-        type_trait(unit.device_type),
-        vendor_trait(unit.vendor_id),
-        product_trait(unit.vendor_id, unit.product_id),
-    })
-
-
-def is_owned_trait(trait: str) -> bool:
-    """Traits the agent manages; others on our providers belong to operators."""
-    return trait == os_traits.OWNER_CYBORG or trait.startswith('CUSTOM_ACCEL_')
 
 
 @dataclasses.dataclass(frozen=True, order=True)

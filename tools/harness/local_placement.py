@@ -11,9 +11,9 @@ import pathlib
 import subprocess
 import sys
 
-from cyborg_placement.conf import ini
-from cyborg_placement.server_process import free_port
-from cyborg_placement.server_process import ServerProcess
+from tools.harness import ini
+from tools.harness.server_process import free_port
+from tools.harness.server_process import ServerProcess
 
 
 class LocalPlacement(ServerProcess):

@@ -13,11 +13,11 @@ from collections.abc import Iterable
 
 from oslo_log import log as logging
 
-from cyborg_agent.discovery.model import Unit
+from cyborg_agent.publish import pools
+from cyborg_agent.publish import state
+from cyborg_agent.publish import tree
 from cyborg_placement.placement import client as placement_client
-from cyborg_placement.placement import naming
-from cyborg_placement.placement import state
-from cyborg_placement.placement import tree
+from cyborg_placement.vocabulary import Unit
 
 LOG = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ class ProviderSync:
                 f'true for use without Nova)')
         created = self.client.post('/resource_providers', {
             'name': self.root_name,
-            'uuid': naming.provider_uuid(self.root_name)})
+            'uuid': pools.provider_uuid(self.root_name)})
         LOG.info('Created root resource provider %s (%s)',
                  self.root_name, created['uuid'])
         return created['uuid']

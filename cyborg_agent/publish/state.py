@@ -10,8 +10,9 @@ import dataclasses
 
 import os_traits
 
-from cyborg_placement.placement import naming
-from cyborg_placement.placement import tree
+from cyborg_agent.publish import pools
+from cyborg_agent.publish import tree
+from cyborg_placement import vocabulary
 
 #: Fields of an inventory the agent sets; Placement may answer with more.
 INVENTORY_FIELDS = ('total', 'reserved', 'min_unit', 'max_unit', 'step_size',
@@ -66,7 +67,7 @@ def is_ours(uuid: str, name: str, traits: frozenset[str],
     """
     if os_traits.OWNER_CYBORG in traits:
         return True
-    return (uuid == naming.provider_uuid(name) and not traits
+    return (uuid == pools.provider_uuid(name) and not traits
             and not inventories)
 
 
@@ -78,7 +79,7 @@ def wanted_traits(current: frozenset[str], desired: frozenset[str],
     ``CUSTOM_ACCEL_*`` ones and the rule traits it set before.
     """
     def agent_owned(trait: str) -> bool:
-        return naming.is_owned_trait(trait) or trait in rule_traits_set
+        return vocabulary.is_owned_trait(trait) or trait in rule_traits_set
 
     kept = frozenset(t for t in current if not agent_owned(t))
     return kept | desired

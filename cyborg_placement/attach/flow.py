@@ -6,26 +6,17 @@ record that :func:`recover` finishes (the claim is in Placement) or rolls
 back (it is not). No database transaction is open during a Placement call.
 """
 import dataclasses
-import os
 import uuid as uuid_lib
 
 from oslo_config import cfg
 
-from cyborg_placement.api import claims
-from cyborg_placement.api import errors
+from cyborg_placement import crash_points
+from cyborg_placement.attach import claims
+from cyborg_placement.attach import exceptions
 from cyborg_placement.db import attachments
 from cyborg_placement.db import engine as db_engine
 from cyborg_placement.db import models
 from cyborg_placement.placement import client as placement_client
-
-#: Tests set this to a step name to make the worker die right after it, as
-#: a crash or a kill would (``after_record``, ``after_claim``).
-CRASH_POINT_ENV = 'CYBORG_API_TEST_CRASH_POINT'
-
-
-def _crash_point(name: str) -> None:
-    if os.environ.get(CRASH_POINT_ENV) == name:
-        os._exit(70)
 
 
 @dataclasses.dataclass
@@ -53,24 +44,22 @@ class Target:
     driver: str | None = None
 
 
-def _placement_refused(exc: placement_client.PlacementError):
+def _placement_refused(exc: placement_client.PlacementError
+                       ) -> exceptions.AttachError:
+    message = f'Placement refused the claim: {exc.detail}'
     if exc.status == 409:
-        return errors.Conflict(f'Placement refused the claim: {exc.detail}',
-                               errors.ATTACH_NO_CAPACITY)
-    return errors.BadRequest(f'Placement refused the claim: {exc.detail}',
-                             errors.ATTACH_REFUSED)
+        return exceptions.NoCapacity(message)
+    return exceptions.PlacementRefused(message)
 
 
 def _check_claimable(accelerator: models.Accelerator) -> None:
     if not accelerator.pool_provider_uuid or not accelerator.resource_class:
-        raise errors.Conflict(
+        raise exceptions.NoPool(
             f'Accelerator {accelerator.uuid} has no pool provider in '
-            'Placement (it was not reported by a host agent).',
-            errors.ATTACH_NO_POOL)
+            'Placement (it was not reported by a host agent).')
     if accelerator.state == models.MISSING:
-        raise errors.Conflict(
-            f'Accelerator {accelerator.uuid} is missing from its host.',
-            errors.ATTACH_MISSING)
+        raise exceptions.Missing(
+            f'Accelerator {accelerator.uuid} is missing from its host.')
 
 
 def instance_target(services: Services, accelerator: models.Accelerator,
@@ -84,10 +73,9 @@ def instance_target(services: Services, accelerator: models.Accelerator,
         # NUMA child, another pool), as Nova's nested allocations may be.
         if not claims.host_tree(services.placement, pool) & set(
                 consumer.allocations):
-            raise errors.Conflict(
+            raise exceptions.WrongHost(
                 f'Instance {instance_uuid} has no allocation on the host of '
-                f'accelerator {accelerator.uuid} ({accelerator.host}).',
-                errors.ATTACH_WRONG_HOST)
+                f'accelerator {accelerator.uuid} ({accelerator.host}).')
     return Target(
         consumer_uuid=instance_uuid, instance_uuid=instance_uuid,
         project_id=(consumer.project_id or context.project_id
@@ -121,7 +109,7 @@ def attach(services: Services, accelerator: models.Accelerator,
         instance_uuid=target.instance_uuid, host=target.host,
         project_id=target.project_id, user_id=target.user_id,
         base_units=max(0, target.held_units - others), driver=target.driver)
-    _crash_point('after_record')
+    crash_points.reached('after_record')
     try:
         claims.claim(services.placement, target.consumer_uuid,
                      accelerator.pool_provider_uuid,
@@ -133,16 +121,16 @@ def attach(services: Services, accelerator: models.Accelerator,
         attachments.finish(services.db, record, models.ATTACH_FAILED,
                            f'Placement refused the claim: {exc.detail}')
         raise _placement_refused(exc) from None
-    except claims.ClaimConflict as exc:
+    except exceptions.Contended as exc:
         attachments.finish(services.db, record, models.ATTACH_FAILED, str(exc))
-        raise errors.Conflict(str(exc), errors.ATTACH_CONFLICT) from None
-    _crash_point('after_claim')
+        raise
+    crash_points.reached('after_claim')
     claimed = attachments.mark_claimed(services.db, record)
     if claimed is None:
         _release(services, record)
-        raise errors.Conflict(
+        raise exceptions.Contended(
             f'Attachment {record.uuid} was rolled back while it was being '
-            'claimed; try again.', errors.ATTACH_CONFLICT)
+            'claimed; try again.')
     return claimed
 
 
@@ -152,10 +140,9 @@ def bind(services: Services, accelerator: models.Accelerator,
     bound = attachments.count_active(services.db, target.consumer_uuid,
                                      accelerator.pool_provider_uuid)
     if target.held_units <= bound:
-        raise errors.Conflict(
+        raise exceptions.NoCapacity(
             f'Instance {target.instance_uuid} holds {target.held_units} '
-            f'unit(s) of pool {accelerator.pool_provider_uuid}, all bound.',
-            errors.ATTACH_NO_CAPACITY)
+            f'unit(s) of pool {accelerator.pool_provider_uuid}, all bound.')
     return attachments.begin_attach(
         services.db, accelerator, consumer_uuid=target.consumer_uuid,
         instance_uuid=target.instance_uuid, project_id=target.project_id,
@@ -190,9 +177,8 @@ def report_state(services: Services, record: models.Attachment, state: str,
         _release(services, record)
     done = attachments.finish(services.db, record, state, reason)
     if done is None:
-        raise errors.Conflict(
-            f'Attachment {record.uuid} changed meanwhile; read it again.',
-            errors.ATTACHMENT_STATE_CONFLICT)
+        raise exceptions.StateChanged(
+            f'Attachment {record.uuid} changed meanwhile; read it again.')
     return done
 
 
@@ -226,17 +212,15 @@ def recover_host(services: Services, host: str) -> None:
 def detach(services: Services, record: models.Attachment) -> None:
     """Ask the host to detach; the claim goes when it reports ``detached``."""
     if not record.api_claim:
-        raise errors.Conflict(
+        raise exceptions.ForeignAllocation(
             f'Accelerator {record.accelerator.uuid} is held by the own '
             f'allocation of instance {record.instance_uuid} (made by Nova, '
-            'not by this API); resize or delete the instance instead.',
-            errors.DETACH_FOREIGN)
+            'not by this API); resize or delete the instance instead.')
     if not record.claimed:
         record = recover(services, record)
         if record is None:
             return
     if record.state != models.DETACHING:
         if attachments.request_detach(services.db, record) is None:
-            raise errors.Conflict(
-                f'Attachment {record.uuid} changed meanwhile; try again.',
-                errors.ATTACHMENT_STATE_CONFLICT)
+            raise exceptions.StateChanged(
+                f'Attachment {record.uuid} changed meanwhile; try again.')

@@ -3,8 +3,8 @@
 Used to build sysfs trees for tests, benchmarks and the demo's sample host. Each
 factory returns a :class:`PciFunction` as the kernel shows that product.
 """
-from cyborg_agent.discovery.sysfs_tree import MdevType
-from cyborg_agent.discovery.sysfs_tree import PciFunction
+from tools.harness.sysfs_tree import MdevType
+from tools.harness.sysfs_tree import PciFunction
 
 
 def _vf_address(pf_address: str, index: int) -> str:

@@ -1,0 +1,19 @@
+"""The request context every handler starts from.
+
+As in Placement, a handler's first line is ``context.can(policies.X)``: one
+way to authorise, checked before anything is looked up, so a caller who may
+not act learns nothing and costs nothing.
+"""
+import flask
+from oslo_context import context as oslo_context
+
+from cyborg_placement.api import policy
+
+
+class RequestContext(oslo_context.RequestContext):
+
+    def can(self, rule: str, target: dict | None = None) -> None:
+        """Raise Forbidden unless this caller may do ``rule`` on ``target``
+        (by default, a target in the caller's own project)."""
+        enforcer = flask.current_app.extensions['cyborg'].enforcer
+        policy.authorize(enforcer, rule, self, target)

@@ -1,0 +1,40 @@
+"""What the attach flow refuses; the API turns each into an error code.
+
+Messages are shown to users as they are, so each says what to do next.
+"""
+
+
+class AttachError(Exception):
+    """Base of the attach flow's refusals."""
+
+
+class NoPool(AttachError):
+    """The accelerator was never reported with a pool provider."""
+
+
+class Missing(AttachError):
+    """The accelerator is missing from its host."""
+
+
+class WrongHost(AttachError):
+    """The instance's allocations are on another host."""
+
+
+class NoCapacity(AttachError):
+    """Placement has no unit left for the claim, or all held units are bound."""
+
+
+class PlacementRefused(AttachError):
+    """Placement refused the claim for a reason other than capacity."""
+
+
+class Contended(AttachError):
+    """Someone else changed the same consumer or record first; try again."""
+
+
+class ForeignAllocation(AttachError):
+    """The unit is held by an allocation the API did not make (Nova's)."""
+
+
+class StateChanged(AttachError):
+    """An attachment changed state while we were changing it."""

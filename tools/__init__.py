@@ -1,0 +1,2 @@
+"""Development tools; :mod:`tools.harness` holds what tests, the demo and
+benchmarks share."""
