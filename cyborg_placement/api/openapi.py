@@ -13,58 +13,112 @@ from cyborg_placement.api.schemas import attachments
 from cyborg_placement.api.schemas import hosts
 
 _ERROR = {'$ref': '#/components/schemas/Error'}
+_JSON = {'application/json': {'schema': {'type': 'object'}}}
+#: Path uuids are read by uuid.UUID, so other spellings work too.
+_PATH_UUID = {'type': 'string', 'format': 'uuid'}
+#: Path parameters other than ``{uuid}``.
+_PATH_SCHEMAS = {
+    ('/hosts/{host}/accelerators', 'host'): hosts.REPORTING_HOST,
+    ('/hosts/{host}/attachments', 'host'): hosts.HOST,
+}
 
 
-def _op(summary: str, codes: dict, body: dict | None = None,
-        params: tuple = (), public: bool = False) -> dict:
+def _response(code: int, text: str, links: dict | None) -> dict:
+    response = {'description': text}
+    if code >= 400:
+        response['content'] = {'application/json': {'schema': _ERROR}}
+    elif code == 200:
+        response['content'] = _JSON
+    if links and str(code) in links:
+        response['links'] = links[str(code)]
+    return response
+
+
+def _op(operation_id: str, summary: str, codes: dict, body: dict | None = None,
+        query: dict | None = None, public: bool = False,
+        links: dict | None = None) -> dict:
+    """One operation, named as its handler; ``links`` (per status code) tell
+    clients (and the fuzz's stateful phase) where an answer's values lead."""
     operation = {
+        'operationId': operation_id,
         'summary': summary,
-        'responses': {str(code): {
-            'description': text,
-            **({'content': {'application/json': {'schema': _ERROR}}}
-               if code >= 400 else {})} for code, text in codes.items()},
+        'responses': {str(code): _response(code, text, links)
+                      for code, text in codes.items()},
     }
     if body is not None:
         operation['requestBody'] = {
             'required': True,
             'content': {'application/json': {'schema': body}}}
-    if params:
+    if query:
         operation['parameters'] = [
-            {'name': name, 'in': 'query', 'schema': {'type': kind}}
-            for name, kind in params]
+            {'name': name, 'in': 'query', 'schema': schema}
+            for name, schema in query.items()]
     if public:
         operation['security'] = []
     return operation
 
 
+def _to(operation: str, **parameters) -> dict:
+    return {'operationId': operation, 'parameters': parameters}
+
+
+def _to(operation: str, body: dict | None = None, **parameters) -> dict:
+    link = {'operationId': operation, 'parameters': parameters}
+    if body is not None:
+        link['requestBody'] = body
+    return link
+
+
+def _accelerator_links(uuid: str, host: str | None = None) -> dict:
+    """Where an accelerator's uuid (and host) lead, as runtime expressions."""
+    links = {'show': _to('show_accelerator', uuid=uuid),
+             'update_specs': _to('update_specs', uuid=uuid),
+             'attach_instance': _to('attach_accelerator', uuid=uuid),
+             'detach': _to('detach_accelerator', uuid=uuid)}
+    if host is not None:
+        links['attach_host'] = _to('attach_accelerator', {'host': host},
+                                   uuid=uuid)
+    return links
+
+
 _AUTH = {400: 'Bad input (message says why).', 401: 'No token.',
          403: 'Not allowed by policy.'}
 _ONE = {**_AUTH, 404: 'No such accelerator.'}
+#: A path segment holding '/' matches no route.
+_HOST_CODES = {**_AUTH, 404: "No such route (a host name holding '/')."}
+_CREATED = {201: 'Created; Location header.', **_AUTH,
+            409: 'Name or uuid taken.'}
 
 OPERATIONS = {
-    ('/', 'get'): _op('Version discovery.', {200: 'Versions.'}, public=True),
+    ('/', 'get'): _op('versions', 'Version discovery.', {200: 'Versions.'},
+                      public=True),
     ('/healthcheck', 'get'): _op(
-        'Health of the API and its database.',
+        'healthcheck', 'Health of the API and its database.',
         {200: 'Healthy.', 503: 'Database unreachable.'}, public=True),
-    ('/openapi.json', 'get'): _op('This description.',
+    ('/openapi.json', 'get'): _op('describe', 'This description.',
                                   {200: 'OpenAPI document.'}, public=True),
     ('/accelerators', 'get'): _op(
-        'List accelerators; key "accelerator".', {200: 'A page.', **_AUTH},
-        params=(('host', 'string'), ('device_type', 'string'),
-                ('state', 'string'), ('instance_uuid', 'string'),
-                ('limit', 'integer'), ('marker', 'string'))),
+        'list_accelerators', 'List accelerators; key "accelerator".',
+        {200: 'A page.', **_AUTH, 404: 'No accelerator is the marker.'},
+        query=accelerators.LIST_QUERY,
+        links={'200': _accelerator_links('$response.body#/accelerator/0/uuid',
+                                         '$response.body#/accelerator/0/host')}),
     ('/accelerators', 'post'): _op(
-        'Create an accelerator record (admin).',
-        {201: 'Created; Location header.', **_AUTH, 409: 'Name or uuid taken.'},
-        accelerators.CREATE),
+        'create_accelerator', 'Create an accelerator record (admin).',
+        _CREATED, accelerators.CREATE),
     ('/accelerators/{uuid}', 'get'): _op(
+        'show_accelerator',
         'Show one accelerator and its attachment; ETag header.',
-        {200: 'The accelerator.', **_ONE}),
+        {200: 'The accelerator.', **_ONE},
+        links={'200': _accelerator_links('$request.path.uuid',
+                                         '$response.body#/host')}),
     ('/accelerators/{uuid}', 'post'): _op(
-        'Create an accelerator record with this uuid (admin).',
-        {201: 'Created; Location header.', **_AUTH, 409: 'Name or uuid taken.'},
-        accelerators.CREATE_WITH_UUID),
+        'create_accelerator_with_uuid',
+        'Create an accelerator record with this uuid (admin); a "uuid" in '
+        'the body must be this one.', _CREATED, accelerators.CREATE,
+        links={'201': _accelerator_links('$request.path.uuid')}),
     ('/accelerators/{uuid}', 'put'): _op(
+        'attach_accelerator',
         'Attach to an instance or a host: claim one unit of the pool in '
         'Placement, then record "attaching". A host attach may name the '
         'host driver ("driver", such as vfio-pci); without it the agent\'s '
@@ -72,26 +126,40 @@ OPERATIONS = {
         {200: 'The accelerator; its attachment (instance_uuid or host, '
               'driver, state "attaching").', **_ONE,
          409: 'Attached elsewhere, no free unit, not on that host.',
-         503: 'Placement unreachable.'}, accelerators.ATTACH),
+         503: 'Placement unreachable.'}, accelerators.ATTACH,
+        links={'200': {
+            'detach': _to('detach_accelerator', uuid='$request.path.uuid'),
+            'report_state': _to('report_state',
+                                uuid='$response.body#/attachment/uuid')}}),
     ('/accelerators/{uuid}', 'delete'): _op(
+        'detach_accelerator',
         'Detach: the host detaches, then the claim is released.',
         {204: 'Detaching (or was not attached).', **_ONE,
          409: "Held by an allocation the API did not make (Nova's).",
          503: 'Placement unreachable.'}),
     ('/accelerators/{uuid}/acc_specs', 'put'): _op(
-        'Replace acc_specs (admin); optional If-Match.',
+        'update_specs', 'Replace acc_specs (admin); optional If-Match.',
         {200: 'Updated; new ETag.', **_ONE,
          409: 'If-Match no longer matches.'}, accelerators.UPDATE_SPECS),
     ('/hosts/{host}/accelerators', 'put'): _op(
+        'report_devices',
         "The agent's device report: the host's full list of units "
-        '(service).', {200: "The host's accelerators.", **_AUTH},
-        hosts.DEVICE_REPORT),
+        '(service).', {200: "The host's accelerators.", **_HOST_CODES},
+        hosts.DEVICE_REPORT,
+        links={'200': {
+            **_accelerator_links('$response.body#/accelerators/0/uuid',
+                                 '$request.path.host'),
+            'feed': _to('list_attachments', host='$request.path.host')}}),
     ('/hosts/{host}/attachments', 'get'): _op(
+        'list_attachments',
         "The host reconciler's feed of attachment changes (service); "
         'answers {"attachments": [...], "revision": N}.',
-        {200: 'Changes.', **_AUTH, 503: 'Placement unreachable.'},
-        params=(('changes_since', 'integer'), ('limit', 'integer'))),
+        {200: 'Changes.', **_HOST_CODES, 503: 'Placement unreachable.'},
+        query=hosts.FEED_QUERY,
+        links={'200': {'report_state': _to(
+            'report_state', uuid='$response.body#/attachments/0/uuid')}}),
     ('/attachments/{uuid}/state', 'put'): _op(
+        'report_state',
         'Report attached, attach_failed (with reason) or detached '
         '(service); a final state releases the claim.',
         {200: 'The attachment.', **_AUTH, 404: 'No such attachment.',
@@ -103,7 +171,8 @@ OPERATIONS = {
 def _path_parameters(path: str) -> list[dict]:
     names = [part[1:-1] for part in path.split('/') if part.startswith('{')]
     return [{'name': name, 'in': 'path', 'required': True,
-             'schema': {'type': 'string'}} for name in names]
+             'schema': _PATH_SCHEMAS.get((path, name), _PATH_UUID)}
+            for name in names]
 
 
 @functools.cache

@@ -18,15 +18,21 @@ Conventions (errors, versions, auth, attach flow) are in `api.md`.
 """
 
 
-def _operation(path: str, method: str, operation: dict) -> list[str]:
+def _parameters(kind: str, params: list[dict]) -> list[str]:
+    if not params:
+        return []
+    return [f'| {kind} parameter | schema |', '|---|---|', *(
+        f'| `{p["name"]}` | `{json.dumps(p["schema"], sort_keys=True)}` |'
+        for p in params), '']
+
+
+def _operation(path: str, method: str, operation: dict,
+               path_params: list[dict]) -> list[str]:
     lines = [f'## `{method.upper()} {path}`', '', operation['summary'], '']
     if operation.get('security') == []:
         lines += ['No token needed.', '']
-    params = operation.get('parameters', [])
-    if params:
-        lines += ['| query parameter | type |', '|---|---|']
-        lines += [f'| `{p["name"]}` | {p["schema"]["type"]} |' for p in params]
-        lines.append('')
+    lines += _parameters('path', path_params)
+    lines += _parameters('query', operation.get('parameters', []))
     body = operation.get('requestBody')
     if body:
         schema = body['content']['application/json']['schema']
@@ -43,7 +49,8 @@ def render(document: dict) -> str:
     for path, item in document['paths'].items():
         for method, operation in item.items():
             if method != 'parameters':
-                lines += _operation(path, method, operation)
+                lines += _operation(path, method, operation,
+                                    item.get('parameters', []))
     return '\n'.join(lines).rstrip('\n') + '\n'
 
 

@@ -1,5 +1,6 @@
 """Request helpers every handler uses: the context, JSON bodies, paths."""
 import json
+import math
 import uuid
 
 import flask
@@ -7,6 +8,7 @@ import jsonschema
 
 from cyborg_placement.api import context as request_context
 from cyborg_placement.api import errors
+from cyborg_placement.api.schemas import common
 
 _FORMATS = jsonschema.FormatChecker()
 
@@ -51,31 +53,95 @@ def _read_body(limit: int) -> bytes:
     return raw
 
 
-def _where(error: jsonschema.ValidationError) -> str:
-    path = '/'.join(str(p) for p in error.absolute_path)
+def _where(path) -> str:
+    path = '/'.join(str(p) for p in path)
     return f' (at /{path})' if path else ''
 
 
-def json_body(schema: dict) -> dict:
-    """The request's JSON, validated against ``schema``; 400 with the reason."""
-    if flask.request.mimetype != 'application/json':
-        raise errors.BadRequest(
-            'The request body must be JSON (Content-Type: application/json).')
-    raw = _read_body(app_state().conf.api.max_request_body_size)
+def _not_json(constant: str):
+    raise ValueError(f'{constant} is not a JSON number')
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f'{text} is out of the range of numbers')
+    return value
+
+
+def _parse(raw: bytes):
+    """JSON as the databases store it: no NaN/Infinity, bounded nesting."""
     try:
-        data = json.loads(raw)
+        return json.loads(raw, parse_constant=_not_json, parse_float=_finite)
+    except RecursionError:
+        raise errors.BadRequest(
+            'Malformed JSON in request body: nested too deeply.',
+            errors.MALFORMED_JSON) from None
     except ValueError as exc:
         raise errors.BadRequest(f'Malformed JSON in request body: {exc}',
                                 errors.MALFORMED_JSON) from None
+
+
+def _check_storable(data) -> None:
+    """Every string (keys too, free-form acc_specs included) is text the
+    databases store, and nesting stays within MAX_DEPTH; 400 otherwise."""
+    pending = [(data, ())]
+    while pending:
+        value, path = pending.pop()
+        if len(path) > common.MAX_DEPTH:
+            raise errors.BadRequest(
+                f'JSON nests deeper than {common.MAX_DEPTH} levels'
+                f'{_where(path)}.')
+        if isinstance(value, dict):
+            for key, item in value.items():
+                _check_text(key, f'Key {key!r}', path)
+                pending.append((item, (*path, key)))
+        elif isinstance(value, list):
+            pending.extend((item, (*path, n)) for n, item in enumerate(value))
+        elif isinstance(value, str):
+            _check_text(value, 'String', path)
+
+
+def _check_text(value: str, what: str, path: tuple) -> None:
+    problem = common.text_problem(value)
+    if problem is not None:
+        raise errors.BadRequest(f'{what} {problem}{_where(path)}.')
+
+
+def _validate(schema: dict, value, what: str = 'JSON') -> None:
     validator = jsonschema.Draft202012Validator(schema, format_checker=_FORMATS)
-    error = jsonschema.exceptions.best_match(validator.iter_errors(data))
+    error = jsonschema.exceptions.best_match(validator.iter_errors(value))
     if error is not None:
+        raise errors.BadRequest(f'{what} does not match the schema: '
+                                f'{error.message}{_where(error.absolute_path)}')
+
+
+def json_body(schema: dict) -> dict:
+    """The request's JSON, validated against ``schema`` and checked to be
+    storable (strings are text, numbers finite); 400 with the reason."""
+    if flask.request.mimetype != 'application/json':
         raise errors.BadRequest(
-            f'JSON does not match the schema: {error.message}{_where(error)}')
+            'The request body must be JSON (Content-Type: application/json).')
+    data = _parse(_read_body(app_state().conf.api.max_request_body_size))
+    _check_storable(data)
+    _validate(schema, data)
     return data
 
 
+def text_param(value: str, name: str, schema: dict) -> str:
+    """A path or query parameter, checked as text and against ``schema``."""
+    problem = common.text_problem(value)
+    if problem is not None:
+        raise errors.BadRequest(f'{name} {problem}.')
+    if len(value) > schema.get('maxLength', len(value)):
+        raise errors.BadRequest(
+            f'{name} is longer than {schema["maxLength"]} characters.')
+    _validate(schema, value, name)
+    return value
+
+
 def path_uuid(value: str, what: str = 'accelerator') -> str:
+    """The canonical form of a uuid given in any form uuid.UUID reads."""
     try:
         return str(uuid.UUID(value))
     except ValueError:
@@ -83,7 +149,8 @@ def path_uuid(value: str, what: str = 'accelerator') -> str:
             f'{value!r} is not a valid {what} uuid.') from None
 
 
-def query_int(name: str, default: int, minimum: int, maximum: int) -> int:
+def query_int(name: str, default: int, schema: dict) -> int:
+    """An integer query parameter within its schema's bounds."""
     raw = flask.request.args.get(name)
     if raw is None:
         return default
@@ -92,6 +159,7 @@ def query_int(name: str, default: int, minimum: int, maximum: int) -> int:
     except ValueError:
         raise errors.BadRequest(f'{name} must be an integer, not {raw!r}.'
                                 ) from None
+    minimum, maximum = schema['minimum'], schema['maximum']
     if not minimum <= value <= maximum:
         raise errors.BadRequest(
             f'{name} must be between {minimum} and {maximum}.')

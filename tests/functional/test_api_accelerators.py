@@ -64,6 +64,65 @@ def test_create_with_uuid_in_path_and_conflicts(admin, unique_name):
     assert taken.json()['errors'][0]['code'] == 'accelerator.duplicate_name'
 
 
+def test_create_with_the_seed_specs_example_body(admin, unique_name):
+    """The spec's example repeats the path's uuid in the body."""
+    wanted = uuid.uuid4()
+    created = admin.post(f'/accelerators/{wanted}', json={
+        'name': unique_name, 'uuid': str(wanted).upper()})
+    assert created.status_code == 201
+    assert admin.get(f'/accelerators/{wanted}').json()['name'] == unique_name
+    other = str(uuid.uuid4())
+    refused = admin.post(f'/accelerators/{uuid.uuid4().hex}', json={
+        'name': unique_name + '-2', 'uuid': other})
+    assert refused.status_code == 400
+    detail = refused.json()['errors'][0]['detail']
+    assert other in detail and 'not the uuid' in detail
+    assert admin.get(f'/accelerators/{other}').status_code == 404
+
+
+def test_a_body_uuid_is_stored_in_its_canonical_form(admin, unique_name):
+    wanted = str(uuid.uuid4())
+    created = admin.post('/accelerators', json={'name': unique_name,
+                                                'uuid': wanted.upper()})
+    assert created.headers['Location'].endswith(f'/accelerators/{wanted}')
+    assert admin.get(f'/accelerators/{wanted}').status_code == 200
+
+
+@pytest.mark.parametrize('body,fragment', [
+    ('{"name": "\\udbe8"}', 'lone surrogate'),
+    ('{"name": "a\\u0000b"}', 'NUL'),
+    ('{"name": "a", "acc_specs": {"acc_capability": {"k": ["\\ud800"]}}}',
+     'at /acc_specs/acc_capability/k/0'),
+    ('{"name": "a", "acc_specs": {"\\udc00": 1}}', 'Key'),
+    ('{"name": "a", "acc_specs": {"num": 2147483648}}', 'maximum'),
+    ('{"name": "a", "acc_specs": {"x": NaN}}', 'NaN'),
+    ('{"name": "a", "acc_specs": {"x": 1e400}}', 'out of the range'),
+    ('{"name": "a", "acc_specs": {"x": ' + '[' * 40 + ']' * 40 + '}}',
+     'deeper than 32'),
+    ('[' * 100000 + ']' * 100000, 'nested too deeply'),
+    ('{"name": "a", "uuid": "8e45a2ea-5364-4b0d-a252-bf8becaa606e}"}',
+     'too long'),
+])
+def test_what_the_database_cannot_store_is_400(admin, body, fragment):
+    response = admin.post('/accelerators', data=body,
+                          headers={'Content-Type': 'application/json'})
+    assert response.status_code == 400
+    assert fragment in response.json()['errors'][0]['detail']
+
+
+@pytest.mark.parametrize('params,fragment', [
+    ({'host': 'a\x00b'}, 'NUL'),
+    ({'host': 'h' * 256}, 'longer than 255'),
+    ({'state': 'x' * 17}, 'longer than 16'),
+    ({'device_type': 'x' * 33}, 'longer than 32'),
+    ({'marker': 'a\x00'}, 'not a valid marker uuid'),
+])
+def test_bad_query_parameters_are_400(admin, params, fragment):
+    response = admin.get('/accelerators', params=params)
+    assert response.status_code == 400
+    assert fragment in response.json()['errors'][0]['detail']
+
+
 def test_names_of_reported_units_are_reserved(api_server, admin, placement,
                                               unique_name):
     """An admin's record can never take the name a host's report needs."""

@@ -18,3 +18,25 @@ def test_write_operations_carry_the_schemas_handlers_validate_with():
     assert schema['additionalProperties'] is False
     assert schema['properties']['instance_uuid']['format'] == 'uuid'
     assert document['paths']['/healthcheck']['get']['security'] == []
+
+
+def test_operations_are_named_as_their_handlers_and_links_resolve():
+    handlers = {(re.sub(r'<(\w+)>', r'{\1}', path), method.lower()):
+                handler.__name__ for path, methods in routes.ROUTES.items()
+                for method, handler in methods.items()}
+    assert {key: op['operationId'] for key, op in
+            openapi.OPERATIONS.items()} == handlers
+    for operation in openapi.OPERATIONS.values():
+        for response in operation['responses'].values():
+            for link in response.get('links', {}).values():
+                assert link['operationId'] in handlers.values()
+
+
+def test_parameters_carry_the_limits_handlers_check():
+    paths = openapi.document()['paths']
+    report = paths['/hosts/{host}/accelerators']['parameters'][0]
+    assert report['schema']['maxLength'] == 242
+    listing = {p['name']: p['schema']
+               for p in paths['/accelerators']['get']['parameters']}
+    assert listing['state']['maxLength'] == 16
+    assert listing['limit']['maximum'] == 1000

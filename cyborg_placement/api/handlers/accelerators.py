@@ -11,14 +11,13 @@ from cyborg_placement.db import accelerators
 from cyborg_placement.db import attachments
 from cyborg_placement.db import exceptions
 
-MAX_LIMIT = 1000
 _FILTERS = ('host', 'device_type', 'state')
 
 
 def list_accelerators():
     util.context().can(policies.LIST)
     args = flask.request.args
-    unknown = set(args) - {*_FILTERS, 'instance_uuid', 'limit', 'marker'}
+    unknown = set(args) - set(schemas.LIST_QUERY)
     if unknown:
         raise errors.BadRequest(
             f'Unknown query parameters: {", ".join(sorted(unknown))}.')
@@ -26,11 +25,13 @@ def list_accelerators():
     marker = args.get('marker')
     found = accelerators.list_views(
         util.app_state().db,
-        limit=util.query_int('limit', MAX_LIMIT, 1, MAX_LIMIT),
+        limit=util.query_int('limit', schemas.MAX_LIMIT,
+                             schemas.LIST_QUERY['limit']),
         marker=marker and util.path_uuid(marker, 'marker'),
         instance_uuid=instance_uuid and util.path_uuid(instance_uuid,
                                                        'instance'),
-        **{name: args.get(name) for name in _FILTERS})
+        **{name: util.text_param(args[name], name, schemas.LIST_QUERY[name])
+           for name in _FILTERS if name in args})
     return util.json_response(
         {'accelerator': [views.accelerator(v) for v in found]})
 
@@ -47,20 +48,29 @@ def _created(record):
     return flask.Response(status=201, headers={'Location': location})
 
 
+def _create(data: dict, uuid: str | None):
+    return _created(accelerators.create(
+        util.app_state().db, data['name'], uuid, data.get('acc_specs')))
+
+
 def create_accelerator():
     util.context().can(policies.CREATE)
     data = util.json_body(schemas.CREATE)
-    return _created(accelerators.create(
-        util.app_state().db, data['name'], data.get('uuid'),
-        data.get('acc_specs')))
+    return _create(data, data.get('uuid') and util.path_uuid(data['uuid']))
 
 
 def create_accelerator_with_uuid(uuid: str):
+    """The body may repeat the path's uuid, as the seed spec's example does
+    (compared as uuids, so case and form do not matter); a different one is
+    refused."""
     util.context().can(policies.CREATE)
     uuid = util.path_uuid(uuid)
-    data = util.json_body(schemas.CREATE_WITH_UUID)
-    return _created(accelerators.create(
-        util.app_state().db, data['name'], uuid, data.get('acc_specs')))
+    data = util.json_body(schemas.CREATE)
+    if 'uuid' in data and util.path_uuid(data['uuid']) != uuid:
+        raise errors.BadRequest(
+            f'The body\'s uuid {data["uuid"]} is not the uuid {uuid} of the '
+            'path; leave it out or give the same one.')
+    return _create(data, uuid)
 
 
 def _if_match_revision(db, uuid: str) -> int | None:

@@ -11,12 +11,11 @@ from cyborg_placement.attach import flow
 from cyborg_placement.db import attachments
 from cyborg_placement.db import reports
 
-MAX_CHANGES = 1000
-
 
 def report_devices(host: str):
     util.context().can(policies.REPORT_DEVICES)
     state = util.app_state()
+    host = util.text_param(host, 'host', schemas.REPORTING_HOST)
     units = util.json_body(schemas.DEVICE_REPORT)['accelerators']
     repeated = [address for address, n in collections.Counter(
         u['pci_address'].lower() for u in units).items() if n > 1]
@@ -38,8 +37,11 @@ def list_attachments(host: str):
     """
     util.context().can(policies.LIST_ATTACHMENTS)
     state = util.app_state()
-    since = util.query_int('changes_since', 0, 0, 2**62)
-    limit = util.query_int('limit', MAX_CHANGES, 1, MAX_CHANGES)
+    host = util.text_param(host, 'host', schemas.HOST)
+    since = util.query_int('changes_since', 0,
+                           schemas.FEED_QUERY['changes_since'])
+    limit = util.query_int('limit', schemas.MAX_CHANGES,
+                           schemas.FEED_QUERY['limit'])
     flow.recover_host(state.services, host)
     rows, revision = attachments.changes(state.db, host, since, limit)
     return util.json_response({

@@ -1,12 +1,28 @@
-"""Bodies of ``/accelerators``: create, replace acc_specs, attach."""
+"""Bodies and query parameters of ``/accelerators``: list, create, replace
+acc_specs, attach."""
 from cyborg_placement.api.schemas import common
 
-#: The seed spec's acc_specs; keys it does not name are kept as given.
+MAX_LIMIT = 1000
+
+#: GET /accelerators: each value is checked against its schema (and as
+#: text), as the OpenAPI description says.
+LIST_QUERY = {
+    'host': common.HOST,
+    'device_type': {'type': 'string', 'maxLength': 32},
+    'state': {'type': 'string', 'maxLength': 16},
+    'instance_uuid': common.UUID,
+    'limit': {'type': 'integer', 'minimum': 1, 'maximum': MAX_LIMIT},
+    'marker': common.UUID,
+}
+
+#: The seed spec's acc_specs; keys it does not name are kept as given (as
+#: JSON: their strings are checked as text, their nesting is bounded).
 ACC_SPECS = {
     'type': 'object',
     'properties': {
         'remote': {'type': 'integer', 'enum': [0, 1]},
-        'num': {'type': 'integer', 'minimum': 1},
+        'num': {'type': 'integer', 'minimum': 1,
+                'maximum': common.INT32_MAX},
         'device_type': {'type': 'string', 'maxLength': 32},
         'acc_type': {'type': 'string', 'maxLength': 255},
         'acc_capability': {'type': 'object'},
@@ -15,6 +31,8 @@ ACC_SPECS = {
     },
 }
 
+#: POST /accelerators and POST /accelerators/{uuid}; there a ``uuid`` in the
+#: body (the seed spec's example has one) must be the path's.
 CREATE = {
     'type': 'object',
     'properties': {
@@ -24,13 +42,6 @@ CREATE = {
     },
     'required': ['name'],
     'additionalProperties': False,
-}
-
-#: POST /accelerators/{uuid}: the uuid is in the path.
-CREATE_WITH_UUID = {
-    **CREATE,
-    'properties': {k: v for k, v in CREATE['properties'].items()
-                   if k != 'uuid'},
 }
 
 UPDATE_SPECS = {
