@@ -11,6 +11,7 @@ import typing
 from keystoneauth1 import adapter as ks_adapter
 from keystoneauth1 import exceptions as ks_exc
 
+from cyborg_placement import error_body
 from nova_ext.accelerator import Accelerator
 
 #: Attachment states that no longer (or not yet successfully) hold the unit.
@@ -31,9 +32,10 @@ def bound_records(adapter: ks_adapter.Adapter,
     except ks_exc.ClientException as ex:
         raise BindingLookupError(f'accelerator API unreachable: {ex}') from ex
     if resp.status_code != 200:
+        detail, _code = error_body.detail_and_code(resp)
         raise BindingLookupError(
             f'accelerator API answered {resp.status_code} to '
-            f'GET /accelerators?instance_uuid={instance_uuid}: {resp.text}')
+            f'GET /accelerators?instance_uuid={instance_uuid}: {detail}')
     return [record for record in resp.json()['accelerator']
             if _state(record) not in _RELEASED_STATES]
 
