@@ -3,6 +3,8 @@ import re
 
 from cyborg_placement.api import openapi
 from cyborg_placement.api import routes
+from cyborg_placement.api import views
+from cyborg_placement.db import models
 
 
 def test_every_route_is_described_and_nothing_else():
@@ -18,3 +20,13 @@ def test_write_operations_carry_the_schemas_handlers_validate_with():
     assert schema['additionalProperties'] is False
     assert schema['properties']['instance_uuid']['format'] == 'uuid'
     assert document['paths']['/healthcheck']['get']['security'] == []
+
+
+def test_the_attachment_schema_lists_what_the_api_shows():
+    record = models.Attachment(
+        uuid='a1', agent_host='h1', state=models.DETACHED,
+        active_accelerator_id=None, api_claim=True, host_revision=1,
+        accelerator=models.Accelerator(uuid='x1', pci_address='0000:3b:00.0'))
+    shown = views.attachment(record)
+    assert set(shown) == set(openapi.ATTACHMENT['properties'])
+    assert shown['holds_accelerator'] is False
