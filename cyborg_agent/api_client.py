@@ -9,6 +9,7 @@ from keystoneauth1 import exceptions as ks_exc
 from keystoneauth1 import loading as ks_loading
 from oslo_config import cfg
 
+from cyborg_placement import error_body
 from cyborg_placement.placement import client as placement_client
 
 GROUP = 'accelerator_api'
@@ -40,13 +41,6 @@ class ApiRefused(Exception):
         self.detail = detail
 
 
-def _detail(response) -> str:
-    try:
-        return response.json()['errors'][0]['detail']
-    except (ValueError, KeyError, IndexError, TypeError):
-        return response.text[:500]
-
-
 def call(adapter: ks_adapter.Adapter, method: str, url: str, **kwargs
          ) -> dict:
     """One call to the API; its JSON answer, or one of the two errors."""
@@ -54,9 +48,10 @@ def call(adapter: ks_adapter.Adapter, method: str, url: str, **kwargs
         response = adapter.request(url, method, raise_exc=False, **kwargs)
     except ks_exc.ClientException as exc:
         raise ApiUnreachable(f'accelerator API unreachable: {exc}') from exc
-    if response.status_code >= 500:
-        raise ApiUnreachable(f'accelerator API {method} {url}: '
-                             f'{response.status_code} {_detail(response)}')
     if response.status_code >= 400:
-        raise ApiRefused(response.status_code, _detail(response))
+        detail, _code = error_body.detail_and_code(response)
+        if response.status_code >= 500:
+            raise ApiUnreachable(f'accelerator API {method} {url}: '
+                                 f'{response.status_code} {detail}')
+        raise ApiRefused(response.status_code, detail)
     return response.json()

@@ -70,8 +70,8 @@ class Agent:
         if self.api is not None:
             # After publication, so the pools the report names exist.
             root = self.sync.root_name
-            report.send_report(self.api, root, report.build_report(
-                units, root, self.conf.agent.pool_by_numa))
+            report.send_report(self.api, root,
+                               report.build_report(units, published))
         LOG.debug('Cycle done: %d unit(s) in %d pool(s)', len(units),
                   len(published))
 

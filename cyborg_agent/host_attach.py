@@ -24,6 +24,7 @@ from oslo_config import cfg
 from cyborg_agent.attach_errors import AttachFailed
 from cyborg_agent.attach_errors import NotSettled
 from cyborg_agent.discovery import rules
+from cyborg_agent.discovery import sysfs
 from cyborg_agent.journal import Journal
 from cyborg_placement import crash_points
 
@@ -118,7 +119,8 @@ class HostBinder:
                 raise AttachFailed(f'{requested!r} is not a kernel driver '
                                    'name.')
             return requested
-        vendor_id, product_id = (_hex(device / n) for n in ('vendor', 'device'))
+        vendor_id, product_id = (sysfs.read_hex(os.fspath(device / n), 4) or ''
+                                 for n in ('vendor', 'device'))
         for rule in self.rules:
             if rule.matches(address, vendor_id, product_id):
                 return rule.driver
@@ -193,8 +195,3 @@ def _read(path: pathlib.Path) -> str | None:
         return path.read_text().strip()
     except OSError:
         return None
-
-
-def _hex(path: pathlib.Path) -> str:
-    value = (_read(path) or '').lower()
-    return value[2:] if value.startswith('0x') else value

@@ -1,36 +1,38 @@
 """The agent's device report: its host's units, in one bulk request.
 
-Each unit names the pool provider it is counted in, derived with the same
-naming rules the Placement sync uses, so the API can claim from that pool.
+Each unit names the pool provider it is counted in, read from the tree the
+Placement sync has just published, so the API claims from that very pool.
 """
 from collections.abc import Iterable
 
 from keystoneauth1 import adapter as ks_adapter
 
 from cyborg_agent import api_client
-from cyborg_agent.publish import pools
+from cyborg_agent.publish import tree
 from cyborg_placement.vocabulary import Unit
 
 
-def unit_entry(unit: Unit, root_name: str, pool_by_numa: bool) -> dict:
-    key = pools.pool_key(unit, pool_by_numa)
+def unit_entry(unit: Unit, pool: tree.PoolProvider) -> dict:
     return {
         'pci_address': unit.address.lower(),
         'vendor_id': unit.vendor_id.lower(),
         'product_id': unit.product_id.lower(),
         'device_type': unit.device_type,
-        'pool_provider_uuid': pools.provider_uuid(
-            pools.provider_name(root_name, key)),
-        'resource_class': key.resource_class,
+        'pool_provider_uuid': pool.uuid,
+        'resource_class': pool.resource_class,
         'numa_node': unit.numa_node,
         'driver': unit.driver,
     }
 
 
-def build_report(units: Iterable[Unit], root_name: str,
-                 pool_by_numa: bool = False) -> dict:
-    """The body of ``PUT /hosts/{host}/accelerators``."""
-    return {'accelerators': [unit_entry(u, root_name, pool_by_numa)
+def build_report(units: Iterable[Unit],
+                 published: dict[str, tree.PoolProvider]) -> dict:
+    """The body of ``PUT /hosts/{host}/accelerators``.
+
+    ``published`` is the tree the sync returned for these units.
+    """
+    pools = tree.provider_of_units(published)
+    return {'accelerators': [unit_entry(u, pools[u.address])
                              for u in sorted(units, key=lambda u: u.address)]}
 
 

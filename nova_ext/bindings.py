@@ -11,10 +11,12 @@ import typing
 from keystoneauth1 import adapter as ks_adapter
 from keystoneauth1 import exceptions as ks_exc
 
+from cyborg_placement import error_body
 from nova_ext.accelerator import Accelerator
 
-#: Attachment states that no longer (or not yet successfully) hold the unit.
-_RELEASED_STATES = frozenset({'detaching', 'detached', 'attach_failed'})
+#: The state of an attachment that still holds the unit, but on its way out:
+#: a guest built now goes without it.
+_DETACHING = 'detaching'
 
 
 class BindingLookupError(Exception):
@@ -23,7 +25,8 @@ class BindingLookupError(Exception):
 
 def bound_records(adapter: ks_adapter.Adapter,
                   instance_uuid: str) -> list[dict]:
-    """``GET /accelerators?instance_uuid=`` minus released attachments."""
+    """``GET /accelerators?instance_uuid=``: the units the instance holds
+    and keeps (the API says which it holds; detaching ones are left out)."""
     try:
         resp = adapter.get('/accelerators',
                            params={'instance_uuid': instance_uuid},
@@ -31,16 +34,17 @@ def bound_records(adapter: ks_adapter.Adapter,
     except ks_exc.ClientException as ex:
         raise BindingLookupError(f'accelerator API unreachable: {ex}') from ex
     if resp.status_code != 200:
+        detail, _code = error_body.detail_and_code(resp)
         raise BindingLookupError(
             f'accelerator API answered {resp.status_code} to '
-            f'GET /accelerators?instance_uuid={instance_uuid}: {resp.text}')
+            f'GET /accelerators?instance_uuid={instance_uuid}: {detail}')
     return [record for record in resp.json()['accelerator']
-            if _state(record) not in _RELEASED_STATES]
+            if _kept(record.get('attachment') or {})]
 
 
-def _state(record: dict) -> str | None:
-    attachment = record.get('attachment') or {}
-    return attachment.get('state')
+def _kept(attachment: dict) -> bool:
+    return (bool(attachment.get('holds_accelerator'))
+            and attachment.get('state') != _DETACHING)
 
 
 def to_arq(accel: typing.Any) -> dict:

@@ -263,8 +263,7 @@ class Stack:
     def free_accelerator(self) -> dict:
         found = self.api('GET', f'/accelerators?host={self.root}').json()
         free = [a for a in found['accelerator'] if a['state'] == 'available'
-                and (a.get('attachment') or {}).get('state') in (
-                    None, 'detached', 'attach_failed')]
+                and not (a['attachment'] or {}).get('holds_accelerator')]
         free.sort(key=lambda a: (a['acc_specs'].get('device_type') != 'GPU',
                                  a['pci_address']))
         return free[0]

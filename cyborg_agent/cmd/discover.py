@@ -13,32 +13,29 @@ from oslo_config import cfg
 from cyborg_agent import discovery
 from cyborg_agent.discovery import inventory
 from cyborg_agent.discovery import rules
-from cyborg_agent.publish import pools
-from cyborg_placement import vocabulary
+from cyborg_agent.publish import tree
 from cyborg_placement.placement import hostname
 from cyborg_placement.vocabulary import Unit
 
 
-def _pool(unit: Unit, root_name: str, pool_by_numa: bool) -> str:
-    return pools.provider_name(root_name,
-                                pools.pool_key(unit, pool_by_numa))
-
-
-def _unit_record(unit: Unit, root_name: str, pool_by_numa: bool) -> dict:
+def _unit_record(unit: Unit, pool: tree.PoolProvider) -> dict:
     return {
         'address': unit.address,
         'vendor_id': unit.vendor_id,
         'product_id': unit.product_id,
         'numa_node': unit.numa_node,
         'driver': unit.driver,
-        'resource_class': vocabulary.resource_class(unit),
-        'pool': _pool(unit, root_name, pool_by_numa),
+        'resource_class': pool.resource_class,
+        'pool': pool.name,
     }
 
 
-def device_record(device: inventory.Device, root_name: str,
-                  pool_by_numa: bool) -> dict:
-    """The JSON object of one PCI function (design section 3)."""
+def device_record(device: inventory.Device,
+                  pools: dict[str, tree.PoolProvider]) -> dict:
+    """The JSON object of one PCI function (design section 3).
+
+    ``pools`` maps unit addresses to the pools the agent would publish.
+    """
     record = device.record
     sriov = None
     if record.sriov_totalvfs is not None or record.virtfns:
@@ -70,7 +67,7 @@ def device_record(device: inventory.Device, root_name: str,
         'facts': record.facts,
     }
     if device.device_type or device.units:
-        result['units'] = [_unit_record(unit, root_name, pool_by_numa)
+        result['units'] = [_unit_record(unit, pools[unit.address])
                            for unit in device.units]
     return result
 
@@ -109,9 +106,10 @@ def run(conf: cfg.ConfigOpts, command) -> int:
     except rules.InvalidRule as exc:
         print(f'cyborg-agent discover: {exc}', file=sys.stderr)
         return 2
-    root_name = hostname.root_provider_name(conf)
-    records = [device_record(device, root_name, conf.agent.pool_by_numa)
-               for device in devices]
+    pools = tree.provider_of_units(tree.build(
+        hostname.root_provider_name(conf), None,
+        inventory.units_of(devices), conf.agent.pool_by_numa))
+    records = [device_record(device, pools) for device in devices]
     if command.format == 'json':
         sys.stdout.write(json.dumps(records, indent=2) + '\n')
     else:

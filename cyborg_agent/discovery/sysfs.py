@@ -81,8 +81,12 @@ def _read(path: str, optional: bool = False) -> str | None:
         return None
 
 
-def _read_hex(path: str, digits: int, optional: bool = False) -> str | None:
-    """``0x10de`` -> ``10de``; anything but ``digits`` hex digits is malformed."""
+def read_hex(path: str, digits: int, optional: bool = False) -> str | None:
+    """``0x10de`` -> ``10de``; anything but ``digits`` hex digits is malformed.
+
+    Discovery reads ids with it, and so does host attach (its rules match
+    the ids discovery matched).
+    """
     text = _read(path, optional)
     if text is None:
         return None
@@ -183,14 +187,14 @@ def read_function(device: str, address: str) -> PciRecord | None:
     join = os.path.join
     ids = []
     for name, digits in (('vendor', 4), ('device', 4), ('class', 6)):
-        ids.append(_read_hex(join(device, name), digits))
+        ids.append(read_hex(join(device, name), digits))
         if ids[-1] is None:
             return None  # one warning is enough for a device we cannot use
     return PciRecord(
         address, *ids,
-        subsystem_vendor_id=_read_hex(join(device, 'subsystem_vendor'), 4),
-        subsystem_product_id=_read_hex(join(device, 'subsystem_device'), 4),
-        revision=_read_hex(join(device, 'revision'), 2),
+        subsystem_vendor_id=read_hex(join(device, 'subsystem_vendor'), 4),
+        subsystem_product_id=read_hex(join(device, 'subsystem_device'), 4),
+        revision=read_hex(join(device, 'revision'), 2),
         numa_node=_numa_node(join(device, 'numa_node')),
         iommu_group=_iommu_group(join(device, 'iommu_group')),
         driver=_link_name(join(device, 'driver')),

@@ -18,7 +18,7 @@ class PoolProvider:
 
     name: str
     uuid: str
-    parent_uuid: str
+    parent_uuid: str | None
     resource_class: str
     total: int
     reserved: int
@@ -51,9 +51,14 @@ def _pools(units: Iterable[Unit], pool_by_numa: bool
     return grouped
 
 
-def build(root_name: str, root_uuid: str, units: Iterable[Unit],
+def build(root_name: str, root_uuid: str | None, units: Iterable[Unit],
           pool_by_numa: bool = False) -> dict[str, PoolProvider]:
     """The desired pool providers of one host, by provider uuid.
+
+    The one place pool provider names and uuids are derived: the sync
+    publishes this tree, the device report and ``cyborg-agent discover``
+    read names and uuids from it. ``root_uuid`` is None where Placement is
+    not asked (``discover``).
 
     Unhealthy units stay counted in ``total`` and are ``reserved``: an
     operator sees them in Placement, but nobody is scheduled onto them.
@@ -76,7 +81,8 @@ def build(root_name: str, root_uuid: str, units: Iterable[Unit],
     return tree
 
 
-def provider_of_units(tree: dict[str, PoolProvider]) -> dict[str, str]:
-    """Unit address -> pool provider uuid (what the device report carries)."""
-    return {address: provider.uuid
+def provider_of_units(tree: dict[str, PoolProvider]
+                      ) -> dict[str, PoolProvider]:
+    """Unit address -> the pool provider the unit is counted in."""
+    return {address: provider
             for provider in tree.values() for address in provider.units}

@@ -23,6 +23,46 @@ _PATH_SCHEMAS = {
 }
 
 
+def _field(kind: str | list, description: str, **more) -> dict:
+    return {'type': kind, 'description': description, **more}
+
+
+#: An attachment as the API shows it (``attachment`` of an accelerator, the
+#: reconciler feed, ``PUT /attachments/{uuid}/state``).
+ATTACHMENT = {
+    'type': 'object',
+    'properties': {
+        'uuid': _field('string', 'The attachment.', format='uuid'),
+        'accelerator_uuid': _field('string', 'The accelerator attached.',
+                                   format='uuid'),
+        'pci_address': _field('string', "The unit's PCI address."),
+        'instance_uuid': _field(['string', 'null'],
+                                'The instance, for an instance attachment.'),
+        'host': _field(['string', 'null'], 'The host, for a host attachment.'),
+        'driver': _field(['string', 'null'],
+                         'The host driver a host attach request named.'),
+        'project_id': _field(['string', 'null'], 'Who asked.'),
+        'user_id': _field(['string', 'null'], 'Who asked.'),
+        'state': _field('string', 'Where the attachment is.', enum=[
+            'attaching', 'attached', 'detaching', 'attach_failed',
+            'detached']),
+        'holds_accelerator': _field(
+            'boolean', 'True while the attachment holds the unit (attaching, '
+            'attached, detaching): nobody else can attach it. False once it '
+            'ended (detached, attach_failed).'),
+        'reason': _field(['string', 'null'], 'Why an attach failed.'),
+        'consumer_uuid': _field(['string', 'null'],
+                                'The Placement consumer of the claim.'),
+        'claim': _field('string', 'Who made the claim: the API, or an '
+                        'allocation it binds to (Nova\'s).',
+                        enum=['api', 'existing_allocation']),
+        'revision': _field('integer', 'The host revision of its last change.'),
+        'created_at': _field('string', 'UTC.', format='date-time'),
+        'updated_at': _field(['string', 'null'], 'UTC.', format='date-time'),
+    },
+}
+
+
 def _response(code: int, text: str, links: dict | None) -> dict:
     response = {'description': text}
     if code >= 400:
@@ -195,7 +235,7 @@ def document() -> dict:
                 'type': 'object',
                 'example': errors.body(409, 'Conflict', '...',
                                        errors.ATTACH_CONFLICT, 'req-...'),
-            }},
+            }, 'Attachment': ATTACHMENT},
         },
         'security': [{'token': []}],
     }

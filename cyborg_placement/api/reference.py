@@ -44,6 +44,20 @@ def _operation(path: str, method: str, operation: dict,
     return lines + ['']
 
 
+def _schema(name: str, schema: dict) -> list[str]:
+    lines = [f'## {name} object', '', '| field | type | meaning |',
+             '|---|---|---|']
+    for field, spec in schema['properties'].items():
+        kind = spec['type']
+        kind = ' or '.join(kind) if isinstance(kind, list) else kind
+        meaning = spec['description']
+        if 'enum' in spec:
+            meaning += ' One of ' + ', '.join(
+                f'`{value}`' for value in spec['enum']) + '.'
+        lines.append(f'| `{field}` | {kind} | {meaning} |')
+    return lines + ['']
+
+
 def render(document: dict) -> str:
     lines = [HEADER]
     for path, item in document['paths'].items():
@@ -51,6 +65,9 @@ def render(document: dict) -> str:
             if method != 'parameters':
                 lines += _operation(path, method, operation,
                                     item.get('parameters', []))
+    for name, schema in document['components']['schemas'].items():
+        if 'properties' in schema:
+            lines += _schema(name, schema)
     return '\n'.join(lines).rstrip('\n') + '\n'
 
 

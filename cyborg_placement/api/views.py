@@ -22,6 +22,8 @@ def attachment(record: models.Attachment | None) -> dict | None:
         'project_id': record.project_id,
         'user_id': record.user_id,
         'state': record.state,
+        # Clients ask this, not a list of states, whether the unit is taken.
+        'holds_accelerator': record.holds_accelerator,
         'reason': record.reason,
         'consumer_uuid': record.consumer_uuid,
         'claim': 'api' if record.api_claim else 'existing_allocation',

@@ -134,6 +134,12 @@ class Attachment(TimestampMixin, Base):
 
     accelerator: orm.Mapped[Accelerator] = orm.relationship(lazy='joined')
 
+    @property
+    def holds_accelerator(self) -> bool:
+        """Whether the unit is this attachment's (attaching, attached or
+        detaching): the column the unique index guards says so."""
+        return self.active_accelerator_id is not None
+
 
 class HostRevision(Base):
     """A per-host counter, locked by every attachment change on that host.

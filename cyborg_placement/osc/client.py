@@ -10,6 +10,8 @@ from keystoneauth1 import adapter
 from keystoneauth1 import exceptions as ks_exc
 from keystoneauth1 import session as ks_session
 
+from cyborg_placement import error_body
+
 SERVICE_TYPE = 'accelerator'
 #: The list body's key, as the seed spec names it.
 LIST_KEY = 'accelerator'
@@ -35,11 +37,7 @@ def _one_line(text: str) -> str:
 
 def error_from_response(response) -> ApiError:
     """The API's ``detail`` (and code) when the body is an OpenStack error."""
-    try:
-        error = response.json()['errors'][0]
-        detail, code = error['detail'], error.get('code')
-    except (ValueError, KeyError, IndexError, TypeError):
-        detail, code = response.text or response.reason, None
+    detail, code = error_body.detail_and_code(response)
     where = f'HTTP {response.status_code}' + (f', {code}' if code else '')
     return ApiError(_one_line(f'{detail} ({where})'),
                     response.status_code, code)

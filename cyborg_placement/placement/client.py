@@ -17,6 +17,8 @@ import openstack.connection
 from oslo_config import cfg
 from oslo_log import log as logging
 
+from cyborg_placement import error_body
+
 LOG = logging.getLogger(__name__)
 
 #: Newest microversion we rely on (``in:`` traits); every call defaults to it.
@@ -67,12 +69,7 @@ def load_session(conf: cfg.ConfigOpts, group: str):
 
 
 def _error_from_response(method: str, url: str, response) -> PlacementError:
-    code, detail = None, response.text
-    try:
-        first = response.json()['errors'][0]
-        code, detail = first.get('code'), first.get('detail', '')
-    except (ValueError, KeyError, IndexError, TypeError):
-        pass
+    detail, code = error_body.detail_and_code(response)
     cls = _ERRORS_BY_STATUS.get(response.status_code, PlacementError)
     return cls(method, url, response.status_code, code, detail)
 

@@ -56,8 +56,8 @@ def publish_gpus(placement, api_client, tmp_path, host: str,
     functions = [catalog.nvidia_t4(f'0000:{0x3b + i:02x}:00.0')
                  for i in range(count)]
     units = units_from(tmp_path, functions)
-    placement_sync.ProviderSync(placement, host).sync(units)
+    published = placement_sync.ProviderSync(placement, host).sync(units)
     response = api_client.put(f'/hosts/{host}/accelerators',
-                              json=report.build_report(units, host))
+                              json=report.build_report(units, published))
     assert response.status_code == 200, response.text
     return response.json()['accelerators']

@@ -4,6 +4,7 @@ import pytest
 from cyborg_agent import api_client
 from cyborg_agent import report
 from cyborg_agent.publish import pools
+from cyborg_agent.publish import tree
 from cyborg_placement.vocabulary import Unit
 from tests.conftest import make_conf
 from tools.harness import ini
@@ -17,6 +18,11 @@ def adapter(api_server, tmp_path):
     return api_client.make_adapter(conf)
 
 
+def _tree(host: str, units: list[Unit]) -> dict:
+    """The pools the sync would publish (this API does not ask Placement)."""
+    return tree.build(host, pools.provider_uuid(host), units)
+
+
 UNITS = [Unit('0000:3B:00.0', '10de', '2330', 'GPU', numa_node=0),
          Unit('0000:3c:00.0', '10de', '2330', 'GPU', numa_node=1),
          Unit('0000:5e:00.1', '8086', '4941', 'CRYPTO', driver='vfio-pci')]
@@ -24,7 +30,7 @@ UNITS = [Unit('0000:3B:00.0', '10de', '2330', 'GPU', numa_node=0),
 
 def test_report_creates_records_in_their_pools_and_keeps_uuids(
         adapter, unique_name):
-    body = report.build_report(UNITS, unique_name)
+    body = report.build_report(UNITS, _tree(unique_name, UNITS))
     first = report.send_report(adapter, unique_name, body)
     gpu_pool = pools.provider_uuid(f'{unique_name}_GPU_10DE_2330')
     by_address = {a['pci_address']: a for a in first}
@@ -34,7 +40,7 @@ def test_report_creates_records_in_their_pools_and_keeps_uuids(
     assert {a['state'] for a in first} == {'available'}
 
     again = report.send_report(adapter, unique_name, report.build_report(
-        UNITS[:2], unique_name))
+        UNITS[:2], _tree(unique_name, UNITS[:2])))
     assert {a['pci_address']: a['uuid'] for a in again} == {
         address: by_address[address]['uuid']
         for address in ('0000:3b:00.0', '0000:3c:00.0')}
@@ -42,7 +48,7 @@ def test_report_creates_records_in_their_pools_and_keeps_uuids(
 
 def test_a_refused_report_is_an_error_naming_the_reason(adapter,
                                                         unique_name):
-    body = report.build_report(UNITS, unique_name)
+    body = report.build_report(UNITS, _tree(unique_name, UNITS))
     body['accelerators'].append(dict(body['accelerators'][0]))
     with pytest.raises(api_client.ApiRefused, match='more than once'):
         report.send_report(adapter, unique_name, body)

@@ -234,6 +234,43 @@ def test_attach_failed_releases_the_claim_and_shows_the_reason(
         'instance_uuid': instance}).status_code == 200
 
 
+def test_the_attachment_says_whether_it_holds_the_unit(
+        admin, service, gpus):
+    """Clients (the CLI's list, Nova's bindings) read this, not states."""
+    def shown(index):
+        attachment = admin.get(
+            f'/accelerators/{gpus["uuids"][index]}').json()['attachment']
+        return attachment['state'], attachment['holds_accelerator']
+
+    def report(attachment, state):
+        answer = service.put(f'/attachments/{attachment["uuid"]}/state',
+                             json={'state': state})
+        assert answer.status_code == 200, answer.text
+        assert answer.json()['holds_accelerator'] is (state == 'attached')
+
+    made = admin.put(f'/accelerators/{gpus["uuids"][0]}',
+                     json={'host': gpus['name']}).json()['attachment']
+    assert made['holds_accelerator'] is True
+    assert shown(0) == ('attaching', True)
+    assert [a['holds_accelerator'] for a in _reconcile(
+        service, gpus['name'])['attachments']] == [True]
+    report(made, 'attached')
+    assert shown(0) == ('attached', True)
+    assert admin.delete(f'/accelerators/{gpus["uuids"][0]}').status_code \
+        == 204
+    assert shown(0) == ('detaching', True)
+    report(made, 'detached')
+    assert shown(0) == ('detached', False)
+
+    failing = admin.put(f'/accelerators/{gpus["uuids"][1]}',
+                        json={'host': gpus['name']}).json()['attachment']
+    report(failing, 'attach_failed')
+    assert shown(1) == ('attach_failed', False)
+    listed = admin.get('/accelerators', params={'host': gpus['name']})
+    assert [a['attachment']['holds_accelerator']
+            for a in listed.json()['accelerator']] == [False, False]
+
+
 def test_detach_of_novas_own_allocation_is_409(admin, service, placement,
                                                gpus):
     instance = str(uuid.uuid4())

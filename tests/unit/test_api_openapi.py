@@ -3,6 +3,8 @@ import re
 
 from cyborg_placement.api import openapi
 from cyborg_placement.api import routes
+from cyborg_placement.api import views
+from cyborg_placement.db import models
 
 
 def test_every_route_is_described_and_nothing_else():
@@ -40,3 +42,13 @@ def test_parameters_carry_the_limits_handlers_check():
                for p in paths['/accelerators']['get']['parameters']}
     assert listing['state']['maxLength'] == 16
     assert listing['limit']['maximum'] == 1000
+
+
+def test_the_attachment_schema_lists_what_the_api_shows():
+    record = models.Attachment(
+        uuid='a1', agent_host='h1', state=models.DETACHED,
+        active_accelerator_id=None, api_claim=True, host_revision=1,
+        accelerator=models.Accelerator(uuid='x1', pci_address='0000:3b:00.0'))
+    shown = views.attachment(record)
+    assert set(shown) == set(openapi.ATTACHMENT['properties'])
+    assert shown['holds_accelerator'] is False

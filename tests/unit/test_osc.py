@@ -96,7 +96,8 @@ ATTACHED = {
     'pci_address': '0000:3b:00.0',
     'acc_specs': {'device_type': 'GPU', 'vendor_id': '10de',
                   'product_id': '1eb8', 'num': 1},
-    'attachment': {'instance_uuid': 'i1', 'host': None, 'state': 'attached'},
+    'attachment': {'instance_uuid': 'i1', 'host': None, 'state': 'attached',
+                   'holds_accelerator': True},
     'revision': 3, 'driver': 'nvidia',
 }
 
@@ -111,7 +112,8 @@ def test_list_rows_short_and_long():
 
 def test_attached_to_host_or_nothing():
     host_held = {**ATTACHED, 'attachment': {'host': 'node1', 'state': 'attaching',
-                                            'instance_uuid': None}}
+                                            'instance_uuid': None,
+                                            'holds_accelerator': True}}
     assert accelerators.attached_to(host_held) == 'host node1'
     assert accelerators.attached_to({**ATTACHED, 'attachment': None}) is None
 
@@ -119,7 +121,8 @@ def test_attached_to_host_or_nothing():
 def test_an_ended_attachment_holds_nothing():
     for ended in ('detached', 'attach_failed'):
         shown = {**ATTACHED, 'attachment': {**ATTACHED['attachment'],
-                                            'state': ended}}
+                                            'state': ended,
+                                            'holds_accelerator': False}}
         assert accelerators.attached_to(shown) is None
 
 

@@ -37,18 +37,15 @@ def show_columns(accelerator: dict) -> tuple[tuple, tuple]:
     return tuple(names), tuple(_formatted(accelerator[n]) for n in names)
 
 
-#: Attachment states in which the accelerator is held.
-HELD_STATES = ('attaching', 'attached', 'detaching')
-
-
 def attached_to(accelerator: dict) -> str | None:
     """``instance <uuid>`` or ``host <name>`` while an attachment holds it.
 
     The API shows the last attachment even when it ended (so a user sees why
-    an attach failed); an ended one holds nothing.
+    an attach failed); its ``holds_accelerator`` says whether it still
+    holds the unit.
     """
     attachment = accelerator.get('attachment') or {}
-    if attachment.get('state') not in HELD_STATES:
+    if not attachment.get('holds_accelerator'):
         return None
     if attachment.get('instance_uuid'):
         return f"instance {attachment['instance_uuid']}"
