@@ -132,14 +132,17 @@ class Reconciler:
             self._do_attach(work)
         except AttachFailed as exc:
             reason = f'On host {self.host}: {exc.reason}'
-            LOG.warning('Attach %s failed: %s', work.uuid, reason)
-            self._undo(work)
-            self._report(work, ATTACH_FAILED, reason)
+        else:
+            crash_points.reached('after_action')
+            self._report(work, ATTACHED)
+            LOG.info('Attached %s (%s) to %s', work.address, work.uuid,
+                     work.instance_uuid or f'host {self.host}')
             return
-        crash_points.reached('after_action')
-        self._report(work, ATTACHED)
-        LOG.info('Attached %s (%s) to %s', work.address, work.uuid,
-                 work.instance_uuid or f'host {self.host}')
+        # Outside the except block: oslo.log would append the exception,
+        # saying the reason twice on the line.
+        LOG.warning('Attach %s failed: %s', work.uuid, reason)
+        self._undo(work)
+        self._report(work, ATTACH_FAILED, reason)
 
     def _check_attached(self, work: Work) -> None:
         """Re-apply an attachment the API says is in place (idempotent)."""

@@ -4,25 +4,55 @@ Through :mod:`nova_ext.libvirt_hostdev` (plain libvirt, by instance UUID),
 so the agent needs no Nova code. The journal keeps which instance got which
 unit until the detach is done, so a restarted agent can take back a device
 the API no longer gives to the instance.
+
+libvirt-python is the ``libvirt`` extra: it builds from source (a compiler
+and libvirt's headers), and hosts that only do host attachments, like the
+API server, do without it. So it is imported at the first VM attachment,
+and its absence fails that attachment with a reason naming the extra.
 """
 import os
 import pathlib
 import threading
-
-import libvirt
+import types
+import typing
 
 from cyborg_agent.attach_errors import AttachFailed
 from cyborg_agent.attach_errors import NotSettled
 from cyborg_agent.journal import Journal
 from cyborg_placement import crash_points
 from nova_ext import accelerator
-from nova_ext import libvirt_hostdev
+
+if typing.TYPE_CHECKING:
+    import libvirt
+
+LIBVIRT_MISSING = ("VM attachments need libvirt-python: "
+                   "pip install 'cyborg-placement[libvirt]'")
 
 _loop_lock = threading.Lock()
 _loop_started = False
 
 
-def _ensure_event_loop() -> None:
+class LibvirtMissing(Exception):
+    """libvirt-python is not installed in the agent's environment."""
+
+    def __init__(self) -> None:
+        super().__init__(LIBVIRT_MISSING)
+
+
+def _libvirt() -> tuple[types.ModuleType, types.ModuleType]:
+    """``libvirt`` and :mod:`nova_ext.libvirt_hostdev`, which imports it."""
+    try:
+        import libvirt
+
+        from nova_ext import libvirt_hostdev
+    except ModuleNotFoundError as exc:
+        if exc.name != 'libvirt':
+            raise
+        raise LibvirtMissing() from None
+    return libvirt, libvirt_hostdev
+
+
+def _ensure_event_loop(libvirt: types.ModuleType) -> None:
     """libvirt's default event loop, once per process: the embedded QEMU
     driver needs it for its monitor, and keepalives use it elsewhere."""
     global _loop_started
@@ -31,12 +61,12 @@ def _ensure_event_loop() -> None:
             return
         libvirt.registerErrorHandler(lambda _ctx, _err: None, None)
         libvirt.virEventRegisterDefaultImpl()
-        threading.Thread(target=_run_loop, name='libvirt-events',
-                         daemon=True).start()
+        threading.Thread(target=_run_loop, args=(libvirt,),
+                         name='libvirt-events', daemon=True).start()
         _loop_started = True
 
 
-def _run_loop() -> None:
+def _run_loop(libvirt: types.ModuleType) -> None:
     while True:
         libvirt.virEventRunDefaultImpl()
 
@@ -56,7 +86,7 @@ class VmAttacher:
 
     def __init__(self, uri: str, sysfs_root: str | os.PathLike,
                  journal: Journal,
-                 conn: libvirt.virConnect | None = None) -> None:
+                 conn: 'libvirt.virConnect | None' = None) -> None:
         """``conn``: a connection the process already has (an embedded
         driver allows one per process)."""
         self.uri = uri
@@ -64,13 +94,12 @@ class VmAttacher:
         self.journal = journal
         self._conn = conn
 
-    @property
-    def conn(self) -> libvirt.virConnect:
+    def _connect(self, libvirt: types.ModuleType) -> 'libvirt.virConnect':
         """Opened on first use and again when it died: libvirtd restarts
         must not need an agent restart."""
         if self._conn is not None and self._conn.isAlive():
             return self._conn
-        _ensure_event_loop()
+        _ensure_event_loop(libvirt)
         try:
             self._conn = libvirt.open(self.uri)
         except libvirt.libvirtError as exc:
@@ -91,19 +120,36 @@ class VmAttacher:
 
     def attach(self, uuid: str, instance_uuid: str, address: str) -> bool:
         """Put the unit into the guest; False when it was there already."""
+        try:
+            libvirt, libvirt_hostdev = _libvirt()
+        except LibvirtMissing as exc:
+            raise AttachFailed(LIBVIRT_MISSING) from exc
         unit = self._unit(address)
         if self.journal.get(uuid) is None:
             self.journal.put(uuid, {'kind': 'vm', 'address': address,
                                     'instance_uuid': instance_uuid})
         try:
-            return libvirt_hostdev.attach(self.conn, instance_uuid, unit)
+            return libvirt_hostdev.attach(self._connect(libvirt),
+                                          instance_uuid, unit)
         except accelerator.HostdevError as exc:
             raise AttachFailed(failure_reason(exc, instance_uuid)) from exc
 
     def detach(self, uuid: str, instance_uuid: str, address: str) -> bool:
-        """Take the unit out of the guest; a guest that is gone holds none."""
+        """Take the unit out of the guest; a guest that is gone holds none.
+
+        Without libvirt-python nothing this agent attached can be in a
+        guest unless the journal says so; only then is there work left.
+        """
         try:
-            changed = libvirt_hostdev.detach(self.conn, instance_uuid,
+            libvirt, libvirt_hostdev = _libvirt()
+        except LibvirtMissing as exc:
+            if self.journal.get(uuid) is None:
+                return False
+            raise NotSettled(f'Detach of {address} from instance '
+                             f'{instance_uuid}: {exc}') from exc
+        try:
+            changed = libvirt_hostdev.detach(self._connect(libvirt),
+                                             instance_uuid,
                                              {'pci_address': address})
         except accelerator.HostdevError as exc:
             if exc.kind != accelerator.DOMAIN_NOT_FOUND:

@@ -1,15 +1,18 @@
 """Attach and detach a PCI accelerator to a libvirt guest by instance UUID.
 
-Plain libvirt, no Nova import: the agent's reconciler performs a REST attach on
-the compute host with it, without any change to Nova's API. Nova names each
-libvirt domain after nothing stable, but gives it the instance's UUID, so the
-instance UUID is the domain UUID.
+The one implementation of accelerator hostdevs: the agent's reconciler (a
+REST attach, on hosts where Nova's code may not be installed) and Nova's
+driver (``attach_accelerator`` / ``detach_accelerator``) both call it, so
+both write, find and remove the same device. Plain libvirt, no Nova import.
+Nova names each libvirt domain after nothing stable, but gives it the
+instance's UUID, so the instance UUID is the domain UUID.
 
-Every change goes to the persistent definition (so it survives a stop and a
+An attach goes to the persistent definition (so it survives a stop and a
 start) and, while the guest runs, to the live guest too, in one libvirt call
-so a refused live change leaves the definition untouched. Attaching what is
-there and detaching what is gone do nothing. Every failure is a
-:class:`~nova_ext.accelerator.HostdevError`.
+so a refused live change leaves the definition untouched. A detach takes the
+device out of the definition, then out of the running guest, waiting for
+the guest to let go. Attaching what is there and detaching what is gone do
+nothing. Every failure is a :class:`~nova_ext.accelerator.HostdevError`.
 """
 import time
 import typing
@@ -27,6 +30,10 @@ from nova_ext.accelerator import PciAddress
 
 _CONFIG = libvirt.VIR_DOMAIN_AFFECT_CONFIG
 _LIVE = libvirt.VIR_DOMAIN_AFFECT_LIVE
+
+#: Takes a PCI hostdev out of a running guest, returning once the guest
+#: released it; raises HostdevError (DETACH_FAILED) when it does not.
+LiveDetach = typing.Callable[[libvirt.virDomain, PciAddress], None]
 
 
 def hostdev_xml(address: PciAddress) -> str:
@@ -58,16 +65,39 @@ def lookup_domain(conn: libvirt.virConnect,
         raise refused(ex) from ex
 
 
+def _hostdevs(domain: libvirt.virDomain,
+              persistent: bool) -> dict[PciAddress, ET.Element]:
+    """PCI hostdev elements of the persistent definition, or of the live
+    guest, by source address."""
+    flags = libvirt.VIR_DOMAIN_XML_INACTIVE if persistent else 0
+    root = ET.fromstring(domain.XMLDesc(flags))
+    found = {}
+    for hostdev in root.iterfind("./devices/hostdev[@type='pci']"):
+        addr = hostdev.find('source/address')
+        if addr is not None:
+            found[PciAddress.from_libvirt(
+                addr.get('domain'), addr.get('bus'), addr.get('slot'),
+                addr.get('function'))] = hostdev
+    return found
+
+
 def hostdev_addresses(domain: libvirt.virDomain,
                       persistent: bool) -> set[PciAddress]:
     """PCI hostdevs of the persistent definition, or of the live guest."""
-    flags = libvirt.VIR_DOMAIN_XML_INACTIVE if persistent else 0
-    root = ET.fromstring(domain.XMLDesc(flags))
-    return {PciAddress.from_libvirt(
-                addr.get('domain'), addr.get('bus'), addr.get('slot'),
-                addr.get('function'))
-            for addr in root.iterfind(
-                "./devices/hostdev[@type='pci']/source/address")}
+    return set(_hostdevs(domain, persistent))
+
+
+def find_hostdev(domain: libvirt.virDomain, address: PciAddress,
+                 persistent: bool) -> str | None:
+    """The hostdev of ``address`` as the domain holds it, or None.
+
+    The live guest's element carries the alias libvirt gave the device,
+    which Nova's live detach needs to recognise its device-removed event.
+    """
+    element = _hostdevs(domain, persistent).get(address)
+    if element is None:
+        return None
+    return ET.tostring(element, encoding='unicode')
 
 
 def _all_addresses(domain: libvirt.virDomain) -> set[PciAddress]:
@@ -126,23 +156,22 @@ def attach(conn: libvirt.virConnect, instance_uuid: str,
 
 
 def detach(conn: libvirt.virConnect, instance_uuid: str, accel: typing.Any,
-           attempts: int = 8, wait_seconds: float = 5.0) -> bool:
+           detach_live: LiveDetach | None = None) -> bool:
     """Detach; True if something changed, False if it was already gone.
 
     The persistent definition changes at once. A live detach needs the
-    guest's consent: libvirt returns before the guest lets go, so the live
-    definition is polled and the request repeated, as Nova does, for up to
-    ``attempts`` times ``wait_seconds``.
+    guest's consent, which ``detach_live`` waits for: by default
+    :func:`wait_for_live_detach`; Nova's driver passes its own, which waits
+    for libvirt's device-removed event the way Nova detaches any device.
     """
     address = Accelerator.coerce(accel).pci_address
     domain = lookup_domain(conn, instance_uuid)
-    xml = hostdev_xml(address)
     try:
         flags = _missing_from(domain, address, present=True)
         if flags & _CONFIG:
-            domain.detachDeviceFlags(xml, _CONFIG)
+            domain.detachDeviceFlags(hostdev_xml(address), _CONFIG)
         if flags & _LIVE:
-            _detach_live(domain, address, xml, attempts, wait_seconds)
+            (detach_live or wait_for_live_detach)(domain, address)
     except libvirt.libvirtError as ex:
         raise refused(ex) from ex
     return bool(flags)
@@ -162,8 +191,15 @@ def _missing_from(domain: libvirt.virDomain, address: PciAddress,
     return flags
 
 
-def _detach_live(domain: libvirt.virDomain, address: PciAddress, xml: str,
-                 attempts: int, wait_seconds: float) -> None:
+def wait_for_live_detach(domain: libvirt.virDomain, address: PciAddress,
+                         attempts: int = 8, wait_seconds: float = 5.0) -> None:
+    """Ask the running guest to release the device, and wait until it did.
+
+    libvirt returns before the guest lets go, so the live definition is
+    polled and the request repeated, as Nova does, for up to ``attempts``
+    times ``wait_seconds``.
+    """
+    xml = hostdev_xml(address)
     for _ in range(attempts):
         try:
             domain.detachDeviceFlags(xml, _LIVE)

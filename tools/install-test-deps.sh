@@ -46,6 +46,5 @@ getent passwd libvirt-qemu >/dev/null || \
 
 tools/start-databases.sh
 
-log "installing the project and test requirements into .venv"
-.venv/bin/pip install -q -r requirements.txt -r test-requirements.txt
-.venv/bin/pip install -q --no-deps -e .
+log "installing the project, its libvirt extra and the test requirements into .venv"
+.venv/bin/pip install -q -r test-requirements.txt -e '.[libvirt]'

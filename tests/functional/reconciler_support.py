@@ -9,6 +9,7 @@ import os
 import pathlib
 import subprocess
 import sys
+import uuid
 
 from cyborg_placement import crash_points
 from tests.api_server import ApiClient
@@ -29,6 +30,8 @@ class AgentHost:
     api_url: str
     placement_url: str
     libvirt_uri: str = 'test:///default'
+    #: Added to the agent's environment on every run.
+    env: dict[str, str] = dataclasses.field(default_factory=dict)
 
     @property
     def conf_file(self) -> pathlib.Path:
@@ -52,6 +55,7 @@ class AgentHost:
     def run_once(self, crash_at: str | None = None
                  ) -> subprocess.CompletedProcess:
         env = {k: v for k, v in os.environ.items() if k != crash_points.ENV}
+        env.update(self.env)
         if crash_at:
             env[crash_points.ENV] = crash_at
         return subprocess.run(
@@ -92,6 +96,18 @@ def make_agent_host(placement, tmp_path, name: str, api_url: str,
 def accelerator(admin: ApiClient, host: str, address: str) -> dict:
     found = admin.get('/accelerators', params={'host': host}).json()
     return next(a for a in found['accelerator'] if a['pci_address'] == address)
+
+
+def instance_on(placement, host_name: str) -> str:
+    """An instance Nova placed on the host (VCPU on the compute node)."""
+    root = placement.get('/resource_providers', params={
+        'name': host_name})['resource_providers'][0]['uuid']
+    instance = str(uuid.uuid4())
+    placement.put(f'/allocations/{instance}', {
+        'allocations': {root: {'resources': {'VCPU': 2}}},
+        'consumer_generation': None, 'project_id': 'p1', 'user_id': 'u1',
+        'consumer_type': 'INSTANCE'}, microversion='1.38')
+    return instance
 
 
 def pool_usage(placement, pool: str) -> int:

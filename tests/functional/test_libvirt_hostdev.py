@@ -5,6 +5,7 @@ accepts a PCI hostdev, a running guest refuses it live. Those two facts are
 the success and the failure paths a compute host without the device shows.
 """
 import uuid
+import xml.etree.ElementTree as ET
 
 import libvirt
 import pytest
@@ -53,6 +54,23 @@ def test_attach_and_detach_are_idempotent(libvirt_embed):
     assert not libvirt_hostdev.detach(conn, instance_uuid,
                                       {'pci_address': VF})
     assert persistent_hostdevs(guest) == []
+
+
+def test_find_hostdev_gives_the_element_the_domain_holds(libvirt_embed):
+    guest = libvirt_embed.define_guest()
+    libvirt_hostdev.attach(libvirt_embed.conn, guest.UUIDString(),
+                           {'pci_address': VF})
+
+    found = libvirt_hostdev.find_hostdev(
+        guest, accelerator.PciAddress.parse(VF), persistent=True)
+
+    hostdev = ET.fromstring(found)
+    assert (hostdev.tag, hostdev.get('type'), hostdev.get('managed')) == (
+        'hostdev', 'pci', 'yes')
+    assert hostdev.find('source/address').attrib == {
+        'domain': '0x0000', 'bus': '0x6b', 'slot': '0x01', 'function': '0x0'}
+    assert libvirt_hostdev.find_hostdev(
+        guest, accelerator.PciAddress.parse(PF), persistent=True) is None
 
 
 def test_live_attach_is_refused_with_libvirts_reason(libvirt_embed):

@@ -128,6 +128,33 @@ def driver_and_plain_layer_write_the_same_hostdev(world):
 
 
 @case
+def detach_from_a_running_guest_without_the_unit_changes_nothing(world):
+    instance = world.instance(running=True)
+    assert not world.driver.detach_accelerator(world.context, instance,
+                                               {'pci_address': VF})
+
+
+@case
+def novas_detach_takes_the_hostdev_the_plain_layer_finds(world):
+    """The live leg of a detach is Nova's ``_detach_with_retry`` on the device
+    ``libvirt_hostdev.find_hostdev`` gives. No live hostdev can exist here (no
+    IOMMU), so it runs on a shut-off guest, where Nova takes the same device
+    out of the persistent definition through the same glue."""
+    from nova_ext import accelerator
+    from nova_ext import libvirt_hostdev
+    instance = world.instance()
+    libvirt_hostdev.attach(world.libvirt.conn, instance.uuid,
+                           {'pci_address': VF})
+    domain = world.libvirt.conn.lookupByUUIDString(instance.uuid)
+    world.driver._nova_detach(instance.uuid, domain,
+                              accelerator.PciAddress.parse(VF))
+    assert hostdev_sources(world.definition(instance)) == []
+    # Gone already: Nova's DeviceNotFound is "nothing to do", not an error.
+    world.driver._nova_detach(instance.uuid, domain,
+                              accelerator.PciAddress.parse(VF))
+
+
+@case
 def nova_loads_the_driver_by_its_documented_name(world):
     from nova.virt import driver as virt_driver
     from nova.virt import fake

@@ -2,7 +2,6 @@
 killed between the claim and the host action, between the action and the
 report, and in the middle of a detach; the restarted agent finishes or rolls
 back, and the API, Placement and the host (sysfs, domain XML) agree."""
-import uuid
 
 import pytest
 
@@ -106,13 +105,7 @@ def test_killed_during_host_detach(admin, placement, host):
 
 
 def _vm(placement, admin, host):
-    root = placement.get('/resource_providers', params={
-        'name': host.name})['resource_providers'][0]['uuid']
-    instance = str(uuid.uuid4())
-    placement.put(f'/allocations/{instance}', {
-        'allocations': {root: {'resources': {'VCPU': 2}}},
-        'consumer_generation': None, 'project_id': 'p1', 'user_id': 'u1',
-        'consumer_type': 'INSTANCE'}, microversion='1.38')
+    instance = support.instance_on(placement, host.name)
     support.guest_tool(host.workdir / 'libvirt', 'define', instance)
     accel = support.accelerator(admin, host.name, GPU)
     assert admin.put(f'/accelerators/{accel["uuid"]}',

@@ -1,8 +1,6 @@
 """VM attachments end to end, in the test process: REST attach through the
 real API server and Placement, the reconciler on the real embedded libvirt
 (``libvirt_embed``), and the user-visible reasons when it cannot attach."""
-import uuid
-
 import pytest
 
 from cyborg_agent import api_client
@@ -37,18 +35,6 @@ def _reconciler(host, conn) -> Reconciler:
         VmAttacher('qemu:///embed', host.sysfs.root, journal, conn=conn))
 
 
-def _instance(placement, host_name) -> str:
-    """An instance Nova placed on the host (VCPU on the compute node)."""
-    root = placement.get('/resource_providers', params={
-        'name': host_name})['resource_providers'][0]['uuid']
-    instance = str(uuid.uuid4())
-    placement.put(f'/allocations/{instance}', {
-        'allocations': {root: {'resources': {'VCPU': 2}}},
-        'consumer_generation': None, 'project_id': 'p1', 'user_id': 'u1',
-        'consumer_type': 'INSTANCE'}, microversion='1.38')
-    return instance
-
-
 def _pool_units(placement, instance, pool) -> int:
     held = placement.get(f'/allocations/{instance}')['allocations']
     return held.get(pool, {}).get('resources', {}).get('PGPU', 0)
@@ -69,7 +55,7 @@ def _state(admin, accel):
 
 def test_attach_and_detach_a_shut_off_guest(admin, placement, host,
                                             libvirt_embed):
-    instance = _instance(placement, host.name)
+    instance = support.instance_on(placement, host.name)
     guest = libvirt_embed.define_guest(instance_uuid=instance)
     accel = _attach(admin, host, instance)
     pool = accel['pool_provider_uuid']
@@ -89,7 +75,7 @@ def test_attach_and_detach_a_shut_off_guest(admin, placement, host,
 
 
 def test_instance_not_on_this_host(admin, placement, host, libvirt_embed):
-    instance = _instance(placement, host.name)  # but no domain here
+    instance = support.instance_on(placement, host.name)  # but no domain here
     accel = _attach(admin, host, instance)
     _reconciler(host, libvirt_embed.conn).run_pass()
     state, reason = _state(admin, accel)
@@ -102,7 +88,7 @@ def test_instance_not_on_this_host(admin, placement, host, libvirt_embed):
 
 def test_live_attach_refused_by_libvirt(admin, placement, host,
                                        libvirt_embed):
-    instance = _instance(placement, host.name)
+    instance = support.instance_on(placement, host.name)
     guest = libvirt_embed.define_guest(instance_uuid=instance, running=True)
     accel = _attach(admin, host, instance)
     _reconciler(host, libvirt_embed.conn).run_pass()
@@ -116,7 +102,7 @@ def test_live_attach_refused_by_libvirt(admin, placement, host,
 @pytest.mark.parametrize('api_server', ['sqlite'], indirect=True)
 def test_api_away_is_retried(admin, placement, host, api_server,
                              libvirt_embed):
-    instance = _instance(placement, host.name)
+    instance = support.instance_on(placement, host.name)
     guest = libvirt_embed.define_guest(instance_uuid=instance)
     accel = _attach(admin, host, instance)
     reconciler = _reconciler(host, libvirt_embed.conn)

@@ -1,18 +1,21 @@
 """Nova's libvirt driver, plus acc-attach / acc-detach of PCI accelerators.
 
-Everything else is Nova's: the hostdev is Nova's LibvirtConfigGuestHostdevPCI,
-a live detach goes through Nova's ``_detach_with_retry`` (device-removed events,
-retries, timeouts from ``[libvirt] device_detach_*``), and the accelerators the
-API bound to an instance enter the guest XML through Nova's own ``accel_info``
-path, the one Cyborg's ARQs take. Every guest XML Nova builds (spawn, hard
-reboot, power on, rebuild, resume on host boot, migration) passes through
+The hostdev itself (its XML, finding it in a domain, persistent or live) is
+:mod:`nova_ext.libvirt_hostdev`'s, the module the agent's reconciler uses for
+REST attaches, so both paths write and remove the same device. What the driver
+adds is Nova's way of waiting for a running guest to let go: a live detach
+goes through Nova's ``_detach_with_retry`` (device-removed events, retries,
+timeouts from ``[libvirt] device_detach_*``). The accelerators the API bound
+to an instance enter the guest XML through Nova's own ``accel_info`` path,
+the one Cyborg's ARQs take. Every guest XML Nova builds (spawn, hard reboot,
+power on, rebuild, resume on host boot, migration) passes through
 ``_get_guest_config``, so that is the one place the bindings are added.
 """
+import functools
 import typing
 
 import libvirt
 from nova import exception
-from nova.compute import power_state
 import nova.conf
 from nova.virt.libvirt import config as vconfig
 from nova.virt.libvirt import driver as libvirt_driver
@@ -30,7 +33,6 @@ LOG = logging.getLogger(__name__)
 ext_conf.register_opts(CONF)
 
 _HostdevPCI = vconfig.LibvirtConfigGuestHostdevPCI
-_LIVE_STATES = (power_state.RUNNING, power_state.PAUSED)
 
 
 class LibvirtAcceleratorDriver(libvirt_driver.LibvirtDriver):
@@ -52,25 +54,12 @@ class LibvirtAcceleratorDriver(libvirt_driver.LibvirtDriver):
             libvirt refused (its reason and code kept); nothing changed.
         """
         accel = accelerator.Accelerator.coerce(accel)
-        guest = self._accelerator_guest(instance)
-        libvirt_hostdev.ensure_free(self._host.get_connection(), accel,
-                                    instance.uuid)
-        dev = self._accelerator_hostdev(accel.pci_address)
-        persistent = (guest.has_persistent_configuration() and dev not in
-                      guest.get_all_devices(_HostdevPCI, True))
-        live = self._is_live(guest) and dev not in guest.get_all_devices(
-            _HostdevPCI)
-        if not (persistent or live):
-            return False
-        try:
-            # One call for both: libvirt keeps the definition unchanged
-            # when the live attach is refused.
-            guest.attach_device(dev, persistent=persistent, live=live)
-        except libvirt.libvirtError as ex:
-            raise libvirt_hostdev.refused(ex) from ex
-        LOG.info('Attached accelerator %s (persistent=%s, live=%s)',
-                 accel.pci_address, persistent, live, instance=instance)
-        return True
+        changed = libvirt_hostdev.attach(self._host.get_connection(),
+                                         instance.uuid, accel)
+        if changed:
+            LOG.info('Attached accelerator %s', accel.pci_address,
+                     instance=instance)
+        return changed
 
     def detach_accelerator(self, context, instance, accel: typing.Any) -> bool:
         """Take the unit out of the definition and, waiting for the guest's
@@ -81,27 +70,40 @@ class LibvirtAcceleratorDriver(libvirt_driver.LibvirtDriver):
             not release the device.
         """
         address = accelerator.Accelerator.coerce(accel).pci_address
-        guest = self._accelerator_guest(instance)
-        wanted = self._accelerator_hostdev(address)
+        changed = libvirt_hostdev.detach(
+            self._host.get_connection(), instance.uuid, accel,
+            detach_live=functools.partial(self._nova_detach, instance.uuid))
+        if changed:
+            LOG.info('Detached accelerator %s', address, instance=instance)
+        return changed
+
+    def _nova_detach(self, instance_uuid: str, domain: libvirt.virDomain,
+                     address: accelerator.PciAddress) -> None:
+        """Nova's detach, for the live leg :mod:`libvirt_hostdev` leaves to
+        its caller: it waits for libvirt's device-removed event (matched by
+        the alias the live element carries), fails at once on a
+        removal-failed event, and retries as ``[libvirt]
+        device_detach_attempts`` and ``device_detach_timeout`` say. The
+        device is the one :func:`libvirt_hostdev.find_hostdev` finds."""
 
         def get_device_conf(from_persistent_config=False):
-            for dev in guest.get_all_devices(_HostdevPCI,
-                                             from_persistent_config):
-                if dev == wanted:
-                    return dev
+            xml = libvirt_hostdev.find_hostdev(domain, address,
+                                               from_persistent_config)
+            if xml is None:
+                return None
+            dev = _HostdevPCI()
+            dev.parse_str(xml)
+            return dev
 
         try:
-            self._detach_with_retry(guest, instance.uuid, get_device_conf,
+            self._detach_with_retry(libvirt_guest.Guest(domain),
+                                    instance_uuid, get_device_conf,
                                     str(address))
         except exception.DeviceNotFound:
-            return False
+            return  # the guest let go meanwhile
         except exception.DeviceDetachFailed as ex:
             raise accelerator.HostdevError(
                 accelerator.DETACH_FAILED, str(ex)) from ex
-        except libvirt.libvirtError as ex:
-            raise libvirt_hostdev.refused(ex) from ex
-        LOG.info('Detached accelerator %s', address, instance=instance)
-        return True
 
     def _get_guest_config(self, instance, network_info, image_meta,
                           disk_info, rescue=None, block_device_info=None,
@@ -137,20 +139,3 @@ class LibvirtAcceleratorDriver(libvirt_driver.LibvirtDriver):
             # the user; fail the operation as Nova does when Cyborg fails.
             raise exception.AcceleratorRequestOpFailed(
                 op='get', msg=str(ex)) from ex
-
-    def _accelerator_guest(self, instance) -> libvirt_guest.Guest:
-        domain = libvirt_hostdev.lookup_domain(self._host.get_connection(),
-                                               instance.uuid)
-        return libvirt_guest.Guest(domain)
-
-    def _accelerator_hostdev(self, address: accelerator.PciAddress
-                             ) -> vconfig.LibvirtConfigGuestHostdevPCI:
-        fields = address.hex_fields()
-        dev = _HostdevPCI()
-        dev.domain, dev.bus = fields['domain'], fields['bus']
-        dev.slot, dev.function = fields['device'], fields['function']
-        self._set_managed_mode(dev, 'true')
-        return dev
-
-    def _is_live(self, guest: libvirt_guest.Guest) -> bool:
-        return guest.get_power_state(self._host) in _LIVE_STATES
