@@ -84,11 +84,13 @@ def set_units(placement, uuid: str, provider: str, resource_class: str,
               user_id: str | None, consumer_type: str, retries: int) -> int:
     """Make the consumer hold ``wanted()`` units of the class on ``provider``.
 
-    ``wanted`` is asked again on every try, after the consumer is read, so
-    the last write of concurrent callers carries the records as they are
-    then, whatever order the callers ran in. Without ``grow`` units are only
-    ever taken away (a release never claims). An emptied consumer is deleted.
-    Returns the units held afterwards.
+    ``wanted`` is asked again on every try, after the consumer is read, and
+    the allocations are written even when they do not change: a write
+    succeeds only if no other write came between its read of the consumer
+    and itself, so the last write of concurrent callers carries the records
+    as they were after the last of them changed, whatever the order.
+    Without ``grow`` units are only ever taken away (a release never
+    claims). An emptied consumer is deleted. Returns the units held after.
     """
     held = []
 
@@ -98,8 +100,10 @@ def set_units(placement, uuid: str, provider: str, resource_class: str,
         if not grow:
             target = min(target, units)
         held[:] = [target]
-        if target == units:
-            return
+        if target == units and consumer.generation is None:
+            return  # no consumer, and none wanted
+        # Written even when unchanged: the new generation makes a racing
+        # writer that read the records before us read them again.
         _write(placement, consumer,
                consumer.with_units(provider, resource_class, target),
                project_id, user_id, consumer.consumer_type or consumer_type)

@@ -308,7 +308,7 @@ def sweep(services: Services, host: str) -> None:
         services.conf.api.attach_recovery_seconds)
     for pool, resource_class in attachments.pools_of_host(services.db, host):
         held = claims.consumers_of(services.placement, pool, resource_class)
-        candidates = set(held) | attachments.unreleased_consumers(
+        candidates = set(held) | attachments.open_consumers(
             services.db, pool)
         by_consumer = attachments.claims_by_consumer(services.db, pool,
                                                      candidates)

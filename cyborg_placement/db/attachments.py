@@ -233,15 +233,15 @@ def claims_by_consumer(db: db_engine.Database, pool_provider_uuid: str,
     return found
 
 
-def unreleased_consumers(db: db_engine.Database, pool_provider_uuid: str
-                         ) -> set[str]:
-    """Consumers with a finished claim on the pool whose release is owed."""
+def open_consumers(db: db_engine.Database, pool_provider_uuid: str
+                   ) -> set[str]:
+    """Consumers with an API claim on the pool that is active or whose
+    release is owed."""
     query = (sa.select(models.Attachment.consumer_uuid)
              .join(models.Accelerator,
                    models.Accelerator.id == models.Attachment.accelerator_id)
              .where(models.Attachment.api_claim.is_(True),
                     models.Attachment.released.is_(False),
-                    models.Attachment.active_accelerator_id.is_(None),
                     models.Accelerator.pool_provider_uuid
                     == pool_provider_uuid).distinct())
     with db.reader() as session:
