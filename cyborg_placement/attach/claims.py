@@ -1,10 +1,13 @@
-"""Claims of one accelerator unit in Placement, merged into a consumer.
+"""Claims of accelerator units in Placement, merged into a consumer.
 
-A claim adds one unit of the pool's resource class to the consumer's
-allocations, keeping what the consumer already holds (an instance's flavor
-allocation stays as Nova made it). Writes carry ``consumer_generation`` and are
+The API never adds or takes "one unit": it sets the units of a pool's
+resource class that a consumer holds to what its records want (see
+:func:`set_units`), keeping what else the consumer holds (an instance's
+flavor allocation stays as Nova made it). So every write can be repeated
+after a crash or a lost race. Writes carry ``consumer_generation`` and are
 retried when someone else changed the consumer in between.
 """
+from collections.abc import Callable
 import dataclasses
 
 from cyborg_placement.attach import exceptions
@@ -76,37 +79,45 @@ def _retrying(placement, uuid: str, retries: int, change) -> Consumer:
                         f'gave up after {retries} tries.')
 
 
-def claim(placement, uuid: str, provider: str, resource_class: str, *,
-          project_id: str, user_id: str, consumer_type: str,
-          retries: int) -> Consumer:
-    """Add one unit; return the consumer as it was before the claim."""
-    def add(consumer):
-        units = consumer.units(provider, resource_class) + 1
-        _write(placement, consumer,
-               consumer.with_units(provider, resource_class, units),
-               project_id, user_id, consumer.consumer_type or consumer_type)
-    return _retrying(placement, uuid, retries, add)
+def set_units(placement, uuid: str, provider: str, resource_class: str,
+              wanted: Callable[[], int], *, grow: bool, project_id: str | None,
+              user_id: str | None, consumer_type: str, retries: int) -> int:
+    """Make the consumer hold ``wanted()`` units of the class on ``provider``.
 
-
-def release(placement, uuid: str, provider: str, resource_class: str, *,
-            keep: int, retries: int) -> bool:
-    """Remove one unit unless only ``keep`` units (not ours) remain.
-
-    ``keep`` makes a repeated release (after a crash) a no-op instead of
-    taking a unit someone else holds. An emptied consumer is deleted.
+    ``wanted`` is asked again on every try, after the consumer is read, and
+    the allocations are written even when they do not change: a write
+    succeeds only if no other write came between its read of the consumer
+    and itself, so the last write of concurrent callers carries the records
+    as they were after the last of them changed, whatever the order.
+    Without ``grow`` units are only ever taken away (a release never
+    claims). An emptied consumer is deleted. Returns the units held after.
     """
-    removed = []
+    held = []
 
-    def remove(consumer):
+    def change(consumer):
         units = consumer.units(provider, resource_class)
-        if units <= keep:
-            return
-        allocations = consumer.with_units(provider, resource_class, units - 1)
-        _write(placement, consumer, allocations, consumer.project_id,
-               consumer.user_id, consumer.consumer_type or INSTANCE)
-        removed.append(True)
-    _retrying(placement, uuid, retries, remove)
-    return bool(removed)
+        target = wanted()
+        if not grow:
+            target = min(target, units)
+        held[:] = [target]
+        if target == units and consumer.generation is None:
+            return  # no consumer, and none wanted
+        # Written even when unchanged: the new generation makes a racing
+        # writer that read the records before us read them again.
+        _write(placement, consumer,
+               consumer.with_units(provider, resource_class, target),
+               project_id, user_id, consumer.consumer_type or consumer_type)
+    _retrying(placement, uuid, retries, change)
+    return held[0]
+
+
+def consumers_of(placement, provider: str, resource_class: str
+                 ) -> dict[str, int]:
+    """Units of the class that each consumer holds on ``provider``."""
+    found = placement.get(f'/resource_providers/{provider}/allocations')
+    return {consumer: held['resources'].get(resource_class, 0)
+            for consumer, held in found.get('allocations', {}).items()
+            if held['resources'].get(resource_class)}
 
 
 def host_tree(placement, provider: str) -> set[str]:

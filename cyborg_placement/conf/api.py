@@ -41,7 +41,10 @@ OPTS = [
         help='An attach record whose Placement claim is not confirmed after '
              'this many seconds is taken as interrupted (the API died '
              "between its steps): the host's next reconcile finishes it if "
-             'the claim is in Placement, or rolls it back.'),
+             'the claim is in Placement, or rolls it back. Claims in '
+             "Placement that the host's attachment records do not explain "
+             'are released once those records have not changed for this '
+             'long. Until then a detach of an unconfirmed attach is 409.'),
     cfg.IntOpt(
         'placement_conflict_retries', default=10, min=1,
         help="How often a claim merged into an instance's allocations is "

@@ -4,6 +4,7 @@ Every write is one short transaction; none stays open across a call to
 Placement. Each change of an attachment takes the next revision of its
 accelerator's host, so the host's reconciler can ask for what changed.
 """
+import dataclasses
 import datetime
 import uuid as uuid_lib
 
@@ -85,29 +86,36 @@ def begin_attach(db: db_engine.Database, accelerator: models.Accelerator, *,
     except sa_exc.IntegrityError:
         raise exceptions.AlreadyAttached(
             f'Accelerator {accelerator.uuid} is attached elsewhere.') from None
+    # As records read back have it: the flow reads the pool from it.
+    orm.attributes.set_committed_value(record, 'accelerator', accelerator)
     return record
 
 
-def _change(db: db_engine.Database, attachment_id: int, expected: dict,
-            **values) -> models.Attachment | None:
+def _change(db: db_engine.Database, attachment: models.Attachment,
+            expected: dict, **values) -> models.Attachment | None:
     """Update one attachment if it still has ``expected`` values; bump its host.
 
+    The host's revision row is locked first, as by :func:`begin_attach`:
+    every writer of a host's attachments then waits in the same order (no
+    deadlock with an insert waiting on the unique index), and the record is
+    read after the lock, so the check sees the last committed change.
     Returns None when someone else changed it first.
     """
     with db.writer() as session:
-        record = session.get(models.Attachment, attachment_id)
+        revision = _next_host_revision(session, attachment.agent_host)
+        record = session.get(models.Attachment, attachment.id)
         if record is None or any(getattr(record, key) != value
                                  for key, value in expected.items()):
             return None
         for key, value in values.items():
             setattr(record, key, value)
-        record.host_revision = _next_host_revision(session, record.agent_host)
+        record.host_revision = revision
         return record
 
 
 def mark_claimed(db: db_engine.Database, attachment: models.Attachment
                  ) -> models.Attachment | None:
-    return _change(db, attachment.id,
+    return _change(db, attachment,
                    {'state': models.ATTACHING, 'claimed': False},
                    claimed=True)
 
@@ -120,12 +128,21 @@ def finish(db: db_engine.Database, attachment: models.Attachment, state: str,
         values['active_accelerator_id'] = None
     if reason is not None:
         values['reason'] = reason
-    return _change(db, attachment.id, {'state': attachment.state}, **values)
+    return _change(db, attachment, {'state': attachment.state}, **values)
+
+
+def roll_back(db: db_engine.Database, attachment: models.Attachment,
+              reason: str) -> models.Attachment | None:
+    """End an ``attaching`` record whose claim was never confirmed."""
+    return _change(db, attachment,
+                   {'state': models.ATTACHING, 'claimed': False},
+                   state=models.ATTACH_FAILED, active_accelerator_id=None,
+                   reason=reason)
 
 
 def request_detach(db: db_engine.Database, attachment: models.Attachment
                    ) -> models.Attachment | None:
-    return _change(db, attachment.id, {'state': attachment.state},
+    return _change(db, attachment, {'state': attachment.state},
                    state=models.DETACHING)
 
 
@@ -152,15 +169,110 @@ def _active_on_pool(consumer_uuid: str, pool_provider_uuid: str):
                    models.Accelerator.pool_provider_uuid == pool_provider_uuid))
 
 
-def api_claims(db: db_engine.Database, consumer_uuid: str,
-               pool_provider_uuid: str, exclude_id: int | None = None) -> int:
-    """Claimed, active API claims of a consumer on a pool (but ``exclude_id``)."""
-    query = _active_on_pool(consumer_uuid, pool_provider_uuid).where(
-        models.Attachment.claimed.is_(True),
-        models.Attachment.api_claim.is_(True),
-        models.Attachment.id != (exclude_id or 0))
+@dataclasses.dataclass
+class PoolClaims:
+    """The API's claims of one consumer on one pool, as its records say."""
+
+    #: Active API claims (attaching, attached, detaching): units wanted.
+    active: int
+    #: The smallest ``base_units`` (the consumer's own units) of the active
+    #: and unreleased claims, if any.
+    base: int | None
+    #: Finished API claims whose release is not confirmed yet.
+    unreleased: int
+
+    def wanted(self, base_units: int) -> int:
+        """Units the consumer should hold on the pool: its own plus one per
+        active claim. ``base_units`` is the caller's record's (which may be
+        released already); the smallest base known wins, so a release never
+        keeps a unit that is not the consumer's own."""
+        base = base_units if self.base is None else min(self.base, base_units)
+        return base + self.active
+
+
+def _claims_on_pool(pool_provider_uuid: str):
+    return (sa.select(models.Attachment)
+            .join(models.Accelerator,
+                  models.Accelerator.id == models.Attachment.accelerator_id)
+            .where(models.Attachment.api_claim.is_(True),
+                   models.Accelerator.pool_provider_uuid == pool_provider_uuid))
+
+
+def summarize(records: list[models.Attachment]) -> PoolClaims:
+    active = [r for r in records if r.state in models.ACTIVE_STATES]
+    unreleased = [r for r in records
+                  if r.state in models.FINAL_STATES and not r.released]
+    return PoolClaims(
+        active=len(active),
+        base=min((r.base_units for r in active + unreleased), default=None),
+        unreleased=len(unreleased))
+
+
+def pool_claims(db: db_engine.Database, consumer_uuid: str,
+                pool_provider_uuid: str) -> PoolClaims:
+    query = _claims_on_pool(pool_provider_uuid).where(
+        models.Attachment.consumer_uuid == consumer_uuid,
+        sa.or_(models.Attachment.active_accelerator_id.is_not(None),
+               models.Attachment.released.is_(False)))
     with db.reader() as session:
-        return session.scalar(query)
+        return summarize(list(session.scalars(query)))
+
+
+def claims_by_consumer(db: db_engine.Database, pool_provider_uuid: str,
+                       consumer_uuids: set[str]
+                       ) -> dict[str, list[models.Attachment]]:
+    """Every API claim record of these consumers on the pool, by consumer."""
+    found: dict[str, list[models.Attachment]] = {}
+    if not consumer_uuids:
+        return found
+    query = _claims_on_pool(pool_provider_uuid).where(
+        models.Attachment.consumer_uuid.in_(sorted(consumer_uuids)))
+    with db.reader() as session:
+        for record in session.scalars(query):
+            found.setdefault(record.consumer_uuid, []).append(record)
+    return found
+
+
+def open_consumers(db: db_engine.Database, pool_provider_uuid: str
+                   ) -> set[str]:
+    """Consumers with an API claim on the pool that is active or whose
+    release is owed."""
+    query = (sa.select(models.Attachment.consumer_uuid)
+             .join(models.Accelerator,
+                   models.Accelerator.id == models.Attachment.accelerator_id)
+             .where(models.Attachment.api_claim.is_(True),
+                    models.Attachment.released.is_(False),
+                    models.Accelerator.pool_provider_uuid
+                    == pool_provider_uuid).distinct())
+    with db.reader() as session:
+        return set(session.scalars(query))
+
+
+def pools_of_host(db: db_engine.Database, host: str) -> list[tuple[str, str]]:
+    """The (pool provider, resource class) pairs of the host's units."""
+    query = (sa.select(models.Accelerator.pool_provider_uuid,
+                       models.Accelerator.resource_class)
+             .where(models.Accelerator.host == host,
+                    models.Accelerator.pool_provider_uuid.is_not(None),
+                    models.Accelerator.resource_class.is_not(None))
+             .distinct())
+    with db.reader() as session:
+        return [tuple(row) for row in session.execute(query)]
+
+
+def mark_released(db: db_engine.Database, attachment_ids: list[int]) -> None:
+    """The claims of these finished attachments are gone from Placement.
+
+    Not a change the host's reconciler acts on: no new host revision.
+    """
+    if not attachment_ids:
+        return
+    with db.writer() as session:
+        session.execute(
+            sa.update(models.Attachment)
+            .where(models.Attachment.id.in_(attachment_ids),
+                   models.Attachment.active_accelerator_id.is_(None))
+            .values(released=True))
 
 
 def count_active(db: db_engine.Database, consumer_uuid: str,
@@ -197,15 +309,19 @@ def changes(db: db_engine.Database, host: str, since: int, limit: int
     return rows, latest
 
 
+def cutoff(older_than: float) -> datetime.datetime:
+    """The time ``older_than`` seconds ago, as the timestamps are stored."""
+    return (datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+            - datetime.timedelta(seconds=older_than))
+
+
 def unclaimed(db: db_engine.Database, host: str, older_than: float
               ) -> list[models.Attachment]:
     """``attaching`` records without a claim, left for ``older_than`` seconds."""
-    cutoff = (datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
-              - datetime.timedelta(seconds=older_than))
     with db.reader() as session:
         return list(session.scalars(
             sa.select(models.Attachment)
             .where(models.Attachment.agent_host == host,
                    models.Attachment.state == models.ATTACHING,
                    models.Attachment.claimed.is_(False),
-                   models.Attachment.created_at <= cutoff)))
+                   models.Attachment.created_at <= cutoff(older_than))))

@@ -120,6 +120,11 @@ class Attachment(TimestampMixin, Base):
     #: The claim is in Placement (an attach record is written first).
     claimed: orm.Mapped[bool] = orm.mapped_column(
         sa.Boolean, nullable=False, default=False)
+    #: For a finished API claim: its unit is gone from Placement (the
+    #: release ran after the state was written). Until then the release is
+    #: owed, and recovery re-runs it.
+    released: orm.Mapped[bool] = orm.mapped_column(
+        sa.Boolean, nullable=False, default=False)
     #: Units of the pool the consumer held before, not counting the API's
     #: other claims (Nova's own): release and crash recovery compare them
     #: with what Placement holds now, so repeating either takes nothing

@@ -2,7 +2,7 @@
 Placement, a cyborg.conf, and the real ``cyborg-agent --once`` process.
 
 The agent runs as an operator runs it, so a test can kill it at a crash
-point (``CYBORG_AGENT_CRASH_AT``) and start it again.
+point (``CYBORG_CRASH_AT``) and start it again.
 """
 import dataclasses
 import os

@@ -33,7 +33,8 @@ def list_attachments(host: str):
     """Changes after ``changes_since`` (0: every active attachment).
 
     Attaches interrupted before their claim was confirmed are finished or
-    rolled back first, so each reconcile also cleans up after API crashes.
+    rolled back first, and the host's pools are swept of claims no record
+    explains, so each reconcile also cleans up after API crashes.
     """
     util.context().can(policies.LIST_ATTACHMENTS)
     state = util.app_state()
