@@ -19,10 +19,6 @@ from tools.harness.server_process import ServerProcess
 VERSION_HEADER = {'OpenStack-API-Version': 'accelerator 1.0'}
 
 
-def _bin(name: str) -> str:
-    return str(pathlib.Path(sys.executable).parent / name)
-
-
 class ApiServer(ServerProcess):
     """A ``cyborg-api`` process with its own config file."""
 
@@ -31,8 +27,12 @@ class ApiServer(ServerProcess):
                  auth_strategy: str = 'noauth',
                  api_options: dict | None = None,
                  sections: dict | None = None,
-                 env: dict | None = None) -> None:
+                 env: dict | None = None,
+                 bin_dir: str | os.PathLike | None = None) -> None:
         self.workdir = pathlib.Path(workdir).resolve()
+        # The commands of the environment running the tests, unless a test
+        # installed the package elsewhere (tests/functional/test_install.py).
+        self.bin_dir = pathlib.Path(bin_dir or pathlib.Path(sys.executable).parent)
         self.database_url = database_url
         self.placement_url = placement_url
         self.port = free_port()
@@ -41,7 +41,8 @@ class ApiServer(ServerProcess):
         self.api_options = api_options or {}
         self.sections = sections or {}
         super().__init__(
-            [_bin('cyborg-api'), '--config-file', str(self.conf_file)],
+            [str(self.bin_dir / 'cyborg-api'), '--config-file',
+             str(self.conf_file)],
             url=f'http://127.0.0.1:{self.port}',
             log_path=self.workdir / 'cyborg-api.log', env=env or {},
             ready_path='/healthcheck', ready_status=200)
@@ -68,8 +69,8 @@ class ApiServer(ServerProcess):
 
     def start(self, timeout: float = 60.0) -> None:
         self.write_conf()
-        subprocess.run([_bin('cyborg-manage'), '--config-file',
-                        str(self.conf_file), 'db', 'sync'],
+        subprocess.run([str(self.bin_dir / 'cyborg-manage'),
+                        '--config-file', str(self.conf_file), 'db', 'sync'],
                        check=True, capture_output=True, text=True)
         super().start(timeout)
 
