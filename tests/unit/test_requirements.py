@@ -17,15 +17,6 @@ REPO = pathlib.Path(__file__).resolve().parents[2]
 PRODUCT = ('cyborg_placement', 'cyborg_agent', 'nova_ext')
 TEST_CODE = ('tests', 'benchmarks', 'tools')
 
-#: Test and demo harness still inside the product package, on its way out:
-#: it answers to test-requirements.txt (``requests``), like the tests.
-HARNESS = frozenset({
-    'cyborg_placement/local_placement.py',
-    'cyborg_placement/server_process.py',
-    'cyborg_placement/conf/ini.py',
-    'cyborg_placement/placement/nova_request.py',
-})
-
 #: Distributions the program that loads the code brings, and that code's
 #: place: nova_ext runs inside nova-compute, from Nova's own environment, and
 #: the osc plugin is loaded by the ``openstack`` command. Neither is declared
@@ -111,9 +102,7 @@ def _undeclared(imports, declared: set[str]) -> dict[str, list[str]]:
 
 
 def test_requirements_list_exactly_what_the_product_imports():
-    product = [path for path in _modules(*PRODUCT)
-               if str(path.relative_to(REPO)) not in HARNESS]
-    imports = _third_party_imports(product)
+    imports = _third_party_imports(_modules(*PRODUCT))
     dists = _distributions(imports)
     for name, owners in dists.items():
         for dist in owners & HOST_PROVIDED.keys():
@@ -130,10 +119,7 @@ def test_requirements_list_exactly_what_the_product_imports():
 
 def test_test_requirements_cover_what_the_tests_import():
     """tools/install-test-deps.sh installs these two files and nothing else."""
-    harness = [REPO / name for name in sorted(HARNESS)]
-    moved = [str(path) for path in harness if not path.exists()]
-    assert not moved, f'HARNESS names files that moved: {moved}'
-    imports = _third_party_imports(_modules(*TEST_CODE) + harness)
+    imports = _third_party_imports(_modules(*TEST_CODE))
     declared = (_requirements_file('requirements.txt')
                 | _requirements_file('test-requirements.txt'))
     assert _undeclared(imports, declared) == {}
