@@ -10,7 +10,8 @@ import sys
 
 # Every module of the API server's and the agent's packages, imported in a
 # Python without libvirt. The agent's VM attachments import it when one
-# arrives (cyborg_agent/vm_attach.py), never at start.
+# arrives (cyborg_agent/vm_attach.py), never at start. Alembic's migration
+# scripts run only inside alembic, so they are left out.
 IMPORT_ALL = '''\
 import importlib
 import pkgutil
@@ -20,7 +21,8 @@ sys.modules['libvirt'] = None
 for name in ('cyborg_placement', 'cyborg_agent'):
     package = importlib.import_module(name)
     for module in pkgutil.walk_packages(package.__path__, name + '.'):
-        importlib.import_module(module.name)
+        if not module.name.startswith('cyborg_placement.db.migrations.'):
+            importlib.import_module(module.name)
 '''
 
 
