@@ -242,3 +242,27 @@ def test_host_attachments_are_detached_by_admins_only(admin, member, gpus):
     refused = member.delete(accel)
     assert (refused.status_code, code(refused)) == (403, 'api.forbidden')
     assert admin.delete(accel).status_code == 204
+
+
+def test_binding_what_nova_allocated_claims_nothing(
+        admin, service, placement, gpus):
+    """``"claim": false``: the instance's own allocation holds the unit."""
+    instance = str(uuid.uuid4())
+    placement.put(f'/allocations/{instance}', {
+        'allocations': {gpus['pool']: {'resources': {'PGPU': 1}}},
+        'consumer_generation': None, 'project_id': 'p1', 'user_id': 'u1',
+        'consumer_type': 'INSTANCE'}, microversion='1.38')
+    first, second = (f'/accelerators/{u}' for u in gpus['uuids'])
+    bound = service.put(first, json={'instance_uuid': instance,
+                                     'claim': False})
+    assert bound.status_code == 200
+    assert bound.json['attachment']['claim'] == 'existing_allocation'
+    assert scenario.units_held(placement, instance, gpus['pool']) == 1
+
+    more = service.put(second, json={'instance_uuid': instance,
+                                     'claim': False})
+    assert (more.status_code, code(more)) == (
+        409, 'accelerator.attach.no_capacity')
+    detach = admin.delete(first)
+    assert (detach.status_code, code(detach)) == (
+        409, 'accelerator.detach.foreign_allocation')
