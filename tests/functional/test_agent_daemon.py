@@ -5,7 +5,6 @@ import pathlib
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -16,15 +15,18 @@ from tests.functional.compute_nodes import create_compute_node
 from tools.harness import catalog
 from tools.harness import ini
 from tools.harness import sysfs_tree
+from tools.harness import waiting
 from tools.harness.local_placement import LocalPlacement
 from tools.harness.server_process import free_port
 
 AGENT = str(pathlib.Path(sys.executable).parent / 'cyborg-agent')
 
 
-def _write_conf(directory: pathlib.Path, url: str, **agent) -> pathlib.Path:
+def _write_conf(directory: pathlib.Path, url: str, debug: bool = False,
+                **agent) -> pathlib.Path:
     return ini.write(directory / 'cyborg.conf',
-                     {'placement': ini.token_auth(url), 'agent': agent})
+                     {'DEFAULT': {'debug': str(debug).lower()},
+                      'placement': ini.token_auth(url), 'agent': agent})
 
 
 def _sysfs(directory: pathlib.Path, functions) -> pathlib.Path:
@@ -142,16 +144,10 @@ class Daemon:
         return self.process.wait(30)
 
 
-def _wait_for(check, timeout=90.0, what='condition'):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if check():
-                return
-        except placement_client.PlacementUnreachable:
-            pass
-        time.sleep(0.3)
-    raise AssertionError(f'timed out waiting for {what}')
+def _wait_for(check, what: str):
+    """Wait for ``check`` while Placement may be away."""
+    return waiting.wait_for(check, 90, what,
+                            ignoring=(placement_client.PlacementUnreachable,))
 
 
 @pytest.fixture
@@ -167,7 +163,9 @@ def test_daemon_outlives_placement_outages_and_follows_devices(
     server = stopped_placement
     current = tmp_path / 'sys-current'
     current.symlink_to(_sysfs(tmp_path, catalog.gpu_server()))
-    conf = _write_conf(tmp_path, server.url, resource_provider_name='edge-1',
+    # debug: each cycle logs that it is done, which the test waits for.
+    conf = _write_conf(tmp_path, server.url, debug=True,
+                       resource_provider_name='edge-1',
                        manage_root_provider='true', report_interval=1,
                        sysfs_root=current)
     client = placement_client.PlacementClient.from_conf(make_conf(
@@ -183,16 +181,20 @@ def test_daemon_outlives_placement_outages_and_follows_devices(
             'edge-1_GPU_10DE_2330': 8, 'edge-1_CRYPTO_8086_4941': 32},
             what='first publication')
 
-        # Nothing changes: nothing is logged at INFO.
+        # Nothing changes: two more cycles log nothing at INFO.
         size = len(daemon.stderr())
-        time.sleep(3)
+        _wait_for(lambda: daemon.stderr()[size:].count('Cycle done') >= 2,
+                  what='two cycles after the first publication')
         assert ' INFO ' not in daemon.stderr()[size:]
 
-        # Placement restarts while the host loses half its GPUs.
+        # Placement restarts while the host loses half its GPUs; the daemon
+        # notices the outage before Placement is back.
         server.stop()
         current.unlink()
         current.symlink_to(_sysfs(tmp_path, catalog.gpu_server(gpus=4)))
-        time.sleep(2)
+        size = len(daemon.stderr())
+        _wait_for(lambda: 'Cycle failed, retrying' in daemon.stderr()[size:],
+                  what='a cycle failing while Placement is stopped')
         server.start()
         _wait_for(lambda: _pools(client) == {
             'edge-1_GPU_10DE_2330': 4, 'edge-1_CRYPTO_8086_4941': 32},

@@ -12,6 +12,7 @@ from tests.functional.compute_nodes import create_compute_node
 from tests.functional.test_agent_daemon import Daemon
 from tools.harness import catalog
 from tools.harness import sysfs_tree
+from tools.harness import waiting
 from tools.harness.server_process import free_port
 
 GPU = support.GPUS[0]
@@ -25,13 +26,8 @@ def _configure(host: support.AgentHost, **agent) -> None:
 
 
 def _until(check, deadline: float, what: str) -> None:
-    """Poll ``check`` until it holds; fail once ``deadline`` (monotonic)
-    has passed."""
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f'{what}: not before the deadline')
+    """Wait for ``check`` until ``deadline`` (monotonic)."""
+    waiting.wait_for(check, deadline - time.monotonic(), what)
 
 
 def _state(admin, accel) -> str | None:

@@ -8,9 +8,10 @@ import pathlib
 import signal
 import socket
 import subprocess
-import time
 
 import requests
+
+from tools.harness import waiting
 
 
 def free_port() -> int:
@@ -48,22 +49,24 @@ class ServerProcess:
         self.wait_ready(timeout)
 
     def wait_ready(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(
-                    f'{self.argv[0]} exited with {self.process.returncode}: '
-                    f'{self._log_tail()}')
-            try:
-                answer = requests.get(self.url + self.ready_path, timeout=1)
-                if self.ready_status in (None, answer.status_code):
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f'{self.argv[0]} not ready on {self.url} in '
-                           f'{timeout}s: {self._log_tail()}')
+        try:
+            waiting.wait_for(self._ready, timeout,
+                             f'{self.argv[0]} to answer on {self.url}')
+        except waiting.TimedOut as exc:
+            self.stop()
+            raise RuntimeError(f'{exc}: {self._log_tail()}') from None
+
+    def _ready(self) -> bool:
+        """Whether the server answers as ready; an exited one never will."""
+        if self.process.poll() is not None:
+            raise RuntimeError(
+                f'{self.argv[0]} exited with {self.process.returncode}: '
+                f'{self._log_tail()}')
+        try:
+            answer = requests.get(self.url + self.ready_path, timeout=1)
+        except requests.RequestException:
+            return False
+        return self.ready_status in (None, answer.status_code)
 
     def _log_tail(self, size: int = 3000) -> str:
         """The end of the log, so a failure in CI says why by itself."""

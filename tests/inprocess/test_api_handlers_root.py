@@ -1,0 +1,32 @@
+"""Version discovery, the health check and the OpenAPI description: public,
+without a token."""
+from cyborg_placement.api import openapi
+
+
+def test_versions_name_the_microversion_range(anonymous):
+    answer = anonymous.get('/')
+    assert answer.status_code == 200
+    (version,) = answer.json['versions']
+    assert (version['id'], version['status']) == ('v1.0', 'CURRENT')
+    assert (version['min_version'], version['max_version']) == ('1.0', '1.0')
+    assert answer.headers['OpenStack-API-Version'] == 'accelerator 1.0'
+
+
+def test_healthcheck_is_ok_while_the_database_answers(anonymous):
+    answer = anonymous.get('/healthcheck')
+    assert (answer.status_code, answer.json) == (200, {'status': 'ok'})
+
+
+def test_healthcheck_is_503_when_the_database_cannot_be_opened(
+        make_app, api_conf, tmp_path):
+    api_conf.set_override(
+        'connection', f'sqlite:///{tmp_path}/no-such-dir/cyborg.sqlite',
+        group='database')
+    answer = make_app(api_conf).test_client().get('/healthcheck')
+    assert answer.status_code == 503
+    assert answer.json['status'] == 'unavailable'
+
+
+def test_openapi_serves_the_description(anonymous):
+    answer = anonymous.get('/openapi.json')
+    assert (answer.status_code, answer.json) == (200, openapi.document())
