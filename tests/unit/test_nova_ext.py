@@ -1,6 +1,6 @@
 """The pure parts of nova_ext: addresses, accelerators, ARQs, config, alias.
 
-Nothing here imports Nova (tests/functional/test_nova_ext_driver.py explains
+Nothing here imports Nova (tests/functional/test_virt_libvirt_driver.py explains
 why Nova runs in its own process).
 """
 import dataclasses

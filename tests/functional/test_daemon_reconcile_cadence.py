@@ -9,7 +9,7 @@ import pytest
 from tests.functional import reconciler_support as support
 from tests.functional.compute_nodes import children
 from tests.functional.compute_nodes import create_compute_node
-from tests.functional.test_agent_daemon import Daemon
+from tests.functional.test_daemon import Daemon
 from tools.harness import catalog
 from tools.harness import sysfs_tree
 from tools.harness import waiting

@@ -19,7 +19,7 @@ import pytest
 from tests import nova_driver
 from tests.nova_driver import hostdev_sources
 
-MODULE = 'tests.functional.test_nova_ext_driver'
+MODULE = 'tests.functional.test_virt_libvirt_driver'
 VF = '0000:6b:01.0'
 OTHER = '0000:6b:02.0'
 CASES = {}

@@ -18,7 +18,7 @@ import requests
 from tests.api_server import ApiServer
 from tests.functional import reconciler_support as support
 from tests.functional.compute_nodes import create_compute_node
-from tests.functional.test_agent_daemon import Daemon
+from tests.functional.test_daemon import Daemon
 from tools.harness import catalog
 from tools.harness import sysfs_tree
 
