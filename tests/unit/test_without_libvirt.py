@@ -27,9 +27,13 @@ for name in ('cyborg_placement', 'cyborg_agent'):
 
 
 def test_the_package_requires_libvirt_only_as_its_extra():
+    """Never unconditionally; the ``libvirt`` extra brings it (pbr also
+    makes test-requirements.txt, where the tests' own import of it is
+    declared, the ``test`` extra)."""
     requires = importlib.metadata.requires('cyborg-placement')
     libvirt = [r for r in requires if r.startswith('libvirt-python')]
-    assert libvirt == ['libvirt-python>=10.0.0; extra == "libvirt"']
+    assert 'libvirt-python>=10.0.0; extra == "libvirt"' in libvirt
+    assert all('extra ==' in r for r in libvirt), libvirt
 
 
 def test_api_and_agent_modules_import_without_libvirt(tmp_path):
