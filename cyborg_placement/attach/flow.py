@@ -278,10 +278,18 @@ def _interrupted(services: Services, record: models.Attachment) -> bool:
 
 
 def recover_host(services: Services, host: str) -> None:
-    """Repair what API crashes and lost races left on the host's pools."""
-    for record in attachments.unclaimed(
-            services.db, host, services.conf.api.attach_recovery_seconds):
-        recover(services, record)
+    """Repair what API crashes and lost races left on the host's pools.
+
+    Best effort: the host's feed is served while Placement is away, and the
+    next feed read repairs again.
+    """
+    try:
+        for record in attachments.unclaimed(
+                services.db, host, services.conf.api.attach_recovery_seconds):
+            recover(services, record)
+    except placement_client.PlacementUnreachable as exc:
+        LOG.warning('Repair of host %s waits for Placement: %s', host, exc)
+        return
     sweep(services, host)
 
 
@@ -307,7 +315,18 @@ def sweep(services: Services, host: str) -> None:
     quiet_since = attachments.cutoff(
         services.conf.api.attach_recovery_seconds)
     for pool, resource_class in attachments.pools_of_host(services.db, host):
-        held = claims.consumers_of(services.placement, pool, resource_class)
+        try:
+            held = claims.consumers_of(services.placement, pool,
+                                       resource_class)
+        except placement_client.NotFound:
+            continue  # not (or no longer) in Placement: nothing is held there
+        except (placement_client.PlacementError,
+                placement_client.PlacementUnreachable) as exc:
+            # Best effort: the host's feed is served without it, and the
+            # next feed read sweeps again.
+            LOG.warning('Could not read the consumers of pool %s: %s', pool,
+                        exc)
+            continue
         candidates = set(held) | attachments.open_consumers(
             services.db, pool)
         by_consumer = attachments.claims_by_consumer(services.db, pool,

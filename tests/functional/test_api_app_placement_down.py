@@ -4,8 +4,12 @@ from tools.harness.server_process import free_port
 
 
 def test_attach_with_placement_down_is_503_and_the_record_waits(tmp_path):
+    # Recovery at once: a detach then asks Placement whether the claim
+    # exists (an attach younger than attach_recovery_seconds may still be
+    # under way in another worker, and its detach is a 409 instead).
     server = ApiServer(tmp_path, f'sqlite:///{tmp_path}/cyborg.sqlite',
-                       f'http://127.0.0.1:{free_port()}', workers=1)
+                       f'http://127.0.0.1:{free_port()}', workers=1,
+                       api_options={'attach_recovery_seconds': 0})
     server.start()
     try:
         service = server.client(token='s', roles='service')
@@ -25,5 +29,9 @@ def test_attach_with_placement_down_is_503_and_the_record_waits(tmp_path):
         assert admin.get(path).json()['attachment']['state'] == 'attaching'
         assert admin.delete(path).status_code == 503
         assert admin.put(path, json={'host': 'h1'}).status_code == 409
+        # The host's feed is still served: its repair pass waits for Placement.
+        feed = service.get('/hosts/h1/attachments')
+        assert feed.status_code == 200
+        assert [a['state'] for a in feed.json()['attachments']] == []
     finally:
         server.stop()
