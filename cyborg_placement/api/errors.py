@@ -32,6 +32,7 @@ ATTACH_WRONG_HOST = 'accelerator.attach.wrong_host'
 ATTACH_MISSING = 'accelerator.attach.missing'
 ATTACH_REFUSED = 'accelerator.attach.placement_refused'
 DETACH_FOREIGN = 'accelerator.detach.foreign_allocation'
+BIND_NOT_ENOUGH_UNITS = 'accelerator.bind.not_enough_units'
 ATTACHMENT_NOT_FOUND = 'attachment.not_found'
 ATTACHMENT_STATE_CONFLICT = 'attachment.state.conflict'
 
@@ -108,6 +109,7 @@ DOMAIN_ERRORS = {
     attach_exceptions.Contended: (Conflict, ATTACH_CONFLICT),
     attach_exceptions.ForeignAllocation: (Conflict, DETACH_FOREIGN),
     attach_exceptions.StateChanged: (Conflict, ATTACHMENT_STATE_CONFLICT),
+    attach_exceptions.NotEnoughUnits: (Conflict, BIND_NOT_ENOUGH_UNITS),
 }
 
 

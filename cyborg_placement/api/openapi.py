@@ -11,6 +11,7 @@ from cyborg_placement.api import microversion
 from cyborg_placement.api.schemas import accelerators
 from cyborg_placement.api.schemas import attachments
 from cyborg_placement.api.schemas import hosts
+from cyborg_placement.api.schemas import instances
 
 _ERROR = {'$ref': '#/components/schemas/Error'}
 _JSON = {'application/json': {'schema': {'type': 'object'}}}
@@ -205,6 +206,35 @@ OPERATIONS = {
         {200: 'The attachment.', **_AUTH, 404: 'No such attachment.',
          409: 'Not a valid next state.', 503: 'Placement unreachable.'},
         attachments.ATTACHMENT_STATE),
+    ('/instances/{instance_uuid}/bindings', 'put'): _op(
+        'update_bindings',
+        "Bind, on each of the host's pools, as many units as the "
+        "instance's allocation holds there in Placement (Nova's allocation "
+        'is the claim: Placement is not written), releasing bindings beyond '
+        'that (service); answers {"bindings": [accelerator...]}: the '
+        "instance's bindings on that host. Idempotent; all or nothing.",
+        {200: 'The bound accelerators, each with its attachment '
+              '(claim "existing_allocation", state "attached").', **_AUTH,
+         409: 'A pool has fewer present, free units than the allocation '
+              'holds (accelerator.bind.not_enough_units, naming the pool); '
+              'nothing was bound.',
+         503: 'Placement unreachable.'}, instances.BIND,
+        links={'200': {
+            'show': _to('show_bindings',
+                        instance_uuid='$request.path.instance_uuid'),
+            'delete': _to('delete_bindings',
+                          instance_uuid='$request.path.instance_uuid')}}),
+    ('/instances/{instance_uuid}/bindings', 'delete'): _op(
+        'delete_bindings',
+        "Release the instance's bindings on ?host= (without it: on every "
+        'host); service. Idempotent.',
+        {204: 'Released (or there were none).', **_AUTH},
+        query=instances.RELEASE_QUERY),
+    ('/instances/{instance_uuid}/bindings', 'get'): _op(
+        'show_bindings',
+        "The instance's bindings on every host: "
+        '{"bindings": [accelerator...]}.',
+        {200: 'The bound accelerators.', **_AUTH}),
 }
 
 

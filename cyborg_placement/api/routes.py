@@ -6,6 +6,7 @@ same table) and :mod:`.openapi` describes it; a test checks both agree.
 from cyborg_placement.api.handlers import accelerators
 from cyborg_placement.api.handlers import attachments
 from cyborg_placement.api.handlers import hosts
+from cyborg_placement.api.handlers import instances
 from cyborg_placement.api.handlers import root
 
 ROUTES = {
@@ -33,5 +34,10 @@ ROUTES = {
     },
     '/attachments/<uuid>/state': {
         'PUT': attachments.report_state,
+    },
+    '/instances/<instance_uuid>/bindings': {
+        'GET': instances.show_bindings,
+        'PUT': instances.update_bindings,
+        'DELETE': instances.delete_bindings,
     },
 }

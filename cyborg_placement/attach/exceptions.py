@@ -38,3 +38,7 @@ class ForeignAllocation(AttachError):
 
 class StateChanged(AttachError):
     """An attachment changed state while we were changing it."""
+
+
+class NotEnoughUnits(AttachError):
+    """A pool has fewer bindable units than the instance's allocation holds."""

@@ -71,13 +71,35 @@ def begin_attach(db: db_engine.Database, accelerator: models.Accelerator, *,
     It is written before the claim, with the consumer it will claim for, so a
     crash after the claim leaves enough behind to finish or roll back.
     """
-    record = models.Attachment(
-        uuid=str(uuid_lib.uuid4()), accelerator_id=accelerator.id,
-        active_accelerator_id=accelerator.id, agent_host=accelerator.host or '',
+    return _insert(db, accelerator, models.Attachment(
         instance_uuid=instance_uuid, host=host, project_id=project_id,
         user_id=user_id, state=models.ATTACHING, consumer_uuid=consumer_uuid,
         api_claim=api_claim, claimed=not api_claim, base_units=base_units,
-        driver=driver)
+        driver=driver))
+
+
+def begin_binding(db: db_engine.Database, accelerator: models.Accelerator,
+                  *, instance_uuid: str, project_id: str | None,
+                  user_id: str | None) -> models.Attachment:
+    """Record that the instance's own allocation holds this unit, for a
+    Nova driver that puts it into the guest's XML.
+
+    Written ``attached`` and not ``claimed``: nothing of it is in Placement
+    that is ours, and the host's reconciler, which is fed claimed records
+    only, never acts on it.
+    """
+    return _insert(db, accelerator, models.Attachment(
+        instance_uuid=instance_uuid, project_id=project_id, user_id=user_id,
+        state=models.ATTACHED, consumer_uuid=instance_uuid, api_claim=False,
+        claimed=False))
+
+
+def _insert(db: db_engine.Database, accelerator: models.Accelerator,
+            record: models.Attachment) -> models.Attachment:
+    """Write a record that holds the accelerator, or refuse if one does."""
+    record.uuid = str(uuid_lib.uuid4())
+    record.accelerator_id = record.active_accelerator_id = accelerator.id
+    record.agent_host = accelerator.host or ''
     try:
         with db.writer() as session:
             record.host_revision = _next_host_revision(
@@ -138,6 +160,15 @@ def roll_back(db: db_engine.Database, attachment: models.Attachment,
                    {'state': models.ATTACHING, 'claimed': False},
                    state=models.ATTACH_FAILED, active_accelerator_id=None,
                    reason=reason)
+
+
+def release_binding(db: db_engine.Database, attachment: models.Attachment,
+                    reason: str) -> models.Attachment | None:
+    """End a binding: nothing to release in Placement, so it is final and
+    released at once."""
+    return _change(db, attachment, {'state': attachment.state},
+                   state=models.DETACHED, active_accelerator_id=None,
+                   released=True, reason=reason)
 
 
 def request_detach(db: db_engine.Database, attachment: models.Attachment
@@ -325,3 +356,56 @@ def unclaimed(db: db_engine.Database, host: str, older_than: float
                    models.Attachment.state == models.ATTACHING,
                    models.Attachment.claimed.is_(False),
                    models.Attachment.created_at <= cutoff(older_than))))
+
+
+def _bindings():
+    return (sa.select(models.Attachment)
+            .join(models.Accelerator,
+                  models.Accelerator.id == models.Attachment.accelerator_id)
+            .where(models.Attachment.api_claim.is_(False),
+                   models.Attachment.active_accelerator_id.is_not(None))
+            .order_by(models.Attachment.id))
+
+
+def bindings_of(db: db_engine.Database, instance_uuid: str,
+                host: str | None = None) -> list[models.Attachment]:
+    """The instance's active bindings (records without an API claim), on
+    the host's units or on every host."""
+    query = _bindings().where(models.Attachment.instance_uuid == instance_uuid)
+    if host is not None:
+        query = query.where(models.Attachment.agent_host == host)
+    with db.reader() as session:
+        return list(session.scalars(query))
+
+
+def pool_holders(db: db_engine.Database, pool_provider_uuid: str
+                 ) -> tuple[list[models.Attachment], dict[str, int]]:
+    """The pool's active bindings, and the active records (claims and
+    bindings) of each consumer on it, read at the same moment."""
+    counts = (sa.select(models.Attachment.consumer_uuid,
+                        sa.func.count(models.Attachment.id))
+              .join(models.Accelerator,
+                    models.Accelerator.id == models.Attachment.accelerator_id)
+              .where(models.Attachment.active_accelerator_id.is_not(None),
+                     models.Accelerator.pool_provider_uuid
+                     == pool_provider_uuid)
+              .group_by(models.Attachment.consumer_uuid))
+    with db.reader() as session:
+        bound = list(session.scalars(_bindings().where(
+            models.Accelerator.pool_provider_uuid == pool_provider_uuid)))
+        return bound, {consumer: n for consumer, n in session.execute(counts)}
+
+
+def free_units(db: db_engine.Database, pool_provider_uuid: str, host: str
+               ) -> list[models.Accelerator]:
+    """The pool's units on the host that are present and held by nobody."""
+    held = sa.select(models.Attachment.active_accelerator_id).where(
+        models.Attachment.active_accelerator_id.is_not(None))
+    query = (sa.select(models.Accelerator)
+             .where(models.Accelerator.pool_provider_uuid == pool_provider_uuid,
+                    models.Accelerator.host == host,
+                    models.Accelerator.state == models.AVAILABLE,
+                    models.Accelerator.id.not_in(held))
+             .order_by(models.Accelerator.id))
+    with db.reader() as session:
+        return list(session.scalars(query))

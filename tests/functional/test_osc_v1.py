@@ -186,6 +186,36 @@ def test_attach_to_an_instance_then_detach(osc, gpus, placement):
     assert shown.json()['attachment']['state'] == 'detaching'
 
 
+def test_list_an_instances_units_and_how_it_got_each(osc, api, gpus,
+                                                     placement):
+    """One unit from the flavor (Nova's allocation, bound), one attached."""
+    flavor_unit = gpus[0]
+    instance = str(uuid.uuid4())
+    placement.put(f'/allocations/{instance}', {
+        'allocations': {flavor_unit['pool_provider_uuid']: {
+            'resources': {flavor_unit['resource_class']: 1}}},
+        'consumer_generation': None, 'project_id': 'p1', 'user_id': 'u1',
+        'consumer_type': 'INSTANCE'}, microversion='1.38')
+    bound = api.client().put(f'/instances/{instance}/bindings',
+                             json={'host': flavor_unit['host']})
+    [bound_unit] = bound.json()['bindings']
+    other = ({a['uuid'] for a in gpus} - {bound_unit['uuid']}).pop()
+    assert osc('accelerator', 'attach', other,
+               '--instance', instance).returncode == 0
+
+    listed = osc('accelerator', 'list', '--instance', instance, '-f', 'json')
+
+    assert listed.returncode == 0, listed.stderr
+    via = {row['UUID']: (row['Attached To'], row['Via'])
+           for row in listed.json()}
+    assert via == {bound_unit['uuid']: (f'instance {instance}', 'flavor'),
+                   other: (f'instance {instance}', 'acc-attach')}
+    table = osc('accelerator', 'list', '--instance', instance)
+    assert 'Via' in table.stdout and 'acc-attach' in table.stdout
+    assert 'Via' not in osc('accelerator', 'list', '--host',
+                            flavor_unit['host']).stdout
+
+
 def test_attach_to_a_host_and_a_second_attach_is_refused(osc, gpus):
     accelerator = gpus[1]
     attached = osc('accelerator', 'attach', accelerator['uuid'],

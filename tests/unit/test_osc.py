@@ -110,6 +110,17 @@ def test_list_rows_short_and_long():
     assert long_row[10].machine_readable() == ATTACHED['acc_specs']
 
 
+def test_via_says_how_an_instance_got_the_unit():
+    def shown(claim, holds=True):
+        return {**ATTACHED, 'attachment': {**ATTACHED['attachment'],
+                                           'claim': claim,
+                                           'holds_accelerator': holds}}
+    assert accelerators.via(shown('existing_allocation')) == 'flavor'
+    assert accelerators.via(shown('api')) == 'acc-attach'
+    assert accelerators.via(shown('api', holds=False)) is None
+    assert accelerators.via({**ATTACHED, 'attachment': None}) is None
+
+
 def test_attached_to_host_or_nothing():
     host_held = {**ATTACHED, 'attachment': {'host': 'node1', 'state': 'attaching',
                                             'instance_uuid': None,

@@ -7,6 +7,7 @@ from cyborg_placement.api import util
 from cyborg_placement.api import views
 from cyborg_placement.api.policies import hosts as policies
 from cyborg_placement.api.schemas import hosts as schemas
+from cyborg_placement.attach import bindings
 from cyborg_placement.attach import flow
 from cyborg_placement.db import attachments
 from cyborg_placement.db import reports
@@ -33,8 +34,10 @@ def list_attachments(host: str):
     """Changes after ``changes_since`` (0: every active attachment).
 
     Attaches interrupted before their claim was confirmed are finished or
-    rolled back first, and the host's pools are swept of claims no record
-    explains, so each reconcile also cleans up after API crashes.
+    rolled back first, the host's pools are swept of claims no record
+    explains, and bindings whose unit no consumer holds in Placement any
+    more are released, so each reconcile also cleans up after API crashes
+    and instances deleted or moved while their host was down.
     """
     util.context().can(policies.LIST_ATTACHMENTS)
     state = util.app_state()
@@ -44,6 +47,7 @@ def list_attachments(host: str):
     limit = util.query_int('limit', schemas.MAX_CHANGES,
                            schemas.FEED_QUERY['limit'])
     flow.recover_host(state.services, host)
+    bindings.release_stale(state.services, host)
     rows, revision = attachments.changes(state.db, host, since, limit)
     return util.json_response({
         'attachments': [views.attachment(r) for r in rows],

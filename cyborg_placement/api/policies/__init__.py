@@ -5,8 +5,10 @@ from cyborg_placement.api.policies import accelerators
 from cyborg_placement.api.policies import attachments
 from cyborg_placement.api.policies import base
 from cyborg_placement.api.policies import hosts
+from cyborg_placement.api.policies import instances
 
 
 def list_rules() -> list:
     return list(itertools.chain(base.list_rules(), accelerators.list_rules(),
-                                hosts.list_rules(), attachments.list_rules()))
+                                hosts.list_rules(), attachments.list_rules(),
+                                instances.list_rules()))

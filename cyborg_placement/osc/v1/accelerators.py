@@ -54,6 +54,20 @@ def attached_to(accelerator: dict) -> str | None:
     return None
 
 
+#: How an instance got a unit, by the attachment's ``claim``: Nova's
+#: allocation (the flavor's resources, bound by the API), or an
+#: ``accelerator attach`` that claimed it.
+_VIA = {'existing_allocation': 'flavor', 'api': 'acc-attach'}
+
+
+def via(accelerator: dict) -> str | None:
+    """``flavor`` or ``acc-attach`` while an attachment holds the unit."""
+    attachment = accelerator.get('attachment') or {}
+    if not attachment.get('holds_accelerator'):
+        return None
+    return _VIA.get(attachment.get('claim'), attachment.get('claim'))
+
+
 def list_row(accelerator: dict, long: bool) -> tuple:
     acc_specs = accelerator.get('acc_specs') or {}
     row = (accelerator.get('uuid'), accelerator.get('name'),
@@ -81,7 +95,7 @@ def _add_spec_arg(parser, help_text: str) -> None:
 
 
 class ListAccelerator(command.Lister):
-    """List accelerators, optionally of one host, type or state."""
+    """List accelerators, optionally of one host, type, state or instance."""
 
     def get_parser(self, prog_name):
         parser = super().get_parser(prog_name)
@@ -94,6 +108,11 @@ class ListAccelerator(command.Lister):
         parser.add_argument('--state', metavar='<state>',
                             help='Only accelerators in this state '
                                  '(available, missing)')
+        parser.add_argument('--instance', metavar='<uuid>',
+                            help="Only the instance's accelerators, with "
+                                 'how it got each (Via: "flavor" for the '
+                                 "units its flavor's allocation holds, "
+                                 '"acc-attach" for those attached to it)')
         parser.add_argument('--long', action='store_true', default=False,
                             help='List more fields: PCI address, ids, the '
                                  'attachment state and the spec')
@@ -102,9 +121,13 @@ class ListAccelerator(command.Lister):
     def take_action(self, parsed_args):
         accelerators = client_of(self).list(
             host=parsed_args.host, device_type=parsed_args.device_type,
-            state=parsed_args.state)
+            state=parsed_args.state, instance_uuid=parsed_args.instance)
         columns = LONG_COLUMNS if parsed_args.long else LIST_COLUMNS
-        return columns, [list_row(a, parsed_args.long) for a in accelerators]
+        if parsed_args.instance is None:
+            return columns, [list_row(a, parsed_args.long)
+                             for a in accelerators]
+        return columns + ('Via',), [list_row(a, parsed_args.long) + (via(a),)
+                                    for a in accelerators]
 
 
 class ShowAccelerator(command.ShowOne):

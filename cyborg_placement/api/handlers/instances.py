@@ -1,0 +1,61 @@
+"""``/instances/{instance_uuid}/bindings``: the units an instance's own
+(Nova's) allocation holds, bound to concrete accelerators."""
+import flask
+
+from cyborg_placement.api import errors
+from cyborg_placement.api import util
+from cyborg_placement.api import views
+from cyborg_placement.api.policies import instances as policies
+from cyborg_placement.api.schemas import instances as schemas
+from cyborg_placement.attach import bindings
+from cyborg_placement.db import accelerators
+from cyborg_placement.db import attachments
+from cyborg_placement.db import models
+
+
+def _answer(records: list[models.Attachment]):
+    """Each bound accelerator as ``GET /accelerators/{uuid}`` shows it: the
+    binding is its active, hence its latest, attachment."""
+    return util.json_response({'bindings': [
+        views.accelerator(accelerators.AcceleratorView(r.accelerator, r))
+        for r in records]})
+
+
+def update_bindings(instance_uuid: str):
+    """Follow the instance's allocation on the host's pools."""
+    context = util.context()
+    context.can(policies.UPDATE_BINDINGS)
+    instance_uuid = util.path_uuid(instance_uuid, 'instance')
+    host = util.json_body(schemas.BIND)['host']
+    state = util.app_state()
+    return _answer(bindings.bind(state.services, instance_uuid, host,
+                                 context))
+
+
+def delete_bindings(instance_uuid: str):
+    """Release on ``?host=`` (without it: on every host); idempotent."""
+    util.context().can(policies.DELETE_BINDINGS)
+    instance_uuid = util.path_uuid(instance_uuid, 'instance')
+    args = flask.request.args
+    unknown = set(args) - set(schemas.RELEASE_QUERY)
+    if unknown:
+        raise errors.BadRequest(
+            f'Unknown query parameters: {", ".join(sorted(unknown))}.')
+    host = args.get('host')
+    if host is not None:
+        host = util.text_param(host, 'host', schemas.RELEASE_QUERY['host'])
+    bindings.release(util.app_state().services, instance_uuid, host)
+    return flask.Response(status=204)
+
+
+def show_bindings(instance_uuid: str):
+    """Every host's. The policy is checked before the lookup, then with
+    the instance's project: its bindings' (copied from its Placement
+    consumer); without bindings there is nothing to show."""
+    context = util.context()
+    context.can(policies.SHOW_BINDINGS)  # before any lookup
+    instance_uuid = util.path_uuid(instance_uuid, 'instance')
+    found = attachments.bindings_of(util.app_state().db, instance_uuid)
+    project_id = found[0].project_id if found else context.project_id
+    context.can(policies.SHOW_BINDINGS, {'project_id': project_id})
+    return _answer(found)
