@@ -34,6 +34,7 @@ import sysconfig
 import types
 import unittest
 import uuid
+import warnings
 import xml.etree.ElementTree as ET
 
 import fixtures
@@ -42,6 +43,7 @@ from nova import conf as nova_conf
 from nova.tests.functional import fixtures as func_fixtures
 from nova.tests.functional.libvirt import base
 import requests
+from sqlalchemy import exc as sa_exc
 
 from nova_ext import conf as ext_conf
 from nova_ext.cmd import compute as ext_compute
@@ -90,6 +92,12 @@ class AcceleratorServicesTestBase(base.ServersTestBase):
             types.SimpleNamespace(PlacementFixture=RemotePlacementFixture)))
         self.workdir = pathlib.Path(os.environ[WORKDIR]) / uuid.uuid4().hex
         super().setUp()
+        # Nova's WarningsFixture makes SQLAlchemy's deprecations errors; the
+        # installed SQLAlchemy 2.1 deprecates noload(), which Nova's DB API
+        # still uses on stop/start.
+        warnings.filterwarnings(
+            'ignore', message=r'The noload\(\) option is deprecated',
+            category=sa_exc.SADeprecationWarning)
         ext_compute.install_driver_alias()
         # Imported for its [accelerator_api] options.
         import nova_ext.virt.libvirt.driver  # noqa: F401
@@ -177,6 +185,15 @@ class AcceleratorServicesTestBase(base.ServersTestBase):
                      for k in ('domain', 'bus', 'slot', 'function')]
             found.append('{:04x}:{:02x}:{:02x}.{:x}'.format(*parts))
         return sorted(found)
+
+    def bound_units(self, server: dict) -> list[str]:
+        """PCI addresses the API has bound to the server, on every host."""
+        answer = requests.get(
+            f'{os.environ[API_URL]}/instances/{server["id"]}/bindings',
+            headers={'X-Auth-Token': 'admin'}, timeout=30)
+        self.assertEqual(200, answer.status_code, answer.text)
+        return sorted(unit['pci_address']
+                      for unit in answer.json()['bindings'])
 
     def pgpu_allocations(self, consumer: str) -> dict[str, int]:
         """PGPU the consumer holds in Placement, by provider name."""

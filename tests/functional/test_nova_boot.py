@@ -4,9 +4,10 @@ nova-api, conductor, scheduler and a compute service running
 ``LibvirtAcceleratorDriver`` on Nova's fake libvirt, from the nova package's
 functional harness, with the real Placement, the real ``cyborg-api`` and
 the real ``cyborg-agent --once`` (tests/nova_services.py). Nova cannot share
-this interpreter (oslo.config's global ``CONF``), so the cases of
-tests/functional/nova_boot_scenarios.py run in one child process, once for
-the module; each pytest test here is one case's outcome.
+this interpreter (oslo.config's global ``CONF``), so each case of
+tests/functional/nova_boot_scenarios.py runs in a child process; the pytest
+test reports its outcome (a skip stays a skip, a failure shows Nova's log and
+the traceback).
 """
 import ast
 import json
@@ -41,7 +42,8 @@ CASES = _case_names()
 
 
 @pytest.fixture(scope='module')
-def outcomes(tmp_path_factory) -> dict[str, dict]:
+def services(tmp_path_factory) -> dict[str, str]:
+    """The real Placement and ``cyborg-api`` every case's Nova talks to."""
     from tests.api_server import ApiServer
     workdir = tmp_path_factory.mktemp('nova-boot')
     placement = LocalPlacement(workdir / 'placement')
@@ -50,29 +52,32 @@ def outcomes(tmp_path_factory) -> dict[str, dict]:
                     placement.url, workers=1)
     try:
         api.start()
-        results = workdir / 'outcomes.json'
-        done = subprocess.run(
-            [sys.executable, '-m', 'tests.nova_services', str(results),
-             SCENARIOS], cwd=REPO, capture_output=True, text=True,
-            timeout=540, env=dict(
-                os.environ, PYTHONPATH=str(REPO),
-                CYBORG_NOVA_PLACEMENT_URL=placement.url,
-                CYBORG_NOVA_API_URL=api.url,
-                CYBORG_NOVA_WORKDIR=str(workdir / 'nova')))
-        assert results.exists(), (
-            f'the Nova process ended ({done.returncode}) without '
-            f'outcomes:\n{done.stderr[-DETAIL_LIMIT:]}')
-        yield json.loads(results.read_text())
+        yield {'CYBORG_NOVA_PLACEMENT_URL': placement.url,
+               'CYBORG_NOVA_API_URL': api.url,
+               'CYBORG_NOVA_WORKDIR': str(workdir / 'nova')}
     finally:
         api.stop()
         placement.stop()
 
 
+def run_case(services: dict[str, str], case: str, workdir) -> dict:
+    """One case in a Nova process of its own: Nova's harness is made for a
+    process per test (as stestr runs it), and a case that fails cannot
+    leave state behind for the next."""
+    results = workdir / 'outcome.json'
+    done = subprocess.run(
+        [sys.executable, '-m', 'tests.nova_services', str(results),
+         SCENARIOS, case], cwd=REPO, capture_output=True, text=True,
+        timeout=300, env=dict(os.environ, PYTHONPATH=str(REPO), **services))
+    assert results.exists(), (
+        f'the Nova process ended ({done.returncode}) without an outcome:\n'
+        f'{done.stderr[-DETAIL_LIMIT:]}')
+    return json.loads(results.read_text())[case.rsplit('.', 1)[1]]
+
+
 @pytest.mark.parametrize('case', CASES)
-def test_nova_boot(outcomes, case):
-    name = case.rsplit('.', 1)[1]
-    assert name in outcomes, f'{case} did not run'
-    outcome = outcomes[name]
+def test_nova_boot(services, case, tmp_path):
+    outcome = run_case(services, case, tmp_path)
     if outcome['outcome'] == 'skip':
         pytest.skip(outcome['detail'])
     if outcome['outcome'] != 'success':
