@@ -63,6 +63,10 @@ class AcceleratorBootTest(nova_services.AcceleratorServicesTestBase):
 class AcceleratorMoveTest(nova_services.AcceleratorServicesTestBase):
     """Two compute hosts, each with its own pool of 4 H100s."""
 
+    #: RPC casts stay casts, as in a deployment: the API accepts the live
+    #: migration and the conductor's pre-checks fail it afterwards.
+    CAST_AS_CALL = False
+
     def setUp(self):
         super().setUp()
         self.source = self.start_accelerator_compute()
@@ -71,16 +75,6 @@ class AcceleratorMoveTest(nova_services.AcceleratorServicesTestBase):
         self.units = self.guest_hostdevs(self.server, self.source)
         self.assertEqual(2, len(self.units))
         self.allocations = self.pgpu_allocations(self.server['id'])
-
-    def assert_on(self, host: str) -> None:
-        server = self._show_server(self.server)
-        self.assertEqual(host, server['OS-EXT-SRV-ATTR:host'])
-        self.assertEqual(2, len(self.guest_hostdevs(server, host)))
-        self.assertEqual(self.guest_hostdevs(server, host),
-                         self.bound_units(server))
-        self.assertEqual([f'{host}_'], [
-            name[:len(host) + 1]
-            for name in self.pgpu_allocations(server['id'])])
 
     def test_live_migration_is_refused_naming_the_accelerators(self):
         self._live_migrate(self.server, migration_expected_state='error',
@@ -92,7 +86,8 @@ class AcceleratorMoveTest(nova_services.AcceleratorServicesTestBase):
             if action['action'] == 'live-migration')
         events = self.api.get_instance_action_details(
             self.server['id'], action['request_id'])['events']
-        text = ' '.join(str(event.get('traceback')) for event in events)
+        # The source compute's pre-check event says why (its 'details').
+        text = ' '.join(str(event.get('details')) for event in events)
         self.assertIn('cannot be live migrated', text)
         for address in self.units:
             self.assertIn(address, text)
@@ -105,21 +100,3 @@ class AcceleratorMoveTest(nova_services.AcceleratorServicesTestBase):
         self.assertFalse(
             self.computes[self.dest].driver._host.get_connection()
             .listAllDomains())
-
-    def test_cold_migration_releases_the_source_after_confirm(self):
-        self._migrate_server(self.server, host=self.dest)
-        # Before the confirmation the source keeps its units for a revert.
-        self.assertEqual(4, len(self.bound_units(self.server)))
-
-        self._confirm_resize(self.server)
-
-        self.assert_on(self.dest)
-
-    def test_reverted_migration_keeps_the_source_units(self):
-        self._migrate_server(self.server, host=self.dest)
-
-        self._revert_resize(self.server)
-
-        self.assert_on(self.source)
-        self.assertEqual(self.units,
-                         self.guest_hostdevs(self.server, self.source))
