@@ -1,10 +1,14 @@
 """Which accelerators the API has bound to an instance, as Nova's ARQs.
 
 Placement only says how many units of a pool an instance holds; the API
-records which concrete unit that is (the binding), so the guest gets the same
-device on every spawn, reboot or rebuild. Nova's libvirt driver already puts
-Cyborg's accelerator requests (ARQs) with a PCI attach handle into the guest
-XML; bindings are turned into that shape so the same code path applies.
+binds concrete units to it (``PUT /instances/{uuid}/bindings``, from the
+instance's allocation on the host's pools) and keeps that record, so the guest
+gets the same devices on every spawn, reboot or rebuild, until the instance
+leaves the host (``DELETE``). Units attached by REST
+(``GET /accelerators?instance_uuid=``) go into the guest too. Nova's libvirt
+driver already puts Cyborg's accelerator requests (ARQs) with a PCI attach
+handle into the guest XML; both are turned into that shape so the same code
+path applies.
 """
 import typing
 
@@ -17,29 +21,69 @@ from nova_ext.accelerator import Accelerator
 #: The state of an attachment that still holds the unit, but on its way out:
 #: a guest built now goes without it.
 _DETACHING = 'detaching'
+#: The API's code for a pool that cannot bind as many units as allocated.
+NOT_ENOUGH_UNITS = 'accelerator.bind.not_enough_units'
 
 
-class BindingLookupError(Exception):
-    """The API could not say which accelerators an instance holds."""
+class BindingError(Exception):
+    """The API could not say, bind or release what an instance holds."""
+
+
+class NotEnoughUnits(BindingError):
+    """A pool of the host has fewer bindable units than the instance's
+    allocation in Placement says: nothing was bound."""
+
+
+def _call(adapter: ks_adapter.Adapter, method: str, url: str,
+          expected: int, **kwargs) -> typing.Any:
+    """The answer's JSON (None for a 204), or BindingError saying why not."""
+    try:
+        resp = adapter.request(url, method, raise_exc=False, **kwargs)
+    except ks_exc.ClientException as ex:
+        raise BindingError(f'accelerator API unreachable: {ex}') from ex
+    if resp.status_code == expected:
+        return resp.json() if resp.content else None
+    detail, code = error_body.detail_and_code(resp)
+    error = NotEnoughUnits if code == NOT_ENOUGH_UNITS else BindingError
+    raise error(f'accelerator API answered {resp.status_code} to {method} '
+                f'{url}: {detail}')
 
 
 def bound_records(adapter: ks_adapter.Adapter,
                   instance_uuid: str) -> list[dict]:
     """``GET /accelerators?instance_uuid=``: the units the instance holds
     and keeps (the API says which it holds; detaching ones are left out)."""
-    try:
-        resp = adapter.get('/accelerators',
-                           params={'instance_uuid': instance_uuid},
-                           raise_exc=False)
-    except ks_exc.ClientException as ex:
-        raise BindingLookupError(f'accelerator API unreachable: {ex}') from ex
-    if resp.status_code != 200:
-        detail, _code = error_body.detail_and_code(resp)
-        raise BindingLookupError(
-            f'accelerator API answered {resp.status_code} to '
-            f'GET /accelerators?instance_uuid={instance_uuid}: {detail}')
-    return [record for record in resp.json()['accelerator']
+    body = _call(adapter, 'GET', '/accelerators', 200,
+                 params={'instance_uuid': instance_uuid})
+    return [record for record in body['accelerator']
             if _kept(record.get('attachment') or {})]
+
+
+def bind(adapter: ks_adapter.Adapter, instance_uuid: str,
+         host: str) -> list[dict]:
+    """``PUT /instances/{uuid}/bindings``: concrete units of ``host``'s pools
+    for what the instance's Placement allocation holds there, bound now or
+    earlier (the API follows the allocation, so asking again is safe).
+
+    :raises NotEnoughUnits: a pool cannot give that many; nothing bound.
+    """
+    return _call(adapter, 'PUT', f'/instances/{instance_uuid}/bindings', 200,
+                 json={'host': host})['bindings']
+
+
+def bindings(adapter: ks_adapter.Adapter, instance_uuid: str) -> list[dict]:
+    """``GET /instances/{uuid}/bindings``: the units bound to the instance,
+    on every host."""
+    return _call(adapter, 'GET', f'/instances/{instance_uuid}/bindings',
+                 200)['bindings']
+
+
+def release(adapter: ks_adapter.Adapter, instance_uuid: str,
+            host: str) -> None:
+    """``DELETE /instances/{uuid}/bindings?host=``: the instance's units on
+    ``host`` go back to their pools (nothing bound there is not an error)."""
+    _call(adapter, 'DELETE', f'/instances/{instance_uuid}/bindings', 204,
+          params={'host': host})
 
 
 def _kept(attachment: dict) -> bool:

@@ -11,6 +11,17 @@ from oslo_config import cfg
 
 GROUP = 'accelerator_api'
 
+OPTS = [
+    cfg.StrOpt(
+        'agent_host',
+        help='The name this host has in the accelerator API: the host name '
+             "the agent reports its accelerators under (its [agent] "
+             'resource_provider_name). The driver binds and releases the '
+             "instance's units on this host by that name. Default: the host "
+             "name libvirt reports, which is also the agent's default and "
+             "the name of Nova's compute-node resource provider."),
+]
+
 
 def register_opts(conf: cfg.ConfigOpts) -> None:
     """Idempotent: re-registering the same keystoneauth options is allowed."""
@@ -19,6 +30,7 @@ def register_opts(conf: cfg.ConfigOpts) -> None:
         help='How nova-compute asks the accelerator API which accelerators '
              'are bound to an instance. Without auth_type the driver adds '
              'no accelerators to guests.'))
+    conf.register_opts(OPTS, group=GROUP)
     ks_loading.register_session_conf_options(conf, GROUP)
     ks_loading.register_auth_conf_options(conf, GROUP)
     ks_loading.register_adapter_conf_options(conf, GROUP)

@@ -8,14 +8,19 @@ goes through Nova's ``_detach_with_retry`` (device-removed events, retries,
 timeouts from ``[libvirt] device_detach_*``). The accelerators the API bound
 to an instance enter the guest XML through Nova's own ``accel_info`` path,
 the one Cyborg's ARQs take. Every guest XML Nova builds (spawn, hard reboot,
-power on, rebuild, resume on host boot, migration) passes through
-``_get_guest_config``, so that is the one place the bindings are added.
+power on, rebuild, unshelve, evacuate, rescue, resize and migration on the
+destination, revert on the source) passes through ``_get_guest_config``, so
+that is the one place units are bound (``PUT /instances/{uuid}/bindings``)
+and added. Where the instance leaves the host (``cleanup``, and the source of
+a confirmed migration) they are released; an instance holding accelerators
+is not live-migrated.
 """
 import functools
 import typing
 
 import libvirt
 from nova import exception
+from nova.compute import task_states
 import nova.conf
 from nova.virt.libvirt import config as vconfig
 from nova.virt.libvirt import driver as libvirt_driver
@@ -42,6 +47,8 @@ class LibvirtAcceleratorDriver(libvirt_driver.LibvirtDriver):
     def __init__(self, virtapi, read_only: bool = False) -> None:
         super().__init__(virtapi, read_only)
         self._accelerator_api = ext_conf.load_adapter(CONF)
+        #: Instances whose destroy() now is a hard reboot's.
+        self._guest_stays: set[str] = set()
         if self._accelerator_api is None:
             LOG.warning('[accelerator_api] has no auth_type: guests get no '
                         'accelerators bound through the accelerator API.')
@@ -116,7 +123,8 @@ class LibvirtAcceleratorDriver(libvirt_driver.LibvirtDriver):
             old_guest)
 
     def _with_bound_accelerators(self, instance, accel_info) -> list[dict]:
-        """Nova's ARQs plus the API's bindings, each PCI address once."""
+        """Nova's ARQs, the units bound from the instance's allocation on
+        this host, and those attached by REST: each PCI address once."""
         arqs = list(accel_info or [])
         seen = {tuple(sorted(arq['attach_handle_info'].items()))
                 for arq in arqs if arq.get('attach_handle_type') == 'PCI'}
@@ -129,13 +137,96 @@ class LibvirtAcceleratorDriver(libvirt_driver.LibvirtDriver):
         return arqs
 
     def _bound_records(self, instance) -> list[dict]:
+        """Bind (or find bound) the units the instance's allocation holds in
+        this host's pools, then add those attached by REST."""
         if self._accelerator_api is None:
             return []
         try:
-            return bindings.bound_records(self._accelerator_api,
-                                          instance.uuid)
-        except bindings.BindingLookupError as ex:
+            bound = bindings.bind(self._accelerator_api, instance.uuid,
+                                  self._agent_host())
+            return bound + bindings.bound_records(self._accelerator_api,
+                                                  instance.uuid)
+        except bindings.NotEnoughUnits as ex:
+            # Placement allocated units the host cannot give (one went away
+            # since scheduling): another host may, so Nova reschedules.
+            raise exception.ComputeResourcesUnavailable(reason=str(ex)) from ex
+        except bindings.BindingError as ex:
             # Booting without the bound device would look like success to
             # the user; fail the operation as Nova does when Cyborg fails.
             raise exception.AcceleratorRequestOpFailed(
-                op='get', msg=str(ex)) from ex
+                op='bind', msg=str(ex)) from ex
+
+    def _agent_host(self) -> str:
+        return CONF.accelerator_api.agent_host or self._host.get_hostname()
+
+    def _hard_reboot(self, context, instance, *args, **kwargs):
+        # Its destroy() is not the instance leaving the host.
+        self._guest_stays.add(instance.uuid)
+        try:
+            return super()._hard_reboot(context, instance, *args, **kwargs)
+        finally:
+            self._guest_stays.discard(instance.uuid)
+
+    def cleanup(self, context, instance, network_info, *args, **kwargs):
+        """Nova's cleanup, then the instance's units on this host go back to
+        their pools: every caller but two means the instance leaves the host
+        (delete, shelve offload, a failed or rescheduled build, a reverted
+        resize's destination, an evacuated instance's old host). The two
+        are hard reboot (and power on) and a rebuild here, which build the
+        guest again on the same units."""
+        super().cleanup(context, instance, network_info, *args, **kwargs)
+        if (instance.uuid not in self._guest_stays
+                and instance.task_state != task_states.REBUILDING):
+            self._release(instance)
+
+    def confirm_migration(self, context, migration, instance, network_info):
+        """The source of a confirmed resize or migration lets its units go
+        (a resize on the same host keeps what the destination bound)."""
+        super().confirm_migration(context, migration, instance, network_info)
+        if migration.source_compute != migration.dest_compute:
+            self._release(instance)
+
+    def _release(self, instance) -> None:
+        if self._accelerator_api is None:
+            return
+        try:
+            bindings.release(self._accelerator_api, instance.uuid,
+                             self._agent_host())
+        except bindings.BindingError as ex:
+            # The instance is gone from this host whatever the API says;
+            # failing here would only hide why it went.
+            LOG.error('Could not release the accelerators bound to the '
+                      'instance on this host: %s', ex, instance=instance)
+
+    def check_can_live_migrate_source(self, context, instance,
+                                      dest_check_data,
+                                      block_device_info=None):
+        """Refuse to live-migrate an instance holding accelerators: a PCI
+        device cannot follow a running guest, and refusing here comes
+        before anything moved (allocations, the destination's guest)."""
+        held = self._held_accelerators(instance)
+        if held:
+            raise exception.MigrationPreCheckError(reason=(
+                'the instance holds PCI accelerators, which cannot be live '
+                'migrated: ' + ', '.join(held) + '; cold-migrate or resize '
+                'it instead'))
+        return super().check_can_live_migrate_source(
+            context, instance, dest_check_data, block_device_info)
+
+    def _held_accelerators(self, instance) -> list[str]:
+        """'name (pci address)' of each unit bound or attached to it."""
+        if self._accelerator_api is None:
+            return []
+        try:
+            records = (bindings.bindings(self._accelerator_api, instance.uuid)
+                       + bindings.bound_records(self._accelerator_api,
+                                                instance.uuid))
+        except bindings.BindingError as ex:
+            raise exception.MigrationPreCheckError(reason=(
+                'cannot tell whether the instance holds accelerators: '
+                f'{ex}')) from ex
+        named = {}
+        for record in records:
+            named.setdefault(record.get('uuid') or record['pci_address'],
+                             f"{record.get('name')} ({record['pci_address']})")
+        return sorted(named.values())

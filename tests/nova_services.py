@@ -1,0 +1,252 @@
+"""Nova's own services (API, conductor, scheduler, compute) with our driver,
+on the real Placement and the real ``cyborg-api``, for booting servers.
+
+Nova's functional test harness (``nova.tests``, shipped in the nova wheel)
+runs nova-api (through wsgi-intercept), conductor, scheduler and compute
+services in one process, on Nova's fake libvirt. What this module changes:
+
+- **Placement**: Nova's ``PlacementFixture`` runs Placement in-process, where
+  our agent and API, separate processes, cannot reach it. The same fixture
+  without its database and intercept, pointed at a real Placement server
+  (``[placement]`` of the agent and the API point there too), makes every
+  service see one Placement.
+- **compute**: ``compute_driver = accelerator_libvirt.LibvirtAcceleratorDriver``
+  through the alias ``nova-compute-accelerator`` installs, with
+  ``[accelerator_api]`` on the API server (noauth token).
+- **accelerators**: once nova-compute created its compute-node provider, the
+  real ``cyborg-agent --once`` publishes the host's GPUs under it (a sysfs
+  tree of real H100 ids) and reports them to the API.
+- **api-paste.ini**: the wheel installs it under ``<prefix>/etc/nova``, not
+  where Nova's test configuration looks (next to the package).
+
+Nova's options and this project's share oslo.config's global ``CONF``, so
+this runs in a process of its own: :func:`main` runs the scenario cases and
+writes one outcome per case to a JSON file, which
+tests/functional/test_nova_boot.py reads. The servers are given by the
+environment (:data:`PLACEMENT_URL`, :data:`API_URL`, :data:`WORKDIR`).
+"""
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import sysconfig
+import types
+import unittest
+import uuid
+import warnings
+import xml.etree.ElementTree as ET
+
+import fixtures
+from keystoneauth1 import loading as ks_loading
+from nova import conf as nova_conf
+from nova.tests.functional import fixtures as func_fixtures
+from nova.tests.functional.libvirt import base
+import requests
+from sqlalchemy import exc as sa_exc
+
+from nova_ext import conf as ext_conf
+from nova_ext.cmd import compute as ext_compute
+from tools.harness import catalog
+from tools.harness import ini
+from tools.harness import sysfs_tree
+
+CONF = nova_conf.CONF
+PLACEMENT_URL = 'CYBORG_NOVA_PLACEMENT_URL'
+API_URL = 'CYBORG_NOVA_API_URL'
+WORKDIR = 'CYBORG_NOVA_WORKDIR'
+AGENT = str(pathlib.Path(sys.executable).parent / 'cyborg-agent')
+#: Four H100 SXM on one NUMA node: one pool of 4 PGPU.
+GPUS = ('0000:18:00.0', '0000:28:00.0', '0000:38:00.0', '0000:48:00.0')
+H100_TRAIT = 'CUSTOM_ACCEL_PRODUCT_10DE_2330'
+
+
+class RemotePlacementFixture(func_fixtures.PlacementFixture):
+    """Nova's Placement fixture on a real Placement server over HTTP: the
+    report client's calls and ``self.placement`` go to ``$PLACEMENT_URL``."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(db=False, use_intercept=False)
+
+    def _configure_placement(self, conf_fixture) -> None:
+        # Required by the fixture's option check; nothing opens it.
+        conf_fixture.config(group='placement_database', connection='sqlite://')
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.endpoint = os.environ[PLACEMENT_URL]
+
+
+class AcceleratorServicesTestBase(base.ServersTestBase):
+    """Nova's libvirt functional base with the changes the module says."""
+
+    ADMIN_API = True
+    microversion = 'latest'
+
+    def setUp(self) -> None:
+        self.skip_without_bindings_endpoint()
+        # The module integrated_helpers takes the fixture from, not the
+        # fixture's own module: Nova's fixture names its class in super().
+        self.useFixture(fixtures.MonkeyPatch(
+            'nova.tests.functional.integrated_helpers.func_fixtures',
+            types.SimpleNamespace(PlacementFixture=RemotePlacementFixture)))
+        self.workdir = pathlib.Path(os.environ[WORKDIR]) / uuid.uuid4().hex
+        super().setUp()
+        # Nova's WarningsFixture makes SQLAlchemy's deprecations errors; the
+        # installed SQLAlchemy 2.1 deprecates noload(), which Nova's DB API
+        # still uses on stop/start.
+        warnings.filterwarnings(
+            'ignore', message=r'The noload\(\) option is deprecated',
+            category=sa_exc.SADeprecationWarning)
+        ext_compute.install_driver_alias()
+        # Imported for its [accelerator_api] options.
+        import nova_ext.virt.libvirt.driver  # noqa: F401
+        CONF.register_opts(
+            ks_loading.get_auth_plugin_conf_options('admin_token'),
+            group=ext_conf.GROUP)
+        self.flags(group=ext_conf.GROUP, auth_type='admin_token',
+                   endpoint=os.environ[API_URL], token='admin')
+
+    def skip_without_bindings_endpoint(self) -> None:
+        """The driver binds through ``/instances/{uuid}/bindings``; an API
+        without it (404) cannot give a guest its units."""
+        answer = requests.get(
+            f'{os.environ[API_URL]}/instances/{uuid.uuid4()}/bindings',
+            headers={'X-Auth-Token': 'admin'}, timeout=30)
+        if answer.status_code == 404:
+            self.skipTest('the accelerator API answers 404 to GET '
+                          '/instances/{uuid}/bindings: it has no binding '
+                          'endpoint yet')
+
+    def _setup_services(self) -> None:
+        self.flags(group='wsgi', api_paste_config=str(
+            pathlib.Path(sysconfig.get_path('data'), 'etc', 'nova',
+                         'api-paste.ini')))
+        super()._setup_services()
+
+    def start_accelerator_compute(self, gpus=GPUS) -> str:
+        """A nova-compute with our driver on a host with ``gpus`` (H100s),
+        published by the agent under its compute-node provider.
+
+        Host names are unique: the Placement server outlives the case.
+        """
+        hostname = f'cn-{uuid.uuid4().hex[:8]}'
+        self.flags(compute_driver=ext_compute.COMPUTE_DRIVER)
+        self.start_compute(hostname)
+        self.run_agent(hostname, gpus)
+        return hostname
+
+    def run_agent(self, hostname: str, gpus=GPUS) -> None:
+        """``cyborg-agent --once`` for the host: (re)publish ``gpus``."""
+        workdir = self.workdir / hostname
+        tree = sysfs_tree.build(workdir / 'sys', [
+            catalog.nvidia_h100_sxm(address, 0, 100 + index)
+            for index, address in enumerate(gpus)])
+        tree.driver_dir('vfio-pci')
+        conf_file = workdir / 'cyborg-agent.conf'
+        ini.write(conf_file, {
+            'placement': ini.token_auth(os.environ[PLACEMENT_URL]),
+            'accelerator_api': ini.token_auth(os.environ[API_URL]),
+            'agent': {'sysfs_root': tree.root,
+                      'resource_provider_name': hostname,
+                      'state_dir': workdir / 'state',
+                      'libvirt_uri': 'test:///default'}})
+        done = subprocess.run(
+            [AGENT, '--config-file', str(conf_file), '--once'],
+            capture_output=True, text=True, timeout=120)
+        self.assertEqual(0, done.returncode, done.stderr)
+
+    def accelerator_flavor(self, gpus: int = 2) -> str:
+        """``resources:PGPU=N`` and the H100 product trait, as operators
+        write it (docs/operator-guide.md)."""
+        return self._create_flavor(
+            name=f'gpu{gpus}-{uuid.uuid4().hex[:6]}', vcpu=1, memory_mb=512,
+            disk=1, ephemeral=0, extra_spec={
+                'resources:PGPU': str(gpus),
+                f'trait:{H100_TRAIT}': 'required'})
+
+    def boot(self, flavor: str, expected_state: str = 'ACTIVE',
+             host: str | None = None) -> dict:
+        return self._create_server(flavor_id=flavor, networks='none',
+                                   host=host, expected_state=expected_state)
+
+    def guest_hostdevs(self, server: dict, hostname: str | None = None
+                       ) -> list[str]:
+        """PCI hostdev sources of the server's libvirt domain, as
+        DDDD:BB:SS.F, from the fake libvirt of the host it is on."""
+        hostname = hostname or self._show_server(server)[
+            'OS-EXT-SRV-ATTR:host']
+        conn = self.computes[hostname].driver._host.get_connection()
+        xml = conn.lookupByUUIDString(server['id']).XMLDesc(0)
+        found = []
+        for addr in ET.fromstring(xml).iterfind(
+                "./devices/hostdev[@type='pci']/source/address"):
+            parts = [int(addr.get(k), 16)
+                     for k in ('domain', 'bus', 'slot', 'function')]
+            found.append('{:04x}:{:02x}:{:02x}.{:x}'.format(*parts))
+        return sorted(found)
+
+    def bound_units(self, server: dict) -> list[str]:
+        """PCI addresses the API has bound to the server, on every host."""
+        answer = requests.get(
+            f'{os.environ[API_URL]}/instances/{server["id"]}/bindings',
+            headers={'X-Auth-Token': 'admin'}, timeout=30)
+        self.assertEqual(200, answer.status_code, answer.text)
+        return sorted(unit['pci_address']
+                      for unit in answer.json()['bindings'])
+
+    def pgpu_allocations(self, consumer: str) -> dict[str, int]:
+        """PGPU the consumer holds in Placement, by provider name."""
+        allocations = self.placement.get(
+            f'/allocations/{consumer}').body['allocations']
+        held = {}
+        for rp_uuid, allocation in allocations.items():
+            if 'PGPU' in allocation['resources']:
+                name = self.placement.get(
+                    f'/resource_providers/{rp_uuid}').body['name']
+                held[name] = allocation['resources']['PGPU']
+        return held
+
+
+class _Outcomes(unittest.TestResult):
+    """Each case's outcome and, unless it passed, its text."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.outcomes: dict[str, dict] = {}
+
+    def _record(self, test, outcome: str, detail: str = '') -> None:
+        name = test.id().rsplit('.', 1)[-1]
+        self.outcomes[name] = {'outcome': outcome, 'detail': detail}
+
+    def addSuccess(self, test):
+        self._record(test, 'success')
+
+    def addFailure(self, test, err):
+        self._record(test, 'failure', self._exc_info_to_string(err, test))
+
+    def addError(self, test, err):
+        self._record(test, 'error', self._exc_info_to_string(err, test))
+
+    def addSkip(self, test, reason):
+        self._record(test, 'skip', reason)
+
+
+def main(argv: list[str]) -> None:
+    """``python -m tests.nova_services RESULTS MODULE [CASE...]``: run the
+    module's cases (or the named ones) and write their outcomes to RESULTS."""
+    results_path, module, names = argv[0], argv[1], argv[2:]
+    loader = unittest.TestLoader()
+    if names:
+        suite = unittest.TestSuite(
+            loader.loadTestsFromName(name, __import__(
+                module, fromlist=['_'])) for name in names)
+    else:
+        suite = loader.loadTestsFromName(module)
+    result = _Outcomes()
+    suite.run(result)
+    pathlib.Path(results_path).write_text(json.dumps(result.outcomes))
+
+
+if __name__ == '__main__':
+    main(sys.argv[1:])
