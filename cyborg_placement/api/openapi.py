@@ -99,10 +99,6 @@ def _op(operation_id: str, summary: str, codes: dict, body: dict | None = None,
     return operation
 
 
-def _to(operation: str, **parameters) -> dict:
-    return {'operationId': operation, 'parameters': parameters}
-
-
 def _to(operation: str, body: dict | None = None, **parameters) -> dict:
     link = {'operationId': operation, 'parameters': parameters}
     if body is not None:
