@@ -149,6 +149,16 @@ def path_uuid(value: str, what: str = 'accelerator') -> str:
             f'{value!r} is not a valid {what} uuid.') from None
 
 
+def query_args(allowed) -> dict:
+    """The query parameters, refused with a 400 naming any not ``allowed``."""
+    args = flask.request.args
+    unknown = set(args) - set(allowed)
+    if unknown:
+        raise errors.BadRequest(
+            f'Unknown query parameters: {", ".join(sorted(unknown))}.')
+    return args
+
+
 def query_int(name: str, default: int, schema: dict) -> int:
     """An integer query parameter within its schema's bounds."""
     raw = flask.request.args.get(name)

@@ -16,11 +16,7 @@ _FILTERS = ('host', 'device_type', 'state')
 
 def list_accelerators():
     util.context().can(policies.LIST)
-    args = flask.request.args
-    unknown = set(args) - set(schemas.LIST_QUERY)
-    if unknown:
-        raise errors.BadRequest(
-            f'Unknown query parameters: {", ".join(sorted(unknown))}.')
+    args = util.query_args(schemas.LIST_QUERY)
     instance_uuid = args.get('instance_uuid')
     marker = args.get('marker')
     found = accelerators.list_views(

@@ -2,7 +2,6 @@
 (Nova's) allocation holds, bound to concrete accelerators."""
 import flask
 
-from cyborg_placement.api import errors
 from cyborg_placement.api import util
 from cyborg_placement.api import views
 from cyborg_placement.api.policies import instances as policies
@@ -36,11 +35,7 @@ def delete_bindings(instance_uuid: str):
     """Release on ``?host=`` (without it: on every host); idempotent."""
     util.context().can(policies.DELETE_BINDINGS)
     instance_uuid = util.path_uuid(instance_uuid, 'instance')
-    args = flask.request.args
-    unknown = set(args) - set(schemas.RELEASE_QUERY)
-    if unknown:
-        raise errors.BadRequest(
-            f'Unknown query parameters: {", ".join(sorted(unknown))}.')
+    args = util.query_args(schemas.RELEASE_QUERY)
     host = args.get('host')
     if host is not None:
         host = util.text_param(host, 'host', schemas.RELEASE_QUERY['host'])
