@@ -78,7 +78,10 @@ def test_rest_attach_is_done_before_the_next_publication(admin, placement,
     _until(lambda: _state(admin, accel) == 'detached', next_publication,
            'detached by a reconcile pass')
     assert host.read(GPU, 'driver_override') == '\n'
-    assert support.pool_usage(placement, accel['pool_provider_uuid']) == 0
+    # The record turns final first, then its claim is released (docs/api.md).
+    _until(lambda: support.pool_usage(
+        placement, accel['pool_provider_uuid']) == 0, next_publication,
+        'the claim released')
     assert daemon.process.poll() is None
 
 
