@@ -17,7 +17,6 @@ import pathlib
 import signal
 import subprocess
 import sys
-import time
 
 import requests
 
@@ -29,6 +28,7 @@ from tools.harness import catalog  # noqa: E402
 from tools.harness import ini  # noqa: E402
 from tools.harness import nova_request  # noqa: E402
 from tools.harness import sysfs_tree  # noqa: E402
+from tools.harness import waiting  # noqa: E402
 from tools.harness.local_placement import LocalPlacement  # noqa: E402
 from tools.harness.server_process import ServerProcess  # noqa: E402
 
@@ -191,17 +191,17 @@ class Stack:
     def wait_for_report(self, timeout: float = 90) -> list[dict]:
         step('waiting for the agent: providers in Placement and the device '
              'report in the API')
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        def reported():
             found = self.api('GET', f'/accelerators?host={self.root}')
-            if found.ok and found.json()['accelerator']:
-                accelerators = found.json()['accelerator']
-                say(f'the API lists {len(accelerators)} accelerator(s) of '
-                    f'{self.root}')
-                return accelerators
-            time.sleep(1)
-        raise SystemExit(f'the agent reported nothing in {timeout}s; see '
-                         f'{self.state}/cyborg-agent.out')
+            return found.ok and found.json()['accelerator']
+        try:
+            accelerators = waiting.wait_for(reported, timeout,
+                                            'the device report', interval=1)
+        except waiting.TimedOut:
+            raise SystemExit(f'the agent reported nothing in {timeout}s; see '
+                             f'{self.state}/cyborg-agent.out') from None
+        say(f'the API lists {len(accelerators)} accelerator(s) of {self.root}')
+        return accelerators
 
     def print_tree(self) -> None:
         step(f'resource providers under {self.root} in Placement')
@@ -249,16 +249,18 @@ class Stack:
                   f'providers: {", ".join(providers) or "none"}')
 
     def wait_state(self, uuid: str, wanted: str, timeout: float = 60) -> dict:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        def reached():
             shown = self.api('GET', f'/accelerators/{uuid}').json()
             attachment = shown.get('attachment') or {}
-            if attachment.get('state') == wanted:
-                return shown
             if attachment.get('state') == 'attach_failed':
                 raise SystemExit(f'attach failed: {attachment.get("reason")}')
-            time.sleep(0.5)
-        raise SystemExit(f'{uuid} did not reach {wanted} in {timeout}s')
+            return shown if attachment.get('state') == wanted else None
+        try:
+            return waiting.wait_for(reached, timeout, f'{uuid} {wanted}',
+                                    interval=0.5)
+        except waiting.TimedOut:
+            raise SystemExit(f'{uuid} did not reach {wanted} in {timeout}s'
+                             ) from None
 
     def free_accelerator(self) -> dict:
         found = self.api('GET', f'/accelerators?host={self.root}').json()
