@@ -4,8 +4,30 @@ Run by tests/functional/test_nova_boot.py in a process of its own (see
 tests/nova_services.py); each case asserts on the guest's libvirt XML in
 Nova's fake libvirt, on the API's bindings and on Placement.
 """
+import os
+
+import requests
+
 from tests import nova_services
 from tests.nova_services import GPUS
+
+
+def _api(method: str, path: str, **kwargs) -> requests.Response:
+    """The accelerator API as the service (noauth admin token)."""
+    return requests.request(
+        method, os.environ[nova_services.API_URL] + path,
+        headers={'X-Auth-Token': 'admin'}, timeout=30, **kwargs)
+
+
+def bound_by_host(server: dict) -> dict[str, list[str]]:
+    """PCI addresses the API has bound to the server, by host: both hosts
+    of the two-host cases have the same addresses."""
+    answer = _api('GET', f'/instances/{server["id"]}/bindings')
+    answer.raise_for_status()
+    found: dict[str, list[str]] = {}
+    for unit in answer.json()['bindings']:
+        found.setdefault(unit['host'], []).append(unit['pci_address'])
+    return {host: sorted(units) for host, units in found.items()}
 
 
 class AcceleratorBootTest(nova_services.AcceleratorServicesTestBase):
@@ -59,6 +81,43 @@ class AcceleratorBootTest(nova_services.AcceleratorServicesTestBase):
         self._start_server(server)
         self.assertEqual(units, self.assert_holds_two_units(server))
 
+    def test_shelve_offload_releases_and_unshelve_binds_again(self):
+        server = self.boot(self.flavor)
+        self.assert_holds_two_units(server)
+
+        # [DEFAULT] shelved_offload_time = 0: offloaded at once.
+        self._shelve_server(server)
+        self.assertEqual([], self.bound_units(server))
+        self.assertEqual({}, self.placement.get(
+            f'/allocations/{server["id"]}').body['allocations'])
+
+        self._unshelve_server(server)
+        self.assert_holds_two_units(server)
+
+    def test_delete_while_the_compute_is_down_is_released_by_the_agent(self):
+        server = self.boot(self.flavor)
+        units = self.assert_holds_two_units(server)
+        service = self.computes[self.host].service_ref.uuid
+        self.api.put_service(service, {'forced_down': True})
+        self.computes[self.host].stop()
+
+        # Nova deletes it in the API alone ("local delete"), allocations
+        # included; the host never hears of it, so the binding stays...
+        self._delete_server(server)
+        self.assertEqual({}, self.placement.get(
+            f'/allocations/{server["id"]}').body['allocations'])
+        self.assertEqual(units, self.bound_units(server))
+        # ...until the agent's next reconcile pass reads the host's feed.
+        self.run_agent(self.host)
+        self.assertEqual([], self.bound_units(server))
+
+        # The units are bindable again: two servers take the whole pool.
+        self.restart_compute_service(self.host)
+        self.api.put_service(service, {'forced_down': False})
+        first = self.assert_holds_two_units(self.boot(self.flavor))
+        second = self.assert_holds_two_units(self.boot(self.flavor))
+        self.assertEqual(set(GPUS), set(first) | set(second))
+
 
 class AcceleratorMoveTest(nova_services.AcceleratorServicesTestBase):
     """Two compute hosts, each with its own pool of 4 H100s."""
@@ -97,6 +156,74 @@ class AcceleratorMoveTest(nova_services.AcceleratorServicesTestBase):
         self.assertEqual(self.units, self.bound_units(self.server))
         self.assertEqual(self.allocations,
                          self.pgpu_allocations(self.server['id']))
+        self.assertFalse(
+            self.computes[self.dest].driver._host.get_connection()
+            .listAllDomains())
+
+    def test_evacuate_binds_on_the_destination_and_the_source_releases(self):
+        source_service = self.computes[self.source].service_ref.uuid
+        self.api.put_service(source_service, {'forced_down': True})
+        self.computes[self.source].stop()
+
+        # Since microversion 2.95 the evacuated guest is left stopped.
+        server = self._evacuate_server(self.server, expected_host=self.dest)
+        units = self.guest_hostdevs(server, self.dest)
+        self.assertEqual(2, len(units))
+        self.assertLessEqual(set(units), set(GPUS))
+        # The source is down: its bindings and allocation wait for it.
+        self.assertEqual({self.source: self.units, self.dest: units},
+                         bound_by_host(server))
+        held = self.pgpu_allocations(server['id'])
+        self.assertEqual(2, len(held))
+
+        # Back up, the source destroys the evacuated guest (init_host).
+        self.restart_compute_service(self.source)
+        self.api.put_service(source_service, {'forced_down': False})
+        self.assertFalse(
+            self.computes[self.source].driver._host.get_connection()
+            .listAllDomains())
+        self.assertEqual({self.dest: units}, bound_by_host(server))
+        self.assertEqual(
+            {name: 2 for name in set(held) - set(self.allocations)},
+            self.pgpu_allocations(server['id']))
+        self.assertEqual(units, self.guest_hostdevs(server, self.dest))
+
+    def test_a_unit_gone_after_scheduling_reschedules_to_the_other_host(self):
+        # The destination's API view loses 3 of its 4 units (its device
+        # report without them: missing); Placement still offers 4 there.
+        records = _api('GET', '/accelerators',
+                       params={'host': self.dest}).json()['accelerator']
+        kept = [r for r in records if r['pci_address'] == GPUS[0]]
+        answer = _api('PUT', f'/hosts/{self.dest}/accelerators', json={
+            'accelerators': [{
+                'pci_address': r['pci_address'],
+                'vendor_id': r['acc_specs']['vendor_id'],
+                'product_id': r['acc_specs']['product_id'],
+                'device_type': r['acc_specs']['device_type'],
+                'pool_provider_uuid': r['pool_provider_uuid'],
+                'resource_class': r['resource_class'],
+                'numa_node': r['numa_node'],
+                'driver': r['driver']} for r in kept]})
+        self.assertEqual(200, answer.status_code, answer.text)
+
+        # The destination, emptier, is the scheduler's first choice; its
+        # pool cannot bind 2 units, so the build goes to the source.
+        server = self.boot(self.accelerator_flavor(2))
+        self.assertEqual(self.source, server['OS-EXT-SRV-ATTR:host'])
+        action = self.api.get_instance_actions(server['id'])[0]
+        events = self.api.get_instance_action_details(
+            server['id'], action['request_id'])['events']
+        # A rescheduled build ends its event on the first host as well.
+        self.assertEqual(sorted([self.dest, self.source]), sorted(
+            event['host'] for event in events
+            if event['event'] == 'compute__do_build_and_run_instance'))
+
+        units = self.guest_hostdevs(server, self.source)
+        self.assertEqual(2, len(units))
+        self.assertFalse(set(units) & set(self.units))
+        self.assertEqual({self.source: units}, bound_by_host(server))
+        self.assertEqual(self.allocations,
+                         self.pgpu_allocations(server['id']))
         self.assertFalse(
             self.computes[self.dest].driver._host.get_connection()
             .listAllDomains())
