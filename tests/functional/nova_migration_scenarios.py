@@ -34,15 +34,40 @@ def _power_off_without_disks(driver, context, instance, *args, **kwargs):
     return '[]'
 
 
-class AcceleratorColdMoveTest(nova_services.AcceleratorServicesTestBase):
-    """Two compute hosts, each with its own pool of 4 H100s; a server with
-    2 of the source's units."""
+class _MoveTestBase(nova_services.AcceleratorServicesTestBase):
+    """Moves without disks, and what a move leaves on a host."""
 
     def setUp(self):
         super().setUp()
         self.useFixture(fixtures.MonkeyPatch(
             'nova.virt.libvirt.driver.LibvirtDriver.migrate_disk_and_power_off',
             _power_off_without_disks))
+
+    def migration_uuid(self) -> str:
+        """The consumer holding the source's resources during the latest
+        move."""
+        return max(self.api.get_migrations(),
+                   key=lambda migration: migration['id'])['uuid']
+
+    def domains(self, hostname: str) -> list[str]:
+        """UUIDs of the host's libvirt domains, running or not."""
+        conn = self.computes[hostname].driver._host.get_connection()
+        return [domain.UUIDString() for domain in conn.listAllDomains(
+            libvirt.VIR_CONNECT_LIST_DOMAINS_ACTIVE
+            | libvirt.VIR_CONNECT_LIST_DOMAINS_INACTIVE)]
+
+    def plain_flavor(self) -> str:
+        """A flavor without accelerators."""
+        return self._create_flavor(name='plain', vcpu=1, memory_mb=512,
+                                   disk=1, ephemeral=0)
+
+
+class AcceleratorColdMoveTest(_MoveTestBase):
+    """Two compute hosts, each with its own pool of 4 H100s; a server with
+    2 of the source's units."""
+
+    def setUp(self):
+        super().setUp()
         self.source = self.start_accelerator_compute(GPUS)
         self.server = self.boot(self.accelerator_flavor(2), host=self.source)
         self.dest = self.start_accelerator_compute(DEST_GPUS)
@@ -52,17 +77,6 @@ class AcceleratorColdMoveTest(nova_services.AcceleratorServicesTestBase):
         self.assertEqual(self.units, self.bound_units(self.server))
         self.assertEqual({pool(self.source): 2},
                          self.pgpu_allocations(self.server['id']))
-
-    def migration_uuid(self) -> str:
-        """The consumer holding the source's resources during the move."""
-        return self.api.get_migrations()[0]['uuid']
-
-    def domains(self, hostname: str) -> list[str]:
-        """UUIDs of the host's libvirt domains, running or not."""
-        conn = self.computes[hostname].driver._host.get_connection()
-        return [domain.UUIDString() for domain in conn.listAllDomains(
-            libvirt.VIR_CONNECT_LIST_DOMAINS_ACTIVE
-            | libvirt.VIR_CONNECT_LIST_DOMAINS_INACTIVE)]
 
     def assert_moved(self, server: dict, dest_units: int) -> list[str]:
         """On the destination with ``dest_units`` of its pool in the guest
@@ -117,9 +131,7 @@ class AcceleratorColdMoveTest(nova_services.AcceleratorServicesTestBase):
         self.assertNotIn(server['id'], self.domains(self.dest))
 
     def test_resize_to_a_flavor_without_accelerators_releases_them(self):
-        plain = self._create_flavor(name='plain', vcpu=1, memory_mb=512,
-                                    disk=1, ephemeral=0)
-        server = self._resize_server(self.server, plain)
+        server = self._resize_server(self.server, self.plain_flavor())
         self.assert_moved(server, 0)
 
         self.assert_confirmed(server, [])
@@ -131,3 +143,47 @@ class AcceleratorColdMoveTest(nova_services.AcceleratorServicesTestBase):
         hostdevs = self.assert_moved(server, 3)
 
         self.assert_confirmed(server, hostdevs)
+
+
+class AcceleratorSameHostResizeTest(_MoveTestBase):
+    """One compute host, one pool of 4 H100s, resizes allowed onto it."""
+
+    def setUp(self):
+        super().setUp()
+        self.flags(allow_resize_to_same_host=True)
+        self.host = self.start_accelerator_compute(GPUS)
+        self.server = self.boot(self.accelerator_flavor(2))
+
+    def assert_holds(self, server: dict, units: int) -> list[str]:
+        """``units`` of the pool in the guest, bound and held in Placement
+        by the instance."""
+        hostdevs = self.guest_hostdevs(server, self.host)
+        self.assertEqual(units, len(hostdevs), hostdevs)
+        self.assertLessEqual(set(hostdevs), set(GPUS))
+        self.assertEqual(hostdevs, self.bound_units(server))
+        self.assertEqual({pool(self.host): units} if units else {},
+                         self.pgpu_allocations(server['id']))
+        return hostdevs
+
+    def test_resize_without_accelerators_reverted_then_confirmed(self):
+        self.assert_holds(self.server, 2)
+        plain = self.plain_flavor()
+
+        server = self._resize_server(self.server, plain)
+        # The new guest has none and the instance holds none: its bindings
+        # went when the new guest was built; the migration holds the old
+        # flavor's units until the resize is confirmed or reverted.
+        self.assertEqual(self.host, server['OS-EXT-SRV-ATTR:host'])
+        self.assert_holds(server, 0)
+        self.assertEqual({pool(self.host): 2},
+                         self.pgpu_allocations(self.migration_uuid()))
+
+        server = self._revert_resize(server)
+        self.assert_holds(server, 2)
+        self.assertEqual({}, self.pgpu_allocations(self.migration_uuid()))
+
+        server = self._resize_server(server, plain)
+        migration = self.migration_uuid()
+        server = self._confirm_resize(server)
+        self.assert_holds(server, 0)
+        self.assertEqual({}, self.pgpu_allocations(migration))
