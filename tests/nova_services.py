@@ -28,6 +28,7 @@ environment (:data:`PLACEMENT_URL`, :data:`API_URL`, :data:`WORKDIR`).
 import json
 import os
 import pathlib
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -139,6 +140,8 @@ class AcceleratorServicesTestBase(base.ServersTestBase):
     def run_agent(self, hostname: str, gpus=GPUS) -> None:
         """``cyborg-agent --once`` for the host: (re)publish ``gpus``."""
         workdir = self.workdir / hostname
+        # A new tree each time: the host's devices are ``gpus`` now.
+        shutil.rmtree(workdir / 'sys', ignore_errors=True)
         tree = sysfs_tree.build(workdir / 'sys', [
             catalog.nvidia_h100_sxm(address, 0, 100 + index)
             for index, address in enumerate(gpus)])

@@ -81,8 +81,10 @@ class AcceleratorColdMoveTest(_MoveTestBase):
     def assert_moved(self, server: dict, dest_units: int) -> list[str]:
         """On the destination with ``dest_units`` of its pool in the guest
         and bound; the source keeps its units for a revert, held by the
-        migration."""
+        migration, also through its agent's reconcile pass (which releases
+        the bindings no consumer holds, docs/api.md)."""
         self.assertEqual(self.dest, server['OS-EXT-SRV-ATTR:host'])
+        self.run_agent(self.source, GPUS)
         hostdevs = self.guest_hostdevs(server, self.dest)
         self.assertEqual(dest_units, len(hostdevs), hostdevs)
         self.assertLessEqual(set(hostdevs), set(DEST_GPUS))
