@@ -122,6 +122,12 @@ class AcceleratorColdMoveTest(_MoveTestBase):
         server = self._migrate_server(self.server, host=self.dest)
         self.assert_moved(server, 2)
         migration = self.migration_uuid()
+        # Another server takes the rest of the source's pool meanwhile: the
+        # units the migration holds are not among them.
+        other = self.boot(self.accelerator_flavor(2), host=self.source)
+        others = self.guest_hostdevs(other, self.source)
+        self.assertEqual(sorted(set(GPUS) - set(self.units)), others)
+        self.assertEqual(others, self.bound_units(other))
 
         server = self._revert_resize(server)
         self.assertEqual(self.source, server['OS-EXT-SRV-ATTR:host'])
@@ -131,6 +137,8 @@ class AcceleratorColdMoveTest(_MoveTestBase):
                          self.pgpu_allocations(server['id']))
         self.assertEqual({}, self.pgpu_allocations(migration))
         self.assertNotIn(server['id'], self.domains(self.dest))
+        self.assertEqual(others, self.guest_hostdevs(other, self.source))
+        self.assertEqual(others, self.bound_units(other))
 
     def test_resize_to_a_flavor_without_accelerators_releases_them(self):
         server = self._resize_server(self.server, self.plain_flavor())
