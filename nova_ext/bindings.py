@@ -21,6 +21,9 @@ from nova_ext.accelerator import Accelerator
 #: The state of an attachment that still holds the unit, but on its way out:
 #: a guest built now goes without it.
 _DETACHING = 'detaching'
+#: An attachment's ``claim`` when the API claimed the unit (a REST attach);
+#: a binding's is ``existing_allocation``.
+_API_CLAIM = 'api'
 #: The API's code for a pool that cannot bind as many units as allocated.
 NOT_ENOUGH_UNITS = 'accelerator.bind.not_enough_units'
 
@@ -49,10 +52,17 @@ def _call(adapter: ks_adapter.Adapter, method: str, url: str,
                 f'{url}: {detail}')
 
 
-def bound_records(adapter: ks_adapter.Adapter,
-                  instance_uuid: str) -> list[dict]:
-    """``GET /accelerators?instance_uuid=``: the units the instance holds
-    and keeps (the API says which it holds; detaching ones are left out)."""
+def attached_records(adapter: ks_adapter.Adapter,
+                     instance_uuid: str) -> list[dict]:
+    """``GET /accelerators?instance_uuid=``, less the bindings: the units
+    attached to the instance by REST with an API claim, which it holds and
+    keeps (the API says which it holds; detaching ones are left out).
+
+    Bindings are left out because they are the binding calls' (:func:`bind`
+    answers a host's): this list spans every host, and during a resize or
+    cold migration the source keeps its bindings for a revert, which a guest
+    on the destination must not get.
+    """
     body = _call(adapter, 'GET', '/accelerators', 200,
                  params={'instance_uuid': instance_uuid})
     return [record for record in body['accelerator']
@@ -88,7 +98,8 @@ def release(adapter: ks_adapter.Adapter, instance_uuid: str,
 
 def _kept(attachment: dict) -> bool:
     return (bool(attachment.get('holds_accelerator'))
-            and attachment.get('state') != _DETACHING)
+            and attachment.get('state') != _DETACHING
+            and attachment.get('claim') == _API_CLAIM)
 
 
 def to_arq(accel: typing.Any) -> dict:

@@ -4,8 +4,8 @@ nova-api, conductor, scheduler and a compute service running
 ``LibvirtAcceleratorDriver`` on Nova's fake libvirt, from the nova package's
 functional harness, with the real Placement, the real ``cyborg-api`` and
 the real ``cyborg-agent --once`` (tests/nova_services.py). Nova cannot share
-this interpreter (oslo.config's global ``CONF``), so each case of
-tests/functional/nova_boot_scenarios.py runs in a child process; the pytest
+this interpreter (oslo.config's global ``CONF``), so each case of the
+:data:`SCENARIOS` modules runs in a child process; the pytest
 test reports its outcome (a skip stays a skip, a failure shows Nova's log and
 the traceback).
 """
@@ -21,21 +21,26 @@ import pytest
 from tools.harness.local_placement import LocalPlacement
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
-SCENARIOS = 'tests.functional.nova_boot_scenarios'
+#: The scenario modules whose cases run here.
+SCENARIOS = ('tests.functional.nova_boot_scenarios',
+             'tests.functional.nova_migration_scenarios')
 #: How much of a failed case's text (Nova's log, then the traceback) to show.
 DETAIL_LIMIT = 12000
 
 
 def _case_names() -> list[str]:
-    """``Class.test_x`` of the scenario module, read without importing it
-    (it imports Nova)."""
-    tree = ast.parse((REPO / 'tests' / 'functional' /
-                      'nova_boot_scenarios.py').read_text())
-    return [f'{node.name}.{item.name}'
-            for node in tree.body if isinstance(node, ast.ClassDef)
-            for item in node.body
-            if isinstance(item, ast.FunctionDef)
-            and item.name.startswith('test_')]
+    """``module:Class.test_x`` of the scenario modules, read without
+    importing them (they import Nova)."""
+    cases = []
+    for module in SCENARIOS:
+        tree = ast.parse((REPO / (module.replace('.', '/') + '.py'))
+                         .read_text())
+        cases += [f'{module}:{node.name}.{item.name}'
+                  for node in tree.body if isinstance(node, ast.ClassDef)
+                  for item in node.body
+                  if isinstance(item, ast.FunctionDef)
+                  and item.name.startswith('test_')]
+    return cases
 
 
 CASES = _case_names()
@@ -65,9 +70,10 @@ def run_case(services: dict[str, str], case: str, workdir) -> dict:
     process per test (as stestr runs it), and a case that fails cannot
     leave state behind for the next."""
     results = workdir / 'outcome.json'
+    module, case = case.split(':')
     done = subprocess.run(
         [sys.executable, '-m', 'tests.nova_services', str(results),
-         SCENARIOS, case], cwd=REPO, capture_output=True, text=True,
+         module, case], cwd=REPO, capture_output=True, text=True,
         timeout=300, env=dict(os.environ, PYTHONPATH=str(REPO), **services))
     assert results.exists(), (
         f'the Nova process ended ({done.returncode}) without an outcome:\n'
@@ -75,7 +81,8 @@ def run_case(services: dict[str, str], case: str, workdir) -> dict:
     return json.loads(results.read_text())[case.rsplit('.', 1)[1]]
 
 
-@pytest.mark.parametrize('case', CASES)
+@pytest.mark.parametrize('case', CASES,
+                         ids=[case.split(':')[1] for case in CASES])
 def test_nova_boot(services, case, tmp_path):
     outcome = run_case(services, case, tmp_path)
     if outcome['outcome'] == 'skip':

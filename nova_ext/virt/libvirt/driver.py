@@ -138,14 +138,16 @@ class LibvirtAcceleratorDriver(libvirt_driver.LibvirtDriver):
 
     def _bound_records(self, instance) -> list[dict]:
         """Bind (or find bound) the units the instance's allocation holds in
-        this host's pools, then add those attached by REST."""
+        this host's pools, then add those attached by REST. Not its
+        bindings on other hosts: a migration's source keeps them until the
+        migration is confirmed."""
         if self._accelerator_api is None:
             return []
         try:
             bound = bindings.bind(self._accelerator_api, instance.uuid,
                                   self._agent_host())
-            return bound + bindings.bound_records(self._accelerator_api,
-                                                  instance.uuid)
+            return bound + bindings.attached_records(self._accelerator_api,
+                                                     instance.uuid)
         except bindings.NotEnoughUnits as ex:
             # Placement allocated units the host cannot give (one went away
             # since scheduling): another host may, so Nova reschedules.
@@ -219,8 +221,8 @@ class LibvirtAcceleratorDriver(libvirt_driver.LibvirtDriver):
             return []
         try:
             records = (bindings.bindings(self._accelerator_api, instance.uuid)
-                       + bindings.bound_records(self._accelerator_api,
-                                                instance.uuid))
+                       + bindings.attached_records(self._accelerator_api,
+                                                   instance.uuid))
         except bindings.BindingError as ex:
             raise exception.MigrationPreCheckError(reason=(
                 'cannot tell whether the instance holds accelerators: '
