@@ -36,7 +36,6 @@ import types
 import unittest
 import uuid
 import warnings
-import xml.etree.ElementTree as ET
 
 import fixtures
 from keystoneauth1 import loading as ks_loading
@@ -48,6 +47,7 @@ from sqlalchemy import exc as sa_exc
 
 from nova_ext import conf as ext_conf
 from nova_ext.cmd import compute as ext_compute
+from tests.nova_driver import hostdev_sources
 from tools.harness import catalog
 from tools.harness import ini
 from tools.harness import sysfs_tree
@@ -180,14 +180,7 @@ class AcceleratorServicesTestBase(base.ServersTestBase):
         hostname = hostname or self._show_server(server)[
             'OS-EXT-SRV-ATTR:host']
         conn = self.computes[hostname].driver._host.get_connection()
-        xml = conn.lookupByUUIDString(server['id']).XMLDesc(0)
-        found = []
-        for addr in ET.fromstring(xml).iterfind(
-                "./devices/hostdev[@type='pci']/source/address"):
-            parts = [int(addr.get(k), 16)
-                     for k in ('domain', 'bus', 'slot', 'function')]
-            found.append('{:04x}:{:02x}:{:02x}.{:x}'.format(*parts))
-        return sorted(found)
+        return hostdev_sources(conn.lookupByUUIDString(server['id']).XMLDesc(0))
 
     def bound_units(self, server: dict) -> list[str]:
         """PCI addresses the API has bound to the server, on every host."""
