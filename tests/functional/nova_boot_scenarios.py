@@ -70,7 +70,7 @@ class AcceleratorBootTest(nova_services.AcceleratorServicesTestBase):
         fourth = self.assert_holds_two_units(self.boot(self.flavor))
         self.assertEqual(second, fourth)
 
-    def test_hard_reboot_and_stop_start_keep_the_units(self):
+    def test_hard_reboot_stop_start_and_rebuild_keep_the_units(self):
         server = self.boot(self.flavor)
         units = self.assert_holds_two_units(server)
 
@@ -79,6 +79,10 @@ class AcceleratorBootTest(nova_services.AcceleratorServicesTestBase):
 
         self._stop_server(server)
         self._start_server(server)
+        self.assertEqual(units, self.assert_holds_two_units(server))
+
+        # Another image of Nova's fake glance: the guest is built anew.
+        self._rebuild_server(server, 'a2459075-d96c-40d5-893e-577ff92e721c')
         self.assertEqual(units, self.assert_holds_two_units(server))
 
     def test_shelve_offload_releases_and_unshelve_binds_again(self):
