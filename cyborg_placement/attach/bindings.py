@@ -239,7 +239,11 @@ def release(services: flow.Services, instance_uuid: str,
 
 
 def release_stale(services: flow.Services, host: str) -> None:
-    """Release the bindings on the host's pools whose unit nobody holds."""
+    """Release the bindings on the host's pools whose unit nobody holds.
+
+    Best effort, as :func:`flow.recover_host`: the host's feed is served
+    while Placement is away, and the next feed read checks again.
+    """
     for pool_uuid, resource_class in attachments.pools_of_host(services.db,
                                                                host):
         try:
@@ -250,3 +254,7 @@ def release_stale(services: flow.Services, host: str) -> None:
         except placement_client.PlacementError as exc:
             LOG.warning('Could not check the bindings of pool %s: %s',
                         pool_uuid, exc)
+        except placement_client.PlacementUnreachable as exc:
+            LOG.warning('Bindings of host %s wait for Placement: %s', host,
+                        exc)
+            return

@@ -9,6 +9,7 @@ import pytest
 from cyborg_placement.db import attachments
 from tests.inprocess import scenario
 from tests.inprocess.scenario import code
+from tools.harness.server_process import free_port
 
 
 @pytest.fixture
@@ -249,6 +250,21 @@ def test_a_deleted_instance_is_released_by_the_hosts_reconcile_pass(
     reason = admin.get(f'/accelerators/{units[0]}').json['attachment'][
         'reason']
     assert 'no consumer in Placement holds this unit' in reason
+
+
+def test_the_hosts_feed_is_served_with_bindings_and_placement_away(
+        make_app, api_conf, service, placement, gpus, vcpus):
+    """The bindings check of the feed waits for Placement, as its repair
+    does; the bindings stay."""
+    instance = _schedule(placement, vcpus(gpus), 2)
+    bound = _bound(_bind(service, instance, gpus['name']))
+    api_conf.set_override('endpoint', f'http://127.0.0.1:{free_port()}',
+                          group='placement')
+    away = make_app(api_conf).test_client()
+    away.environ_base.update({'HTTP_X_AUTH_TOKEN': 's',
+                              'HTTP_X_ROLES': 'service'})
+    assert away.get(f'/hosts/{gpus["name"]}/attachments').status_code == 200
+    assert _bound(away.get(f'/instances/{instance}/bindings')) == bound
 
 
 def test_a_stale_binding_is_released_by_the_next_bind_in_its_pool(
