@@ -59,10 +59,13 @@ class Agent:
             manage_root=conf.agent.manage_root_provider,
             pool_by_numa=conf.agent.pool_by_numa,
             saved=_state_file(conf, 'placement', root_name))
-        self.api = None
+        self.reports = None
         self.reconciler = None
         if api_client.is_configured(conf):
-            self.api = api_client.make_adapter(conf)
+            self.reports = report.ReportSender(
+                api_client.make_adapter(conf), root_name,
+                conf.agent.unchanged_report_interval,
+                _state_file(conf, 'report', root_name))
             # A session of its own: the reconciler runs in another thread.
             self.reconciler = reconciler.Reconciler.from_conf(
                 conf, api_client.make_adapter(conf), self.sync.root_name)
@@ -74,15 +77,17 @@ class Agent:
         placement = self.sync.client
         before = placement.writes, sum(placement.counts.values())
         published = self.sync.sync(units)
-        if self.api is not None:
+        reported = 'not configured'
+        if self.reports is not None:
             # After publication, so the pools the report names exist.
-            root = self.sync.root_name
-            report.send_report(self.api, root,
-                               report.build_report(units, published))
+            sent = self.reports.send(report.build_report(units, published))
+            reported = 'sent' if sent else 'unchanged, not sent'
         writes = placement.writes - before[0]
         LOG.debug('Cycle done: %d unit(s) in %d pool(s); Placement: %d '
-                  'read(s), %d write(s)', len(units), len(published),
-                  sum(placement.counts.values()) - before[1] - writes, writes)
+                  'read(s), %d write(s); device report: %s', len(units),
+                  len(published),
+                  sum(placement.counts.values()) - before[1] - writes, writes,
+                  reported)
 
     def reconcile(self) -> None:
         if self.reconciler is not None:
