@@ -74,20 +74,18 @@ class Agent:
         self.publish(discovery.discover_units(self.conf))
 
     def publish(self, units: list[Unit]) -> None:
-        placement = self.sync.client
-        before = placement.writes, sum(placement.counts.values())
+        counted = self.sync.client.counts.copy()
         published = self.sync.sync(units)
+        spent = self.sync.client.counts - counted
         reported = 'not configured'
         if self.reports is not None:
             # After publication, so the pools the report names exist.
             sent = self.reports.send(report.build_report(units, published))
             reported = 'sent' if sent else 'unchanged, not sent'
-        writes = placement.writes - before[0]
         LOG.debug('Cycle done: %d unit(s) in %d pool(s); Placement: %d '
                   'read(s), %d write(s); device report: %s', len(units),
-                  len(published),
-                  sum(placement.counts.values()) - before[1] - writes, writes,
-                  reported)
+                  len(published), spent['GET'],
+                  sum(spent.values()) - spent['GET'], reported)
 
     def reconcile(self) -> None:
         if self.reconciler is not None:
