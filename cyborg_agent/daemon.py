@@ -13,6 +13,7 @@ spreads its cycles over the interval instead of stampeding Placement.
 ``--once`` is for scripts: no start delay, one publication and one reconcile
 pass, retried for a few seconds only, then a failure is one line on stderr.
 """
+import collections
 import signal
 import sys
 import threading
@@ -53,18 +54,20 @@ class Agent:
 
     def __init__(self, conf: cfg.ConfigOpts) -> None:
         self.conf = conf
+        self._counted: collections.Counter = collections.Counter()
         root_name = hostname.root_provider_name(conf)
         self.sync = placement_sync.ProviderSync(
             placement_client.PlacementClient.from_conf(conf), root_name,
             manage_root=conf.agent.manage_root_provider,
             pool_by_numa=conf.agent.pool_by_numa,
             saved=_state_file(conf, 'placement', root_name))
+        self.api = None
         self.reports = None
         self.reconciler = None
         if api_client.is_configured(conf):
+            self.api = api_client.make_adapter(conf)
             self.reports = report.ReportSender(
-                api_client.make_adapter(conf), root_name,
-                conf.agent.unchanged_report_interval,
+                self.api, root_name, conf.agent.unchanged_report_interval,
                 _state_file(conf, 'report', root_name))
             # A session of its own: the reconciler runs in another thread.
             self.reconciler = reconciler.Reconciler.from_conf(
@@ -74,18 +77,24 @@ class Agent:
         self.publish(discovery.discover_units(self.conf))
 
     def publish(self, units: list[Unit]) -> None:
-        counted = self.sync.client.counts.copy()
         published = self.sync.sync(units)
-        spent = self.sync.client.counts - counted
-        reported = 'not configured'
-        if self.reports is not None:
+        if self.api is not None:
             # After publication, so the pools the report names exist.
-            sent = self.reports.send(report.build_report(units, published))
-            reported = 'sent' if sent else 'unchanged, not sent'
+            self.reports.send(report.build_report(units, published))
+        self._cycle_done(len(units), len(published))
+
+    def _cycle_done(self, units: int, pools: int) -> None:
+        """Say at DEBUG what the cycle cost: Placement requests since the
+        last cycle done (failed tries included), and the report's fate."""
+        counts = self.sync.client.counts
+        spent, self._counted = counts - self._counted, counts.copy()
+        if self.reports is None:
+            reported = 'not configured'
+        else:
+            reported = 'sent' if self.reports.sent else 'unchanged, not sent'
         LOG.debug('Cycle done: %d unit(s) in %d pool(s); Placement: %d '
-                  'read(s), %d write(s); device report: %s', len(units),
-                  len(published), spent['GET'],
-                  sum(spent.values()) - spent['GET'], reported)
+                  'read(s), %d write(s); device report: %s', units, pools,
+                  spent['GET'], sum(spent.values()) - spent['GET'], reported)
 
     def reconcile(self) -> None:
         if self.reconciler is not None:

@@ -83,6 +83,8 @@ class ReportSender:
         self._saved = saved
         self._clock = clock
         self._last: dict | None = None
+        #: Whether the last ``send`` sent the report (``None``: no call yet).
+        self.sent: bool | None = None
         if saved is not None:
             self._last = self._load(saved.read())
 
@@ -105,11 +107,12 @@ class ReportSender:
         new = digest(report)
         now = self._clock()
         last = self._last
-        if (self.resend_after and last is not None and last['digest'] == new
-                and 0 <= now - last['sent_at'] < self.resend_after):
-            return False
-        send_report(self.adapter, self.host, report)
-        self._last = {'host': self.host, 'digest': new, 'sent_at': now}
-        if self._saved is not None:
-            self._saved.write(self._last)
-        return True
+        self.sent = not (
+            self.resend_after and last is not None and last['digest'] == new
+            and 0 <= now - last['sent_at'] < self.resend_after)
+        if self.sent:
+            send_report(self.adapter, self.host, report)
+            self._last = {'host': self.host, 'digest': new, 'sent_at': now}
+            if self._saved is not None:
+                self._saved.write(self._last)
+        return self.sent
