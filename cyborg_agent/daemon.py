@@ -13,7 +13,6 @@ spreads its cycles over the interval instead of stampeding Placement.
 ``--once`` is for scripts: no start delay, one publication and one reconcile
 pass, retried for a few seconds only, then a failure is one line on stderr.
 """
-import collections
 import signal
 import sys
 import threading
@@ -54,13 +53,13 @@ class Agent:
 
     def __init__(self, conf: cfg.ConfigOpts) -> None:
         self.conf = conf
-        self._counted: collections.Counter = collections.Counter()
         root_name = hostname.root_provider_name(conf)
         self.sync = placement_sync.ProviderSync(
             placement_client.PlacementClient.from_conf(conf), root_name,
             manage_root=conf.agent.manage_root_provider,
             pool_by_numa=conf.agent.pool_by_numa,
             saved=_state_file(conf, 'placement', root_name))
+        self._counted = self.sync.client.counts.copy()
         self.api = None
         self.reports = None
         self.reconciler = None

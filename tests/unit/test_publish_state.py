@@ -1,10 +1,5 @@
 """The sync's decisions: which traits to keep, what inventory never loses
-an allocation, which providers the agent may touch, and what a restarted
-agent may take from the saved document."""
-import json
-
-import pytest
-
+an allocation, which providers the agent may touch."""
 from cyborg_agent.publish import pools
 from cyborg_agent.publish import state
 from cyborg_agent.publish import tree
@@ -92,30 +87,3 @@ def test_usages_stay_valid_across_our_own_writes():
     assert known.usages_current
     known.generation = 9  # someone else changed it
     assert not known.usages_current
-
-
-def test_the_saved_document_gives_back_what_was_known():
-    known = _known(4)
-    rules = {known.uuid: frozenset({'CUSTOM_NVLINK'})}
-    document = state.saved_document('compute-1', 'root-uuid',
-                                    {known.uuid: known}, rules)
-    root, loaded, loaded_rules = state.from_saved(
-        json.loads(json.dumps(document)), 'compute-1')
-    assert (root, loaded_rules) == ('root-uuid', rules)
-    (again,) = loaded.values()
-    assert (again.uuid, again.name, again.generation, again.traits,
-            again.inventories, again.owned) == (
-        known.uuid, known.name, 3, known.traits, known.inventories, True)
-    # Usages change without a generation bump: never saved, read again.
-    assert again.usages is None
-
-
-@pytest.mark.parametrize('change', [
-    {'format': 2}, {'root_name': 'compute-2'}, {'providers': [1]},
-    {'providers': {'p': {'name': 'x'}}}, {'root_uuid': None, 'format': None},
-])
-def test_a_saved_document_of_another_kind_is_refused(change):
-    document = state.saved_document('compute-1', 'root-uuid',
-                                    {'p': _known(4)}, {})
-    with pytest.raises(ValueError):
-        state.from_saved({**document, **change}, 'compute-1')
