@@ -5,7 +5,6 @@ Placement sync has just published, so the API claims from that very pool.
 A report that says what the last accepted one said is not sent again (see
 :class:`ReportSender`): in steady state a host costs the API nothing.
 """
-from collections.abc import Callable
 from collections.abc import Iterable
 import hashlib
 import json
@@ -75,13 +74,11 @@ class ReportSender:
 
     def __init__(self, adapter: ks_adapter.Adapter, host: str,
                  resend_after: int,
-                 saved: saved_state.StateFile | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+                 saved: saved_state.StateFile | None = None) -> None:
         self.adapter = adapter
         self.host = host
         self.resend_after = resend_after
         self._saved = saved
-        self._clock = clock
         self._last: dict | None = None
         #: Whether the last ``send`` sent the report (``None``: no call yet).
         self.sent: bool | None = None
@@ -105,7 +102,7 @@ class ReportSender:
         leave the last accepted report as it was.
         """
         new = digest(report)
-        now = self._clock()
+        now = time.time()
         last = self._last
         self.sent = not (
             self.resend_after and last is not None and last['digest'] == new
