@@ -213,7 +213,8 @@ def read_function(device: str, address: str) -> PciRecord | None:
         mdev_types=_mdev_types(device),
         aer=signals.read_aer(device),
         problems=signals.problems(device),
-        lost_vfs=signals.lost_virtfns(device),
+        lost_vfs=[vf for vf in signals.lost_virtfns(device)
+                  if ADDRESS.match(vf)],
         sriov_vf_device=read_hex(join(device, 'sriov_vf_device'), 4, True),
     )
 
