@@ -11,6 +11,7 @@ import subprocess
 import sys
 import uuid
 
+from cyborg_agent.journal import Journal
 from cyborg_placement import crash_points
 from tests.api_server import ApiClient
 from tests.functional.compute_nodes import create_compute_node
@@ -32,6 +33,8 @@ class AgentHost:
     libvirt_uri: str = 'test:///default'
     #: Added to the agent's environment on every run.
     env: dict[str, str] = dataclasses.field(default_factory=dict)
+    #: More ``[agent]`` options.
+    agent_options: dict = dataclasses.field(default_factory=dict)
 
     @property
     def conf_file(self) -> pathlib.Path:
@@ -48,7 +51,8 @@ class AgentHost:
             'agent': {'sysfs_root': self.sysfs.root,
                       'resource_provider_name': self.name,
                       'state_dir': self.state_dir,
-                      'libvirt_uri': self.libvirt_uri},
+                      'libvirt_uri': self.libvirt_uri,
+                      **self.agent_options},
         }
         ini.write(self.conf_file, sections)
 
@@ -69,9 +73,7 @@ class AgentHost:
 
     def journal(self) -> list[str]:
         """Attachments the agent still keeps undo records for."""
-        if not self.state_dir.exists():
-            return []
-        return sorted(p.stem for p in self.state_dir.iterdir())
+        return Journal(self.state_dir).uuids()
 
     def device(self, address: str) -> pathlib.Path:
         return self.sysfs.bus / 'devices' / address
