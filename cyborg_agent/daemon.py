@@ -82,14 +82,24 @@ class Agent:
 
     def _host_units(self) -> dict:
         """Disabled and held units, as the reconciler's feed last said;
-        read here when it has not said yet (a fresh agent)."""
+        read here when it has not said yet (a fresh agent).
+
+        An API that cannot say does not stop publication: until it can,
+        no unit counts as disabled (the API itself still refuses to give
+        a disabled unit out).
+        """
         if self.reconciler is None:
             return {}
         known = self.reconciler.api.host_units
-        if known is None:
-            known = attachment_api.AttachmentApi(self.api).units(
+        if known is not None:
+            return known
+        try:
+            return attachment_api.AttachmentApi(self.api).units(
                 self.sync.root_name)
-        return known
+        except (api_client.ApiUnreachable, api_client.ApiRefused) as exc:
+            LOG.warning('Disabled units unknown, published as enabled '
+                        'until the accelerator API answers: %s', exc)
+            return {}
 
     def _warn_held_unhealthy(self, units: list[Unit], held: frozenset[str]
                              ) -> None:

@@ -3,9 +3,10 @@
 It answers ``-q -x`` with the XML report nvidia-smi prints (the element
 names and layout of its ``nvsmi_device`` DTD, as an H100 with row remapping
 or an older GPU with page retirement prints them), for GPUs in the error
-states a test chooses, and fails on any other arguments as the real tool
-does. The report is a file beside the script, so a test changes the GPUs'
-states between two agent cycles by writing it again.
+states a test chooses, the discovery plugin's CSV query with their ids,
+and fails on any other arguments as the real tool does. The report is a
+file beside the script, so a test changes the GPUs' states between two
+agent cycles by writing it again.
 """
 import dataclasses
 import pathlib
@@ -14,6 +15,10 @@ import stat
 SCRIPT = """#!/bin/sh
 if [ "$1" = "-q" ] && [ "$2" = "-x" ] && [ $# -eq 2 ]; then
     exec cat "$(dirname "$0")/nvidia-smi-report.xml"
+fi
+if [ "$1" = "--query-gpu=pci.bus_id,uuid,memory.total,mig.mode.current" ] \\
+   && [ "$2" = "--format=csv,noheader,nounits" ] && [ $# -eq 2 ]; then
+    exec cat "$(dirname "$0")/nvidia-smi-query.csv"
 fi
 echo "Invalid combination of input arguments. Please run 'nvidia-smi -h' for help." >&2
 exit 2
@@ -39,9 +44,14 @@ def _yes(flag: bool | None) -> str:
     return 'N/A' if flag is None else ('Yes' if flag else 'No')
 
 
+def _bus_id(address: str) -> str:
+    """``0000:18:00.0`` -> ``00000000:18:00.0``, as nvidia-smi prints it."""
+    return f'0000{address}'.upper()
+
+
 def _gpu(state: GpuState) -> str:
     domain, bus, devfn = state.address.split(':')
-    bus_id = f'0000{domain}:{bus}:{devfn}'.upper()
+    bus_id = _bus_id(state.address)
     return f"""	<gpu id="{bus_id}">
 		<product_name>{state.product}</product_name>
 		<uuid>{state.uuid}</uuid>
@@ -123,3 +133,6 @@ def install(directory: pathlib.Path, gpus: list[GpuState]) -> pathlib.Path:
 def set_states(directory: pathlib.Path, gpus: list[GpuState]) -> None:
     """What the next ``nvidia-smi -q -x`` reports."""
     (directory / 'nvidia-smi-report.xml').write_text(report(gpus))
+    (directory / 'nvidia-smi-query.csv').write_text(''.join(
+        f'{_bus_id(gpu.address)}, {gpu.uuid}, 81559, Disabled\n'
+        for gpu in gpus))
