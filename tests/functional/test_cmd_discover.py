@@ -165,9 +165,9 @@ def test_table(tmp_path, host):
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].split() == ['ADDRESS', 'TYPE', 'IDS', 'NAME', 'NUMA',
-                                'UNITS', 'POOLS']
+                                'UNITS', 'HEALTH', 'POOLS']
     qat = next(line for line in lines if line.startswith('0000:6b:00.0'))
-    assert ' CRYPTO ' in qat and ' 16 ' in qat
+    assert ' CRYPTO ' in qat and ' 16 ' in qat and ' healthy ' in qat
     assert qat.endswith('host1_CRYPTO_8086_4941')
     assert not any(line.startswith('0000:6b:01.0') for line in lines)
 
