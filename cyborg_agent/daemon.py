@@ -86,7 +86,8 @@ class Agent:
 
         An API that cannot say does not stop publication: until it can,
         no unit counts as disabled (the API itself still refuses to give
-        a disabled unit out).
+        a disabled unit out). The device report that follows fails the
+        cycle with the API's error, so that is what is logged.
         """
         if self.reconciler is None:
             return {}
@@ -97,8 +98,8 @@ class Agent:
             return attachment_api.AttachmentApi(self.api).units(
                 self.sync.root_name)
         except (api_client.ApiUnreachable, api_client.ApiRefused) as exc:
-            LOG.warning('Disabled units unknown, published as enabled '
-                        'until the accelerator API answers: %s', exc)
+            LOG.debug('Disabled units unknown, published as enabled '
+                      'until the accelerator API answers: %s', exc)
             return {}
 
     def _warn_held_unhealthy(self, units: list[Unit], held: frozenset[str]
