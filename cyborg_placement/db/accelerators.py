@@ -92,12 +92,14 @@ def get_record(db: db_engine.Database, uuid: str) -> models.Accelerator:
 def list_views(db: db_engine.Database, *, limit: int,
                marker: str | None = None, host: str | None = None,
                device_type: str | None = None, state: str | None = None,
-               instance_uuid: str | None = None) -> list[AcceleratorView]:
+               instance_uuid: str | None = None,
+               health: str | None = None) -> list[AcceleratorView]:
     """One page of accelerators in creation order, after ``marker``."""
     query = sa.select(models.Accelerator).order_by(models.Accelerator.id)
     for column, value in ((models.Accelerator.host, host),
                           (models.Accelerator.device_type, device_type),
-                          (models.Accelerator.state, state)):
+                          (models.Accelerator.state, state),
+                          (models.Accelerator.health, health)):
         if value is not None:
             query = query.where(column == value)
     if instance_uuid is not None:

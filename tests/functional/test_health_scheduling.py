@@ -139,6 +139,14 @@ def test_the_only_free_unit_turning_unhealthy_hides_the_pool_and_is_never_bound(
     assert 'recovery action required: Reset' in held['health_reason']
     assert held['attachment']['instance_uuid'] == instance
     assert held['attachment']['holds_accelerator']
+    cli = openstack(*noauth_args(api_server.url), 'accelerator', 'list',
+                    '--host', gpu_host.name, '--health', 'unhealthy',
+                    '--long', '-f', 'json')
+    assert cli.returncode == 0, cli.stderr
+    assert [(r['PCI Address'], r['Attached To'], r['Health'])
+            for r in cli.json()] == [
+        (GPUS[0], None, 'unhealthy'),
+        (GPUS[1], f'instance {instance}', 'unhealthy')]
     again = service.put(f'/instances/{instance}/bindings',
                         json={'host': gpu_host.name}).json()['bindings']
     assert [b['pci_address'] for b in again] == [GPUS[1]]

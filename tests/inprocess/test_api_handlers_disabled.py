@@ -150,3 +150,10 @@ def test_a_held_unit_turning_unhealthy_stays_held_and_is_logged(
                for r in caplog.records)
     feed = service.get(f'/hosts/{gpus["name"]}/attachments').json
     assert feed['units']['held'] == ['0000:3b:00.0']
+    listed = admin.get('/accelerators?health=unhealthy').json['accelerator']
+    assert [a['uuid'] for a in listed] == [gpus['uuids'][0]]
+    assert [a['uuid'] for a in admin.get(
+        '/accelerators?health=healthy').json['accelerator']] == [
+        gpus['uuids'][1]]
+    bad = admin.get('/accelerators?health=sick')
+    assert (bad.status_code, code(bad)) == (400, 'api.invalid_input')

@@ -119,7 +119,8 @@ def _add_spec_arg(parser, help_text: str) -> None:
 
 
 class ListAccelerator(command.Lister):
-    """List accelerators, optionally of one host, type, state or instance."""
+    """List accelerators, optionally of one host, type, state, health or
+    instance."""
 
     def get_parser(self, prog_name):
         parser = super().get_parser(prog_name)
@@ -132,6 +133,10 @@ class ListAccelerator(command.Lister):
         parser.add_argument('--state', metavar='<state>',
                             help='Only accelerators in this state '
                                  '(available, missing)')
+        parser.add_argument('--health', metavar='<health>',
+                            choices=('healthy', 'unhealthy'),
+                            help='Only healthy or unhealthy accelerators '
+                                 '(with --long: why and since when)')
         parser.add_argument('--instance', metavar='<uuid>',
                             help="Only the instance's accelerators, with "
                                  'how it got each (Via: "flavor" for the '
@@ -145,7 +150,8 @@ class ListAccelerator(command.Lister):
     def take_action(self, parsed_args):
         accelerators = client_of(self).list(
             host=parsed_args.host, device_type=parsed_args.device_type,
-            state=parsed_args.state, instance_uuid=parsed_args.instance)
+            state=parsed_args.state, instance_uuid=parsed_args.instance,
+            health=parsed_args.health)
         columns = LONG_COLUMNS if parsed_args.long else LIST_COLUMNS
         if parsed_args.instance is None:
             return columns, [list_row(a, parsed_args.long)
