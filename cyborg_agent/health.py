@@ -21,6 +21,7 @@ import pathlib
 from oslo_log import log as logging
 
 from cyborg_agent.discovery import inventory
+from cyborg_agent.discovery.sysfs import PciRecord
 from cyborg_placement.vocabulary import Unit
 
 LOG = logging.getLogger(__name__)
@@ -37,7 +38,8 @@ class Observation:
     counters: dict[str, int] = dataclasses.field(default_factory=dict)
 
 
-def _own(record, plugin_problems: dict[str, list[str]]) -> Observation:
+def _own(record: PciRecord, plugin_problems: dict[str, list[str]]
+         ) -> Observation:
     return Observation(
         problems=list(record.problems) + plugin_problems.get(
             record.address, []),
@@ -67,6 +69,10 @@ def observe(devices: list[inventory.Device],
 
 @dataclasses.dataclass
 class Health:
+    """A unit's judged health; ``healthy_cycles`` counts the quiet cycles
+    of an unhealthy unit towards its recovery, ``counters`` are the AER
+    totals growth is measured from."""
+
     healthy: bool = True
     reason: str | None = None
     since: str | None = None
