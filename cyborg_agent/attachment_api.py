@@ -16,6 +16,9 @@ PAGE_SIZE = 1000
 class AttachmentApi:
     def __init__(self, adapter: ks_adapter.Adapter) -> None:
         self.adapter = adapter
+        #: The host's disabled and held units as the feed last said
+        #: (``{"disabled": [...], "held": [...]}``); None before a read.
+        self.host_units: dict | None = None
 
     def _call(self, method: str, url: str, **kwargs) -> dict:
         return api_client.call(self.adapter, method, url, **kwargs)
@@ -30,6 +33,7 @@ class AttachmentApi:
                                       'limit': PAGE_SIZE})
             found += page['attachments']
             since = page['revision']
+            self.host_units = page.get('units')
             if len(page['attachments']) < PAGE_SIZE:
                 return found, since
 
@@ -39,3 +43,9 @@ class AttachmentApi:
         if reason:
             body['reason'] = reason[:1024]
         return self._call('PUT', f'/attachments/{uuid}/state', json=body)
+
+    def units(self, host: str) -> dict:
+        """The host's disabled and held units, without its changes (the
+        feed asked for changes after the last possible revision)."""
+        self.changes(host, 2**31 - 1)
+        return self.host_units or {}

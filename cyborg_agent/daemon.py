@@ -13,6 +13,7 @@ spreads its cycles over the interval instead of stampeding Placement.
 ``--once`` is for scripts: no start delay, one publication and one reconcile
 pass, retried for a few seconds only, then a failure is one line on stderr.
 """
+import dataclasses
 import signal
 import sys
 import threading
@@ -21,12 +22,15 @@ from oslo_config import cfg
 from oslo_log import log as logging
 
 from cyborg_agent import api_client
+from cyborg_agent import attachment_api
 from cyborg_agent import discovery
+from cyborg_agent import health
 from cyborg_agent import journal
 from cyborg_agent import reconciler
 from cyborg_agent import report
 from cyborg_agent import retry
 from cyborg_agent import saved_state
+from cyborg_agent.discovery import inventory
 from cyborg_agent.discovery import rules
 from cyborg_agent.publish import sync as placement_sync
 from cyborg_placement.placement import client as placement_client
@@ -71,12 +75,63 @@ class Agent:
             # A session of its own: the reconciler runs in another thread.
             self.reconciler = reconciler.Reconciler.from_conf(
                 conf, api_client.make_adapter(conf), self.sync.root_name)
+        self.health = health.Tracker(
+            conf.agent.health_recovery_cycles,
+            conf.agent.state_dir if self.api is not None else None)
+        self._held_unhealthy: set[str] = set()
+
+    def discover(self) -> list[Unit]:
+        """This host's units, with their health judged by this cycle."""
+        devices = discovery.discover_devices(self.conf, enrich=False)
+        self.health.update(health.observe(
+            devices, discovery.plugin_problems(devices, self.conf)))
+        return self.health.apply(inventory.units_of(devices))
 
     def cycle(self) -> None:
-        self.publish(discovery.discover_units(self.conf))
+        self.publish(self.discover())
+
+    def _host_units(self) -> dict:
+        """Disabled and held units, as the reconciler's feed last said;
+        read here when it has not said yet (a fresh agent).
+
+        An API that cannot say does not stop publication: until it can,
+        no unit counts as disabled (the API itself still refuses to give
+        a disabled unit out). The device report that follows fails the
+        cycle with the API's error, so that is what is logged.
+        """
+        if self.reconciler is None:
+            return {}
+        known = self.reconciler.api.host_units
+        if known is not None:
+            return known
+        try:
+            return attachment_api.AttachmentApi(self.api).units(
+                self.sync.root_name)
+        except (api_client.ApiUnreachable, api_client.ApiRefused) as exc:
+            LOG.debug('Disabled units unknown, published as enabled '
+                      'until the accelerator API answers: %s', exc)
+            return {}
+
+    def _warn_held_unhealthy(self, units: list[Unit], held: frozenset[str]
+                             ) -> None:
+        now = {u.address for u in units if not u.healthy and u.address in held}
+        for unit in units:
+            if unit.address in now - self._held_unhealthy:
+                LOG.warning('Unit %s turned unhealthy while held (%s): its '
+                            'holder keeps it; migrate the instance or detach '
+                            'it', unit.address, unit.health_reason)
+        self._held_unhealthy = now
 
     def publish(self, units: list[Unit]) -> None:
-        published = self.sync.sync(units)
+        """Placement first (with unhealthy and disabled free units
+        reserved), then the device report, whose pools must exist."""
+        known = self._host_units()
+        disabled = set(known.get('disabled', ()))
+        held = frozenset(known.get('held', ()))
+        units = [dataclasses.replace(u, disabled=u.address in disabled)
+                 for u in units]
+        self._warn_held_unhealthy(units, held)
+        published = self.sync.sync(units, held)
         if self.api is not None:
             # After publication, so the pools the report names exist.
             self.reports.send(report.build_report(units, published))
@@ -116,7 +171,7 @@ def _run_once(agent: Agent) -> int:
         agent.reconcile()
 
     try:
-        units = discovery.discover_units(agent.conf)
+        units = agent.discover()
         retry.until(ONCE_RETRY_SECONDS, retry.Backoff(base=0.5, cap=2.0),
                     publish_and_reconcile, TRANSIENT,
                     on_retry=lambda exc, delay: LOG.debug(

@@ -28,6 +28,8 @@ def unit_entry(unit: Unit, pool: tree.PoolProvider) -> dict:
         'resource_class': pool.resource_class,
         'numa_node': unit.numa_node,
         'driver': unit.driver,
+        'health': 'healthy' if unit.healthy else 'unhealthy',
+        'health_reason': unit.health_reason,
     }
 
 

@@ -20,7 +20,8 @@ class Unit:
     Ids are the unit's own (a VF's ids, not its PF's), 4 lower-case hex digits.
     ``resource_class`` and ``extra_traits`` are set only when an operator rule
     asks for them; otherwise the defaults of this module
-    apply.
+    apply. Health and ``disabled`` do not change the unit's pool: an
+    unschedulable free unit is reserved in it.
     """
 
     address: str
@@ -33,6 +34,15 @@ class Unit:
     resource_class: str | None = None
     extra_traits: frozenset[str] = frozenset()
     healthy: bool = True
+    health_reason: str | None = None
+    #: An operator disabled it (the API says so); it is offered to nobody
+    #: new, as an unhealthy unit.
+    disabled: bool = False
+
+    @property
+    def schedulable(self) -> bool:
+        return self.healthy and not self.disabled
+
 
 RESOURCE_CLASSES = {
     'GPU': orc.PGPU,

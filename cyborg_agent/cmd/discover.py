@@ -11,6 +11,7 @@ import sys
 from oslo_config import cfg
 
 from cyborg_agent import discovery
+from cyborg_agent import health
 from cyborg_agent.discovery import inventory
 from cyborg_agent.discovery import rules
 from cyborg_agent.publish import tree
@@ -18,7 +19,8 @@ from cyborg_placement.placement import hostname
 from cyborg_placement.vocabulary import Unit
 
 
-def _unit_record(unit: Unit, pool: tree.PoolProvider) -> dict:
+def _unit_record(unit: Unit, pool: tree.PoolProvider,
+                 judged: health.Health | None) -> dict:
     return {
         'address': unit.address,
         'vendor_id': unit.vendor_id,
@@ -27,15 +29,21 @@ def _unit_record(unit: Unit, pool: tree.PoolProvider) -> dict:
         'driver': unit.driver,
         'resource_class': pool.resource_class,
         'pool': pool.name,
+        'health': 'unhealthy' if judged and not judged.healthy else 'healthy',
+        'health_reason': judged.reason if judged else None,
     }
 
 
 def device_record(device: inventory.Device,
-                  pools: dict[str, tree.PoolProvider]) -> dict:
+                  pools: dict[str, tree.PoolProvider],
+                  judged: dict[str, health.Health] | None = None) -> dict:
     """The JSON object of one PCI function (design section 3).
 
-    ``pools`` maps unit addresses to the pools the agent would publish.
+    ``pools`` maps unit addresses to the pools the agent would publish,
+    ``judged`` units to their health as one look finds it (problems now;
+    AER counters are shown, their growth needs the daemon's cycles).
     """
+    judged = judged or {}
     record = device.record
     sriov = None
     if record.sriov_totalvfs is not None or record.virtfns:
@@ -65,16 +73,30 @@ def device_record(device: inventory.Device,
              'available_instances': m.available_instances}
             for m in record.mdev_types],
         'facts': record.facts,
+        'aer': record.aer,
+        'problems': record.problems,
     }
     if device.device_type or device.units:
-        result['units'] = [_unit_record(unit, pools[unit.address])
+        result['units'] = [_unit_record(unit, pools[unit.address],
+                                        judged.get(unit.address))
                            for unit in device.units]
     return result
 
 
+def _health_cell(units: list[dict]) -> str:
+    sick = [unit for unit in units if unit['health'] != 'healthy']
+    if not units:
+        return '-'
+    if not sick:
+        return 'healthy'
+    return (f'{len(sick)} unhealthy: '
+            + '; '.join(sorted({unit['health_reason'] for unit in sick})))
+
+
 def _table(records: list[dict]) -> str:
     """One row per device; VFs are counted in their PF's row, not listed."""
-    header = ('ADDRESS', 'TYPE', 'IDS', 'NAME', 'NUMA', 'UNITS', 'POOLS')
+    header = ('ADDRESS', 'TYPE', 'IDS', 'NAME', 'NUMA', 'UNITS', 'HEALTH',
+              'POOLS')
     rows = [header]
     for rec in records:
         if rec['unit_of']:
@@ -87,6 +109,7 @@ def _table(records: list[dict]) -> str:
             name[:48] or '-',
             '-' if rec['numa_node'] is None else str(rec['numa_node']),
             str(len(units)) if 'units' in rec else '-',
+            _health_cell(units),
             ', '.join(sorted({unit['pool'] for unit in units})) or '-'))
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     return '\n'.join('  '.join(cell.ljust(width) for cell, width
@@ -109,7 +132,9 @@ def run(conf: cfg.ConfigOpts, command) -> int:
     pools = tree.provider_of_units(tree.build(
         hostname.root_provider_name(conf), None,
         inventory.units_of(devices), conf.agent.pool_by_numa))
-    records = [device_record(device, pools) for device in devices]
+    judged = health.Tracker(conf.agent.health_recovery_cycles).update(
+        health.observe(devices, discovery.plugin_problems(devices, conf)))
+    records = [device_record(device, pools, judged) for device in devices]
     if command.format == 'json':
         sys.stdout.write(json.dumps(records, indent=2) + '\n')
     else:

@@ -1,8 +1,10 @@
 """Accelerator discovery: sysfs -> PCI functions -> classified devices -> units.
 
-Two entry points: :func:`discover_units` is what the daemon publishes every
-cycle (cheap: sysfs only); :func:`discover_devices` is what ``cyborg-agent
-discover`` shows (every function looked at, with names and plugin facts).
+Entry points: :func:`discover_units` gives the units sysfs shows (cheap:
+sysfs only); :func:`discover_devices` is what ``cyborg-agent discover``
+shows (every function looked at, with names and plugin facts) and, without
+enrichment, what the daemon reads every cycle, with
+:func:`plugin_problems` (the plugins' health checks) beside it.
 Both raise :class:`~cyborg_agent.discovery.rules.InvalidRule` for a bad
 ``[agent] device_rule``, and nothing for bad sysfs data.
 """
@@ -38,3 +40,9 @@ def discover_devices(conf: cfg.ConfigOpts, sysfs_root: str | None = None,
 def discover_units(conf: cfg.ConfigOpts) -> list[Unit]:
     """This host's assignable units, read from ``[agent] sysfs_root``."""
     return inventory.units_of(discover_devices(conf, enrich=False))
+
+
+def plugin_problems(devices: list[inventory.Device], conf: cfg.ConfigOpts
+                    ) -> dict[str, list[str]]:
+    """PCI address -> error states the enrichment plugins report now."""
+    return plugins.health([device.record for device in devices], conf)

@@ -42,6 +42,23 @@ def make_unit(record: PciRecord, classification: classify_mod.Classification,
         extra_traits=classification.traits)
 
 
+def _lost_vf_records(records: list[PciRecord]) -> list[PciRecord]:
+    """Stand-ins for VFs the kernel lost while their PF still lists them.
+
+    They stay units (unhealthy ones, with the PF's vendor and its VF device
+    id), so their pool keeps counting them and a holder keeps its unit,
+    rather than vanishing as if the operator had removed them.
+    """
+    present = {record.address for record in records}
+    return [PciRecord(address, pf.vendor_id, pf.sriov_vf_device,
+                      pf.pci_class, numa_node=pf.numa_node,
+                      physfn=pf.address,
+                      problems=['the function is gone from sysfs (its PF '
+                                'still lists it)'])
+            for pf in records if pf.sriov_vf_device
+            for address in pf.lost_vfs if address not in present]
+
+
 def _pf_of(records: dict[str, PciRecord]) -> dict[str, str]:
     """VF address -> PF address, from the PFs' ``virtfn*`` and VFs' ``physfn``.
 
@@ -63,6 +80,7 @@ def _pf_of(records: dict[str, PciRecord]) -> dict[str, str]:
 def build_devices(records: list[PciRecord],
                   rules: list[rules_mod.Rule]) -> list[Device]:
     """Classify every record and attach units, in PCI address order."""
+    records = records + _lost_vf_records(records)
     by_address = {record.address: record for record in records}
     parents = _pf_of(by_address)
     children: dict[str, list[str]] = {}

@@ -14,6 +14,8 @@ import re
 
 from oslo_log import log as logging
 
+from cyborg_agent.discovery import signals
+
 LOG = logging.getLogger(__name__)
 
 ADDRESS = re.compile(r'^[0-9a-f]{4,8}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$')
@@ -56,6 +58,12 @@ class PciRecord:
     vendor_name: str | None = None
     product_name: str | None = None
     facts: dict = dataclasses.field(default_factory=dict)
+    #: Health signals (:mod:`.signals`): AER totals by counter file, what is
+    #: wrong now, and VFs the PF links to that are gone.
+    aer: dict[str, int] = dataclasses.field(default_factory=dict)
+    problems: list[str] = dataclasses.field(default_factory=list)
+    lost_vfs: list[str] = dataclasses.field(default_factory=list)
+    sriov_vf_device: str | None = None
 
 
 def _warn(path: str, problem: str) -> None:
@@ -203,6 +211,11 @@ def read_function(device: str, address: str) -> PciRecord | None:
         virtfns=_virtfns(device),
         physfn=_linked_address(join(device, 'physfn')),
         mdev_types=_mdev_types(device),
+        aer=signals.read_aer(device),
+        problems=signals.problems(device),
+        lost_vfs=[vf for vf in signals.lost_virtfns(device)
+                  if ADDRESS.match(vf)],
+        sriov_vf_device=read_hex(join(device, 'sriov_vf_device'), 4, True),
     )
 
 

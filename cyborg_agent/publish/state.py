@@ -141,7 +141,10 @@ def wanted_traits(current: frozenset[str], desired: frozenset[str],
 
 def needs_usages(known: KnownProvider, desired: tree.PoolProvider | None
                  ) -> bool:
-    """Usages matter only when inventory would shrink or a class would go."""
+    """Usages matter only when inventory would shrink or a class would go,
+    or units are to be reserved (never more than what is not allocated)."""
+    if desired is not None and desired.reserved:
+        return True
     for resource_class, current in known.inventories.items():
         if desired is None or resource_class != desired.resource_class:
             return True
@@ -156,13 +159,19 @@ def wanted_inventories(known: KnownProvider, desired: tree.PoolProvider | None,
 
     A unit that disappeared while allocated stays counted (``total = max(
     present, used)``) and reserved, so Placement hands it to nobody else and
-    the allocation stays valid until its holder lets it go.
+    the allocation stays valid until its holder lets it go. Unhealthy and
+    disabled free units (``desired.reserved``) are reserved only as far as
+    present units are not allocated: ``reserved <= total - used`` for them,
+    so reserving never takes a unit from its holder, even one Nova
+    allocated and nobody has bound yet.
     """
     wanted = {}
     if desired is not None:
         present = desired.total
-        total = max(present, usages.get(desired.resource_class, 0))
-        reserved = min(total, desired.reserved + total - present)
+        used = usages.get(desired.resource_class, 0)
+        total = max(present, used)
+        reserved = (total - present) + min(desired.reserved,
+                                           max(0, present - used))
         wanted[desired.resource_class] = tree.inventory(total, reserved)
     for resource_class in known.inventories:
         used = usages.get(resource_class, 0)

@@ -58,12 +58,17 @@ class ProviderSync:
         if saved is not None:
             self._load(saved.read())
 
-    def sync(self, units: Iterable[Unit]) -> dict[str, tree.PoolProvider]:
-        """One cycle: returns the desired tree, now published."""
+    def sync(self, units: Iterable[Unit], held: frozenset[str] = frozenset()
+             ) -> dict[str, tree.PoolProvider]:
+        """One cycle: returns the desired tree, now published.
+
+        ``held``: addresses of units an attachment holds (see
+        :func:`tree.build`).
+        """
         listing = self._list_tree()
         self._refresh(listing)
         desired = tree.build(self.root_name, self.root_uuid, units,
-                             self.pool_by_numa)
+                             self.pool_by_numa, held)
         for provider in desired.values():
             self._publish(provider)
         for uuid in self._retirement_order(listing, desired):

@@ -52,7 +52,8 @@ def _pools(units: Iterable[Unit], pool_by_numa: bool
 
 
 def build(root_name: str, root_uuid: str | None, units: Iterable[Unit],
-          pool_by_numa: bool = False) -> dict[str, PoolProvider]:
+          pool_by_numa: bool = False,
+          held: frozenset[str] = frozenset()) -> dict[str, PoolProvider]:
     """The desired pool providers of one host, by provider uuid.
 
     The one place pool provider names and uuids are derived: the sync
@@ -60,8 +61,12 @@ def build(root_name: str, root_uuid: str | None, units: Iterable[Unit],
     read names and uuids from it. ``root_uuid`` is None where Placement is
     not asked (``discover``).
 
-    Unhealthy units stay counted in ``total`` and are ``reserved``: an
-    operator sees them in Placement, but nobody is scheduled onto them.
+    Unhealthy and disabled units stay counted in ``total`` and are
+    ``reserved`` while free: an operator sees them in Placement, but nobody
+    is scheduled onto them. ``held`` are the addresses of units an
+    attachment holds (the API says which): they are used, not reserved, so
+    a healthy free unit beside them stays on offer. The sync also keeps
+    ``reserved`` within what is not allocated.
     """
     tree = {}
     for key, members in sorted(_pools(units, pool_by_numa).items()):
@@ -72,7 +77,8 @@ def build(root_name: str, root_uuid: str | None, units: Iterable[Unit],
             parent_uuid=root_uuid,
             resource_class=key.resource_class,
             total=len(members),
-            reserved=sum(1 for unit in members if not unit.healthy),
+            reserved=sum(1 for unit in members if not unit.schedulable
+                         and unit.address not in held),
             traits=key.traits,
             rule_traits=key.extra_traits,
             units=tuple(sorted(unit.address for unit in members)),

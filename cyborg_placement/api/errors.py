@@ -30,6 +30,7 @@ ATTACH_NO_CAPACITY = 'accelerator.attach.no_capacity'
 ATTACH_NO_POOL = 'accelerator.attach.no_pool'
 ATTACH_WRONG_HOST = 'accelerator.attach.wrong_host'
 ATTACH_MISSING = 'accelerator.attach.missing'
+ATTACH_UNSCHEDULABLE = 'accelerator.attach.unschedulable'
 ATTACH_REFUSED = 'accelerator.attach.placement_refused'
 DETACH_FOREIGN = 'accelerator.detach.foreign_allocation'
 BIND_NOT_ENOUGH_UNITS = 'accelerator.bind.not_enough_units'
@@ -103,6 +104,7 @@ DOMAIN_ERRORS = {
     db_exceptions.InvalidTransition: (Conflict, ATTACHMENT_STATE_CONFLICT),
     attach_exceptions.NoPool: (Conflict, ATTACH_NO_POOL),
     attach_exceptions.Missing: (Conflict, ATTACH_MISSING),
+    attach_exceptions.Unschedulable: (Conflict, ATTACH_UNSCHEDULABLE),
     attach_exceptions.WrongHost: (Conflict, ATTACH_WRONG_HOST),
     attach_exceptions.NoCapacity: (Conflict, ATTACH_NO_CAPACITY),
     attach_exceptions.PlacementRefused: (BadRequest, ATTACH_REFUSED),

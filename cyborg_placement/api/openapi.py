@@ -10,6 +10,7 @@ from cyborg_placement.api import errors
 from cyborg_placement.api import microversion
 from cyborg_placement.api.schemas import accelerators
 from cyborg_placement.api.schemas import attachments
+from cyborg_placement.api.schemas import disabled
 from cyborg_placement.api.schemas import hosts
 from cyborg_placement.api.schemas import instances
 
@@ -111,6 +112,7 @@ def _accelerator_links(uuid: str, host: str | None = None) -> dict:
     links = {'show': _to('show_accelerator', uuid=uuid),
              'update_specs': _to('update_specs', uuid=uuid),
              'attach_instance': _to('attach_accelerator', uuid=uuid),
+             'disable': _to('update_disabled', uuid=uuid),
              'detach': _to('detach_accelerator', uuid=uuid)}
     if host is not None:
         links['attach_host'] = _to('attach_accelerator', {'host': host},
@@ -162,7 +164,8 @@ OPERATIONS = {
         'host_attach_rule / host_attach_driver decide.',
         {200: 'The accelerator; its attachment (instance_uuid or host, '
               'driver, state "attaching").', **_ONE,
-         409: 'Attached elsewhere, no free unit, not on that host.',
+         409: 'Attached elsewhere, no free unit, not on that host, '
+              'unhealthy or disabled.',
          503: 'Placement unreachable.'}, accelerators.ATTACH,
         links={'200': {
             'detach': _to('detach_accelerator', uuid='$request.path.uuid'),
@@ -178,6 +181,15 @@ OPERATIONS = {
         'update_specs', 'Replace acc_specs (admin); optional If-Match.',
         {200: 'Updated; new ETag.', **_ONE,
          409: 'If-Match no longer matches.'}, accelerators.UPDATE_SPECS),
+    ('/accelerators/{uuid}/disabled', 'put'): _op(
+        'update_disabled',
+        'Disable an accelerator (admin): it is given to no new holder and '
+        'its agent reserves it in Placement, as an unhealthy one; its '
+        'holder keeps it. {"disabled": false} enables it again.',
+        {200: 'The accelerator (disabled, disabled_reason, disabled_at).',
+         **_ONE}, disabled.UPDATE,
+        links={'200': {'show': _to('show_accelerator',
+                                   uuid='$request.path.uuid')}}),
     ('/hosts/{host}/accelerators', 'put'): _op(
         'report_devices',
         "The agent's device report: the host's full list of units "
@@ -190,7 +202,8 @@ OPERATIONS = {
     ('/hosts/{host}/attachments', 'get'): _op(
         'list_attachments',
         "The host reconciler's feed of attachment changes (service); "
-        'answers {"attachments": [...], "revision": N}.',
+        'answers {"attachments": [...], "revision": N, "units": '
+        '{"disabled": [PCI address...], "held": [PCI address...]}}.',
         {200: 'Changes.', **_HOST_CODES, 503: 'Placement unreachable.'},
         query=hosts.FEED_QUERY,
         links={'200': {'report_state': _to(

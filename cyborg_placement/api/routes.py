@@ -5,6 +5,7 @@ same table) and :mod:`.openapi` describes it; a test checks both agree.
 """
 from cyborg_placement.api.handlers import accelerators
 from cyborg_placement.api.handlers import attachments
+from cyborg_placement.api.handlers import disabled
 from cyborg_placement.api.handlers import hosts
 from cyborg_placement.api.handlers import instances
 from cyborg_placement.api.handlers import root
@@ -25,6 +26,9 @@ ROUTES = {
     },
     '/accelerators/<uuid>/acc_specs': {
         'PUT': accelerators.update_specs,
+    },
+    '/accelerators/<uuid>/disabled': {
+        'PUT': disabled.update_disabled,
     },
     '/hosts/<host>/accelerators': {
         'PUT': hosts.report_devices,

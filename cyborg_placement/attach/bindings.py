@@ -149,8 +149,8 @@ class _Plan:
         return (f'Pool {self.pool.uuid} ({self.pool.resource_class}) on host '
                 f'{host} has {len(self.keep) + len(self.free)} unit(s) to '
                 f'bind for instance {instance_uuid}, whose allocation holds '
-                f'{self.wanted} there: units are missing from the host or '
-                'held by other attachments.')
+                f'{self.wanted} there: units are missing from the host, '
+                'unhealthy, disabled or held by other attachments.')
 
 
 def _plan(services: flow.Services, instance_uuid: str, host: str,
@@ -162,8 +162,7 @@ def _plan(services: flow.Services, instance_uuid: str, host: str,
     keep = present[:wanted]
     stale = _stale(services, pool, instance_uuid)
     free = attachments.free_units(services.db, pool_uuid, host) + [
-        r.accelerator for r in stale
-        if r.accelerator.state != models.MISSING]
+        r.accelerator for r in stale if r.accelerator.schedulable]
     return _Plan(pool, wanted, keep, [b for b in mine if b not in keep],
                  stale, free)
 

@@ -16,6 +16,10 @@ class Missing(AttachError):
     """The accelerator is missing from its host."""
 
 
+class Unschedulable(AttachError):
+    """The accelerator is unhealthy or disabled: nobody new may have it."""
+
+
 class WrongHost(AttachError):
     """The instance's allocations are on another host."""
 

@@ -77,6 +77,15 @@ def _check_claimable(accelerator: models.Accelerator) -> None:
     if accelerator.state == models.MISSING:
         raise exceptions.Missing(
             f'Accelerator {accelerator.uuid} is missing from its host.')
+    if accelerator.disabled:
+        raise exceptions.Unschedulable(
+            f'Accelerator {accelerator.uuid} is disabled '
+            f'({accelerator.disabled_reason or "no reason given"}); choose '
+            'another one, or enable it first.')
+    if accelerator.health != models.HEALTHY:
+        raise exceptions.Unschedulable(
+            f'Accelerator {accelerator.uuid} is unhealthy '
+            f'({accelerator.health_reason}); choose another one.')
 
 
 def instance_target(services: Services, accelerator: models.Accelerator,

@@ -90,6 +90,16 @@ OPTS = [
         'enrichment_timeout', default=10.0, min=0.1,
         help='Seconds a discovery plugin may wait for the tool it runs (such '
              'as nvidia-smi) before its facts are left out for this cycle.'),
+    cfg.IntOpt(
+        'health_recovery_cycles', default=3, min=1,
+        help='Publication cycles (report_interval apart) a unit that was '
+             'unhealthy must be found healthy in a row before it is offered '
+             'again. A unit turns unhealthy at once: its PCI AER error '
+             'counters (aer_dev_fatal, aer_dev_nonfatal) grew since the '
+             'last cycle, its config space or driver is gone, its SR-IOV PF '
+             'is unhealthy, or a discovery plugin (nvidia-smi) reports an '
+             'error state. Unhealthy units (and those an operator disabled) '
+             'are reserved in Placement while free.'),
     cfg.StrOpt(
         'libvirt_uri', default='qemu:///system',
         help='The libvirt connection the attachment reconciler attaches and '

@@ -92,12 +92,14 @@ def get_record(db: db_engine.Database, uuid: str) -> models.Accelerator:
 def list_views(db: db_engine.Database, *, limit: int,
                marker: str | None = None, host: str | None = None,
                device_type: str | None = None, state: str | None = None,
-               instance_uuid: str | None = None) -> list[AcceleratorView]:
+               instance_uuid: str | None = None,
+               health: str | None = None) -> list[AcceleratorView]:
     """One page of accelerators in creation order, after ``marker``."""
     query = sa.select(models.Accelerator).order_by(models.Accelerator.id)
     for column, value in ((models.Accelerator.host, host),
                           (models.Accelerator.device_type, device_type),
-                          (models.Accelerator.state, state)):
+                          (models.Accelerator.state, state),
+                          (models.Accelerator.health, health)):
         if value is not None:
             query = query.where(column == value)
     if instance_uuid is not None:
@@ -166,3 +168,50 @@ def update_specs(db: db_engine.Database, uuid: str, specs: dict,
         session.expire(record)
         session.refresh(record)
         return record
+
+
+def set_disabled(db: db_engine.Database, uuid: str, disabled: bool,
+                 reason: str | None = None) -> models.Accelerator:
+    """Take a unit out of service, or put it back.
+
+    Disabling again replaces the reason and keeps the time it was first
+    disabled; enabling forgets both.
+    """
+    with db.writer() as session:
+        record = _get(session, uuid)
+        reason = reason if disabled else None
+        if (record.disabled, record.disabled_reason) != (disabled, reason):
+            record.disabled_at = ((record.disabled_at or models._now())
+                                  if disabled else None)
+            record.disabled, record.disabled_reason = disabled, reason
+            record.revision += 1
+        session.flush()
+        session.refresh(record)
+        return record
+
+
+@dataclasses.dataclass
+class HostUnits:
+    """What a host's agent needs to know of its units from the API: which
+    an operator disabled, and which an attachment holds (a held unit is not
+    free, so it is not reserved in Placement)."""
+
+    disabled: list[str]
+    held: list[str]
+
+
+def host_units(db: db_engine.Database, host: str) -> HostUnits:
+    held = sa.select(models.Attachment.active_accelerator_id).where(
+        models.Attachment.active_accelerator_id.is_not(None))
+    query = (sa.select(models.Accelerator.pci_address,
+                       models.Accelerator.disabled,
+                       models.Accelerator.id.in_(held))
+             .where(models.Accelerator.host == host,
+                    models.Accelerator.pci_address.is_not(None),
+                    sa.or_(models.Accelerator.disabled,
+                           models.Accelerator.id.in_(held)))
+             .order_by(models.Accelerator.pci_address))
+    with db.reader() as session:
+        rows = session.execute(query).all()
+    return HostUnits(disabled=[address for address, off, _ in rows if off],
+                     held=[address for address, _, taken in rows if taken])

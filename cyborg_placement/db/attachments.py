@@ -398,13 +398,16 @@ def pool_holders(db: db_engine.Database, pool_provider_uuid: str
 
 def free_units(db: db_engine.Database, pool_provider_uuid: str, host: str
                ) -> list[models.Accelerator]:
-    """The pool's units on the host that are present and held by nobody."""
+    """The pool's units on the host that may be given out: present,
+    healthy, not disabled, and held by nobody."""
     held = sa.select(models.Attachment.active_accelerator_id).where(
         models.Attachment.active_accelerator_id.is_not(None))
     query = (sa.select(models.Accelerator)
              .where(models.Accelerator.pool_provider_uuid == pool_provider_uuid,
                     models.Accelerator.host == host,
                     models.Accelerator.state == models.AVAILABLE,
+                    models.Accelerator.health == models.HEALTHY,
+                    sa.not_(models.Accelerator.disabled),
                     models.Accelerator.id.not_in(held))
              .order_by(models.Accelerator.id))
     with db.reader() as session:

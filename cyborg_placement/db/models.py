@@ -22,6 +22,11 @@ FINAL_STATES = (ATTACH_FAILED, DETACHED)
 AVAILABLE = 'available'
 MISSING = 'missing'
 
+#: A unit's health, as its agent last reported it.
+HEALTHY = 'healthy'
+UNHEALTHY = 'unhealthy'
+HEALTH_STATES = (HEALTHY, UNHEALTHY)
+
 
 def _now() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
@@ -79,6 +84,29 @@ class Accelerator(TimestampMixin, Base):
         sa.String(16), nullable=False, default=AVAILABLE)
     revision: orm.Mapped[int] = orm.mapped_column(
         sa.Integer, nullable=False, default=1)
+    #: What the unit's agent last reported, and since when (set by the
+    #: API when the reported health changes).
+    health: orm.Mapped[str] = orm.mapped_column(
+        sa.String(16), nullable=False, default=HEALTHY,
+        server_default=HEALTHY)
+    health_reason: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
+    health_since: orm.Mapped[datetime.datetime | None] = orm.mapped_column(
+        sa.DateTime)
+    #: An operator took the unit out of service; only an operator puts it
+    #: back (device reports never change these).
+    disabled: orm.Mapped[bool] = orm.mapped_column(
+        sa.Boolean, nullable=False, default=False, server_default=sa.false())
+    disabled_reason: orm.Mapped[str | None] = orm.mapped_column(
+        sa.String(255))
+    disabled_at: orm.Mapped[datetime.datetime | None] = orm.mapped_column(
+        sa.DateTime)
+
+    @property
+    def schedulable(self) -> bool:
+        """Whether a new holder may be given this unit: present, healthy
+        and not disabled. A holder keeps a unit that stops being so."""
+        return (self.state == AVAILABLE and self.health == HEALTHY
+                and not self.disabled)
 
 
 class Attachment(TimestampMixin, Base):

@@ -8,6 +8,7 @@ write transaction, which writes the changed rows only.
 """
 import uuid as uuid_lib
 
+from oslo_log import log as logging
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import orm
@@ -16,18 +17,43 @@ from cyborg_placement.db import accelerators
 from cyborg_placement.db import engine as db_engine
 from cyborg_placement.db import models
 
+LOG = logging.getLogger(__name__)
 
-def _upsert(session: orm.Session, host: str, record, unit: dict) -> None:
+
+def _health(unit: dict) -> dict:
+    """A unit's health columns; agents older than health checks report
+    none, and their units are healthy."""
+    health = unit.get('health') or models.HEALTHY
+    return {'health': health,
+            'health_reason': (unit.get('health_reason')
+                              if health == models.UNHEALTHY else None)}
+
+
+def _warn_held(record: models.Accelerator, reason: str | None) -> None:
+    LOG.warning('Accelerator %s (%s %s) turned unhealthy while held: %s. '
+                'Its holder keeps it; migrate the instance or detach it.',
+                record.uuid, record.host, record.pci_address, reason)
+
+
+def _upsert(session: orm.Session, host: str, record, unit: dict,
+            held: set[int], warn: bool) -> None:
     values = {key: unit.get(key) for key in accelerators.REPORT_COLUMNS}
     values['device_type'] = values['device_type'] or ''
+    values.update(_health(unit))
+    now = models._now()
     if record is None:
         session.add(models.Accelerator(
             uuid=str(uuid_lib.uuid4()),
             name=accelerators.reported_name(host, unit['pci_address']),
             host=host, pci_address=unit['pci_address'],
-            state=models.AVAILABLE, **values))
+            state=models.AVAILABLE, health_since=now, **values))
         return
     values['state'] = models.AVAILABLE
+    if record.health != values['health']:
+        values['health_since'] = now
+        if (warn and values['health'] == models.UNHEALTHY
+                and record.id in held):
+            _warn_held(record, values['health_reason'])
     if any(getattr(record, key) != value for key, value in values.items()):
         for key, value in values.items():
             setattr(record, key, value)
@@ -44,9 +70,11 @@ def _vanish(session: orm.Session, records: list, held: set[int]) -> None:
             record.revision += 1
 
 
-def _apply(session: orm.Session, host: str, units: list[dict]) -> None:
+def _apply(session: orm.Session, host: str, units: list[dict],
+           warn: bool = True) -> None:
     """Stage the report's changes on ``session``; its caller flushes them,
-    or throws them away (so no query may flush them half way)."""
+    or throws them away (so no query may flush them half way, and the
+    thrown-away pass, ``warn`` false, logs nothing)."""
     with session.no_autoflush:
         existing = {record.pci_address: record for record in session.scalars(
             sa.select(models.Accelerator).where(
@@ -57,14 +85,14 @@ def _apply(session: orm.Session, host: str, units: list[dict]) -> None:
                     [r.id for r in existing.values()]))))
         for unit in units:
             _upsert(session, host, existing.pop(unit['pci_address'], None),
-                    unit)
+                    unit, held, warn)
         _vanish(session, list(existing.values()), held)
 
 
 def _changes_anything(db: db_engine.Database, host: str, units: list[dict]
                       ) -> bool:
     with db.reader() as session:
-        _apply(session, host, units)
+        _apply(session, host, units, warn=False)
         changed = bool(session.new or session.deleted) or any(
             session.is_modified(record) for record in session.dirty)
         session.expunge_all()  # nothing is flushed when the reader ends

@@ -116,6 +116,14 @@ class AcceleratorClient:
                           json={'acc_specs': acc_specs},
                           headers=headers).json()
 
+    def set_disabled(self, uuid: str, disabled: bool,
+                     reason: str | None = None) -> dict:
+        body = {'disabled': disabled}
+        if reason is not None:
+            body['reason'] = reason
+        return self._call('PUT', f'/accelerators/{_seg(uuid)}/disabled',
+                          json=body).json()
+
     def attach(self, uuid: str, instance_uuid: str | None = None,
                host: str | None = None, driver: str | None = None) -> dict:
         body = ({'instance_uuid': instance_uuid} if instance_uuid

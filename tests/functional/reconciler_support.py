@@ -33,6 +33,8 @@ class AgentHost:
     libvirt_uri: str = 'test:///default'
     #: Added to the agent's environment on every run.
     env: dict[str, str] = dataclasses.field(default_factory=dict)
+    #: More ``[agent]`` options.
+    agent_options: dict = dataclasses.field(default_factory=dict)
 
     @property
     def conf_file(self) -> pathlib.Path:
@@ -49,7 +51,8 @@ class AgentHost:
             'agent': {'sysfs_root': self.sysfs.root,
                       'resource_provider_name': self.name,
                       'state_dir': self.state_dir,
-                      'libvirt_uri': self.libvirt_uri},
+                      'libvirt_uri': self.libvirt_uri,
+                      **self.agent_options},
         }
         ini.write(self.conf_file, sections)
 

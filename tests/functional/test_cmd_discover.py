@@ -17,6 +17,7 @@ from tests.unit.test_discovery_plugins import H100_CSV
 from tests.unit.test_discovery_plugins import install_nvidia_smi
 from tests.unit.test_discovery_plugins import printing
 from tools.harness import catalog
+from tools.harness import nvidia_smi
 from tools.harness import sysfs_tree
 
 EXECUTABLE = shutil.which('cyborg-agent',
@@ -67,7 +68,9 @@ def test_json_on_a_built_host(tmp_path, host):
     assert gpu['units'] == [{
         'address': '0000:18:00.0', 'vendor_id': '10de', 'product_id': '2330',
         'numa_node': 0, 'driver': 'nvidia', 'resource_class': 'PGPU',
-        'pool': 'host1_GPU_10DE_2330'}]
+        'pool': 'host1_GPU_10DE_2330', 'health': 'healthy',
+        'health_reason': None}]
+    assert gpu['aer'] == {'aer_dev_fatal': 0, 'aer_dev_nonfatal': 0}
     assert gpu['vendor_name'] == 'NVIDIA Corporation'
     qat = records['0000:6b:00.0']
     assert qat['type'] == 'CRYPTO'
@@ -108,6 +111,40 @@ def test_nvidia_smi_facts_are_shown(tmp_path, host):
     assert records['0000:af:00.0']['facts'] == {}
 
 
+def test_health_is_shown(tmp_path, host):
+    """What one look finds: a GPU nvidia-smi reports in an error state, a
+    QAT PF whose config space reads all ones (its VFs with it)."""
+    bin_dir = tmp_path / 'bin'
+    nvidia_smi.install(bin_dir, [
+        nvidia_smi.GpuState('0000:18:00.0', pending_retirement=True),
+        nvidia_smi.GpuState('0000:28:00.0')])
+    sysfs_tree.SysfsTree(host).stop_answering('0000:6b:00.0')
+    path = f'{bin_dir}:{os.environ["PATH"]}'
+
+    result = run(tmp_path, '--sysfs-root', str(host), '--format', 'json',
+                 path=path)
+
+    assert result.returncode == 0, result.stderr
+    records = {r['address']: r for r in json.loads(result.stdout)}
+    [sick] = records['0000:18:00.0']['units']
+    assert (sick['health'], sick['health_reason']) == (
+        'unhealthy', 'nvidia-smi: retired pages pending')
+    assert records['0000:18:00.0']['facts']['gpu_uuid']
+    assert records['0000:28:00.0']['units'][0]['health'] == 'healthy'
+    qat = records['0000:6b:00.0']
+    assert qat['problems'] == ['config space reads all ones: the function '
+                               'does not answer']
+    assert {(u['health'], u['health_reason']) for u in qat['units']} == {
+        ('unhealthy', 'PF 0000:6b:00.0: config space reads all ones: the '
+                      'function does not answer')}
+
+    table = run(tmp_path, '--sysfs-root', str(host), path=path).stdout
+    [gpu_row] = [line for line in table.splitlines()
+                 if line.startswith('0000:18:00.0')]
+    assert '1 unhealthy: nvidia-smi: retired pages pending' in gpu_row
+    assert 'HEALTH' in table.splitlines()[0]
+
+
 def test_broken_data_goes_to_stderr_and_the_rest_to_stdout(tmp_path, host):
     vendor = host / 'bus' / 'pci' / 'devices' / '0000:b1:00.0' / 'vendor'
     vendor.write_text('0xgaudi\n')
@@ -128,9 +165,9 @@ def test_table(tmp_path, host):
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].split() == ['ADDRESS', 'TYPE', 'IDS', 'NAME', 'NUMA',
-                                'UNITS', 'POOLS']
+                                'UNITS', 'HEALTH', 'POOLS']
     qat = next(line for line in lines if line.startswith('0000:6b:00.0'))
-    assert ' CRYPTO ' in qat and ' 16 ' in qat
+    assert ' CRYPTO ' in qat and ' 16 ' in qat and ' healthy ' in qat
     assert qat.endswith('host1_CRYPTO_8086_4941')
     assert not any(line.startswith('0000:6b:01.0') for line in lines)
 

@@ -62,7 +62,8 @@ def test_the_feed_lists_changes_after_a_revision(admin, service, host):
     records = _report(service, host['report']['accelerators']).json[
         'accelerators']
     empty = service.get(f'/hosts/{HOST}/attachments')
-    assert empty.json == {'attachments': [], 'revision': 0}
+    assert empty.json == {'attachments': [], 'revision': 0,
+                          'units': {'disabled': [], 'held': []}}
 
     accel = f'/accelerators/{records[0]["uuid"]}'
     attachment = admin.put(accel, json={'host': HOST}).json['attachment']
@@ -70,6 +71,7 @@ def test_the_feed_lists_changes_after_a_revision(admin, service, host):
     assert [(a['uuid'], a['state'], a['pci_address'])
             for a in feed['attachments']] == [
         (attachment['uuid'], 'attaching', '0000:3b:00.0')]
+    assert feed['units'] == {'disabled': [], 'held': ['0000:3b:00.0']}
     since = {'changes_since': feed['revision']}
     assert service.get(f'/hosts/{HOST}/attachments', query_string=since
                        ).json['attachments'] == []

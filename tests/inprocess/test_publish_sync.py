@@ -1,5 +1,6 @@
 """Publishing discovered hosts into a real Placement: the first cycle creates
 pool providers under the compute node, later cycles send only differences."""
+import dataclasses
 import logging
 import uuid
 
@@ -293,3 +294,43 @@ def _allocate(placement, provider, resource_class, amount) -> str:
         'project_id': str(uuid.uuid4()), 'user_id': str(uuid.uuid4()),
         'consumer_generation': None, 'consumer_type': 'INSTANCE'})
     return consumer
+
+
+def test_health_changes_cost_one_inventory_write_and_steady_cycles_none(
+        placement, host, tmp_path):
+    """reserved follows unhealthy and disabled free units, within what is
+    not allocated, and a cycle that changes nothing still writes nothing."""
+    name, node = host
+    agent = _sync(placement, name)
+    units = units_from(tmp_path, catalog.gpu_server(gpus=4, qat_pfs=0))
+    agent.sync(units)
+    pool = pools.provider_uuid(name + GPU_POOL)
+
+    def inventory():
+        found = children(placement, node)[name + GPU_POOL]['inventories']
+        return found['PGPU']['total'], found['PGPU']['reserved']
+
+    sick = [dataclasses.replace(units[0], healthy=False,
+                                health_reason='AER'),
+            dataclasses.replace(units[1], disabled=True), *units[2:]]
+    placement.counts.clear()
+    agent.sync(sick)
+    assert inventory() == (4, 2)
+    assert placement.writes == 1  # the inventory PUT (after a usages read)
+    placement.counts.clear()
+    agent.sync(sick)
+    assert dict(placement.counts) == {'GET': 1}
+
+    # Two units allocated (Nova scheduled them, nobody bound them yet), then
+    # a third turns unhealthy: reserved stays within total - used.
+    _allocate(placement, pool, 'PGPU', 2)
+    worse = [*sick[:2], dataclasses.replace(units[2], healthy=False),
+             units[3]]
+    agent.sync(worse)
+    assert inventory() == (4, 2)
+    # Bound to two of the unschedulable units: those are used, not reserved.
+    agent.sync(worse, held=frozenset({units[0].address, units[2].address}))
+    assert inventory() == (4, 1)
+
+    agent.sync(units)
+    assert inventory() == (4, 0)

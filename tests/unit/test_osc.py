@@ -98,16 +98,31 @@ ATTACHED = {
                   'product_id': '1eb8', 'num': 1},
     'attachment': {'instance_uuid': 'i1', 'host': None, 'state': 'attached',
                    'holds_accelerator': True},
-    'revision': 3, 'driver': 'nvidia',
+    'revision': 3, 'driver': 'nvidia', 'health': 'healthy',
+    'disabled': False,
 }
 
 
 def test_list_rows_short_and_long():
     assert accelerators.list_row(ATTACHED, long=False) == (
-        'u1', 'gpu-0', 'node1', 'GPU', 'available', 'instance i1')
+        'u1', 'gpu-0', 'node1', 'GPU', 'available', 'instance i1',
+        'healthy')
     long_row = accelerators.list_row(ATTACHED, long=True)
-    assert long_row[6:10] == ('0000:3b:00.0', '10de', '1eb8', 'attached')
-    assert long_row[10].machine_readable() == ATTACHED['acc_specs']
+    assert long_row[7:11] == ('0000:3b:00.0', '10de', '1eb8', 'attached')
+    assert long_row[11].machine_readable() == ATTACHED['acc_specs']
+    assert long_row[12:] == (None, None)
+
+
+def test_health_column_says_why_a_unit_is_not_offered():
+    sick = {**ATTACHED, 'health': 'unhealthy', 'health_reason': 'AER',
+            'health_since': '2026-01-01T00:00:00Z', 'disabled': True,
+            'disabled_reason': 'RMA', 'disabled_at': '2026-01-02T00:00:00Z'}
+    assert accelerators.health(sick) == 'unhealthy, disabled'
+    assert accelerators.list_row(sick, long=True)[12:] == (
+        'AER', '2026-01-01T00:00:00Z')
+    off = {**sick, 'health': 'healthy'}
+    assert accelerators.health(off) == 'healthy, disabled'
+    assert accelerators.why(off) == ('RMA', '2026-01-02T00:00:00Z')
 
 
 def test_via_says_how_an_instance_got_the_unit():
@@ -140,8 +155,9 @@ def test_an_ended_attachment_holds_nothing():
 def test_show_columns_put_known_fields_first_and_keep_the_rest():
     names, values = accelerators.show_columns(ATTACHED)
     assert names == ('uuid', 'name', 'host', 'pci_address', 'state',
-                     'acc_specs', 'attachment', 'revision', 'driver')
-    assert values[5].machine_readable() == ATTACHED['acc_specs']
+                     'health', 'disabled', 'acc_specs', 'attachment',
+                     'revision', 'driver')
+    assert values[7].machine_readable() == ATTACHED['acc_specs']
     assert values[-1] == 'nvidia'
 
 

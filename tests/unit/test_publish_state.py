@@ -1,5 +1,7 @@
 """The sync's decisions: which traits to keep, what inventory never loses
 an allocation, which providers the agent may touch."""
+import dataclasses
+
 from cyborg_agent.publish import pools
 from cyborg_agent.publish import state
 from cyborg_agent.publish import tree
@@ -41,6 +43,22 @@ def test_inventory_never_drops_below_allocations():
     assert state.retained(wanted, fewer) == 2
     assert state.wanted_inventories(known, fewer, {}) == {
         'PGPU': tree.inventory(1, 0)}
+
+
+def test_unhealthy_free_units_are_reserved_within_what_is_not_allocated():
+    """reserved <= total - used: an allocation nobody has bound yet (Nova
+    scheduled before the unit turned unhealthy) keeps its unit."""
+    sick = [dataclasses.replace(u, healthy=False) for u in GPUS[:2]]
+    desired = _pool(sick + GPUS[2:])
+    known = _known(4)
+    assert state.needs_usages(known, desired)
+    assert state.wanted_inventories(known, desired, {}) == {
+        'PGPU': tree.inventory(4, 2)}
+    assert state.wanted_inventories(known, desired, {'PGPU': 3}) == {
+        'PGPU': tree.inventory(4, 1)}
+    assert state.wanted_inventories(known, desired, {'PGPU': 4}) == {
+        'PGPU': tree.inventory(4, 0)}
+    assert not state.needs_usages(known, _pool(GPUS))
 
 
 def test_gone_pool_is_kept_only_for_what_is_allocated():

@@ -55,6 +55,18 @@ def test_unhealthy_units_are_counted_and_reserved():
     assert gpus.inventories['PGPU']['max_unit'] == 5
 
 
+def test_disabled_and_unhealthy_units_are_reserved_only_while_free():
+    units = _gpus(4)
+    units[0] = dataclasses.replace(units[0], healthy=False)
+    units[1] = dataclasses.replace(units[1], disabled=True)
+    units[2] = dataclasses.replace(units[2], healthy=False, disabled=True)
+    (free,) = tree.build(ROOT, ROOT_UUID, units).values()
+    assert free.reserved == 3
+    held = frozenset({units[0].address, units[3].address})
+    (some_held,) = tree.build(ROOT, ROOT_UUID, units, held=held).values()
+    assert (some_held.total, some_held.reserved) == (4, 2)
+
+
 def test_pool_by_numa_splits_pools_per_node():
     units = _gpus(8, numa=lambda i: i // 4)
     assert len(tree.build(ROOT, ROOT_UUID, units)) == 1

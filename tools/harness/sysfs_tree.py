@@ -5,10 +5,15 @@ vendor/product/class ids: the tests, the benchmarks and the demo's clearly
 labelled sample host all use them. The layout matches the kernel's: devices live
 under ``devices/pci0000:XX/`` and ``bus/pci/devices/<address>`` links to them;
 ``driver``, ``iommu_group``, ``virtfnN`` and ``physfn`` are relative symlinks.
+``config`` holds the function's config-space header and ``aer_dev_fatal`` /
+``aer_dev_nonfatal`` its AER counters in the kernel's format; the methods
+after ``add`` make a function fail as real ones do (counters grow, config
+space reads all ones, the driver or the function itself goes away).
 """
 import dataclasses
 import os
 import pathlib
+import shutil
 
 
 @dataclasses.dataclass
@@ -40,6 +45,31 @@ class PciFunction:
 
 def _write(path: pathlib.Path, value: str) -> None:
     path.write_text(value + '\n')
+
+
+#: The kernel's uncorrectable error kinds (drivers/pci/pcie/aer.c), in the
+#: order ``aer_dev_fatal`` and ``aer_dev_nonfatal`` list them.
+AER_UNCORRECTABLE = ('Undefined', 'DLP', 'SDES', 'TLP', 'FCP', 'CmpltTO',
+                     'CmpltAbrt', 'UnxCmplt', 'RxOF', 'MalfTLP', 'ECRC',
+                     'UnsupReq', 'ACSViol', 'UncorrIntErr', 'BlockedTLP',
+                     'AtomicOpBlocked', 'TLPBlockedErr', 'PoisonTLPBlocked')
+
+
+def aer_text(total_key: str, counts: dict[str, int]) -> str:
+    """An AER counter file as the kernel prints it."""
+    lines = [f'{kind} {counts.get(kind, 0)}' for kind in AER_UNCORRECTABLE]
+    lines.append(f'{total_key} {sum(counts.values())}')
+    return '\n'.join(lines)
+
+
+def config_header(function: 'PciFunction') -> bytes:
+    """The first 64 bytes of config space: ids, revision, class."""
+    header = bytearray(64)
+    header[0:2] = int(function.vendor, 16).to_bytes(2, 'little')
+    header[2:4] = int(function.device, 16).to_bytes(2, 'little')
+    header[8] = int(function.revision, 16)
+    header[9:12] = int(function.pci_class, 16).to_bytes(3, 'little')
+    return bytes(header)
 
 
 def _link(link: pathlib.Path, target: pathlib.Path) -> None:
@@ -83,6 +113,8 @@ class SysfsTree:
         _write(path / 'revision', f'0x{function.revision}')
         _write(path / 'numa_node', str(function.numa_node))
         _write(path / 'driver_override', '(null)')
+        (path / 'config').write_bytes(config_header(function))
+        self.set_aer(function.address)
         _link(self.bus / 'devices' / function.address, path)
         if function.driver:
             driver = self.driver_dir(function.driver)
@@ -98,6 +130,8 @@ class SysfsTree:
             _write(path / 'sriov_totalvfs',
                    str(max(function.sriov_totalvfs, len(function.vfs))))
             _write(path / 'sriov_numvfs', str(len(function.vfs)))
+        if function.vfs:
+            _write(path / 'sriov_vf_device', function.vfs[0].device)
         for index, vf in enumerate(function.vfs):
             self.add(vf, physfn=function.address)
             _link(path / f'virtfn{index}', self.device_dir(vf.address))
@@ -110,6 +144,29 @@ class SysfsTree:
             _write(mdir / 'device_api', mdev.device_api)
             if mdev.pretty_name:
                 _write(mdir / 'name', mdev.pretty_name)
+
+    def set_aer(self, address: str, fatal: dict[str, int] | None = None,
+                nonfatal: dict[str, int] | None = None) -> None:
+        """Write the function's AER counters (per error kind; none: 0)."""
+        path = self.device_dir(address)
+        _write(path / 'aer_dev_fatal', aer_text('TOTAL_ERR_FATAL',
+                                                fatal or {}))
+        _write(path / 'aer_dev_nonfatal', aer_text('TOTAL_ERR_NONFATAL',
+                                                   nonfatal or {}))
+
+    def stop_answering(self, address: str) -> None:
+        """The function fell off the bus: config space reads all ones."""
+        (self.device_dir(address) / 'config').write_bytes(b'\xff' * 64)
+
+    def unload_driver(self, name: str) -> None:
+        """The driver's directory goes; links to it dangle."""
+        shutil.rmtree(self.bus / 'drivers' / name)
+
+    def lose_function(self, address: str) -> None:
+        """The kernel lost the function: its directory and bus link go,
+        while a PF's ``virtfnN`` link to it stays (dangling)."""
+        shutil.rmtree(self.device_dir(address))
+        (self.bus / 'devices' / address).unlink()
 
     def add_all(self, functions: list[PciFunction]) -> 'SysfsTree':
         for function in functions:

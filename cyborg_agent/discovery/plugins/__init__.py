@@ -30,6 +30,14 @@ class Enricher(abc.ABC):
     def enrich(self, records: list[PciRecord]) -> None:
         """Add facts to ``records`` in place."""
 
+    def health(self, records: list[PciRecord]) -> dict[str, list[str]]:
+        """PCI address -> error states the vendor's tool reports now.
+
+        Called every publication cycle (``enrich`` only for ``cyborg-agent
+        discover``), so it should be cheap. Must not raise either.
+        """
+        return {}
+
 
 def _load_failed(manager, entrypoint, exc) -> None:
     LOG.warning('Discovery plugin %s could not be loaded: %s',
@@ -51,3 +59,19 @@ def enrich(records: list[PciRecord], conf: cfg.ConfigOpts) -> None:
         except Exception:
             LOG.exception('Discovery plugin %s failed; its facts are left out',
                           type(plugin).__name__)
+
+
+def health(records: list[PciRecord], conf: cfg.ConfigOpts
+           ) -> dict[str, list[str]]:
+    """Every plugin's error states; a plugin that raises is reported."""
+    found: dict[str, list[str]] = {}
+    for plugin in load(conf):
+        try:
+            problems = plugin.health(records)
+        except Exception:
+            LOG.exception('Discovery plugin %s failed its health check; '
+                          'its signals are left out', type(plugin).__name__)
+            continue
+        for address, reasons in problems.items():
+            found.setdefault(address, []).extend(reasons)
+    return found

@@ -11,7 +11,7 @@ from cyborg_placement.db import accelerators
 from cyborg_placement.db import attachments
 from cyborg_placement.db import exceptions
 
-_FILTERS = ('host', 'device_type', 'state')
+_FILTERS = ('host', 'device_type', 'state', 'health')
 
 
 def list_accelerators():

@@ -9,6 +9,7 @@ from cyborg_placement.api.policies import hosts as policies
 from cyborg_placement.api.schemas import hosts as schemas
 from cyborg_placement.attach import bindings
 from cyborg_placement.attach import flow
+from cyborg_placement.db import accelerators
 from cyborg_placement.db import attachments
 from cyborg_placement.db import reports
 
@@ -31,7 +32,9 @@ def report_devices(host: str):
 
 
 def list_attachments(host: str):
-    """Changes after ``changes_since`` (0: every active attachment).
+    """Changes after ``changes_since`` (0: every active attachment), and
+    which of the host's units are disabled or held (``units``): the agent
+    reserves its disabled and unhealthy free units in Placement.
 
     Attaches interrupted before their claim was confirmed are finished or
     rolled back first, the host's pools are swept of claims no record
@@ -49,6 +52,8 @@ def list_attachments(host: str):
     flow.recover_host(state.services, host)
     bindings.release_stale(state.services, host)
     rows, revision = attachments.changes(state.db, host, since, limit)
+    units = accelerators.host_units(state.db, host)
     return util.json_response({
         'attachments': [views.attachment(r) for r in rows],
-        'revision': revision})
+        'revision': revision,
+        'units': {'disabled': units.disabled, 'held': units.held}})

@@ -4,6 +4,7 @@ import itertools
 from cyborg_placement.api.policies import accelerators
 from cyborg_placement.api.policies import attachments
 from cyborg_placement.api.policies import base
+from cyborg_placement.api.policies import disabled
 from cyborg_placement.api.policies import hosts
 from cyborg_placement.api.policies import instances
 
@@ -11,4 +12,5 @@ from cyborg_placement.api.policies import instances
 def list_rules() -> list:
     return list(itertools.chain(base.list_rules(), accelerators.list_rules(),
                                 hosts.list_rules(), attachments.list_rules(),
-                                instances.list_rules()))
+                                instances.list_rules(),
+                                disabled.list_rules()))

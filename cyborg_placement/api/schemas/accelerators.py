@@ -10,6 +10,7 @@ LIST_QUERY = {
     'host': common.HOST,
     'device_type': {'type': 'string', 'maxLength': 32},
     'state': {'type': 'string', 'maxLength': 16},
+    'health': {'type': 'string', 'enum': ['healthy', 'unhealthy']},
     'instance_uuid': common.UUID,
     'limit': {'type': 'integer', 'minimum': 1, 'maximum': MAX_LIMIT},
     'marker': common.UUID,

@@ -30,6 +30,9 @@ UNIT = {
         'numa_node': {'type': ['integer', 'null'], 'minimum': 0,
                       'maximum': common.INT32_MAX},
         'driver': {'type': ['string', 'null'], 'maxLength': 255},
+        # What the agent's health checks found; absent: healthy.
+        'health': {'type': 'string', 'enum': ['healthy', 'unhealthy']},
+        'health_reason': {'type': ['string', 'null'], 'maxLength': 255},
     },
     'required': ['pci_address', 'vendor_id', 'product_id', 'device_type',
                  'pool_provider_uuid', 'resource_class'],

@@ -11,11 +11,14 @@ from cyborg_placement.osc import specs
 LOG = logging.getLogger(__name__)
 
 #: Shown first, in this order; any other field follows, sorted.
-SHOW_FIELDS = ('uuid', 'name', 'host', 'pci_address', 'state', 'acc_specs',
-               'attachment', 'revision')
-LIST_COLUMNS = ('UUID', 'Name', 'Host', 'Type', 'State', 'Attached To')
+SHOW_FIELDS = ('uuid', 'name', 'host', 'pci_address', 'state', 'health',
+               'health_reason', 'health_since', 'disabled', 'disabled_reason',
+               'disabled_at', 'acc_specs', 'attachment', 'revision')
+LIST_COLUMNS = ('UUID', 'Name', 'Host', 'Type', 'State', 'Attached To',
+                'Health')
 LONG_COLUMNS = LIST_COLUMNS + ('PCI Address', 'Vendor ID', 'Product ID',
-                               'Attachment State', 'Specs')
+                               'Attachment State', 'Specs', 'Why',
+                               'Since')
 
 
 def client_of(cmd: command.Command) -> api_client.AcceleratorClient:
@@ -68,17 +71,38 @@ def via(accelerator: dict) -> str | None:
     return _VIA.get(attachment.get('claim'), attachment.get('claim'))
 
 
+def health(accelerator: dict) -> str | None:
+    """``healthy``, ``unhealthy``, and ``disabled`` when an operator took
+    it out of service: whether it may be given to anyone new."""
+    shown = [accelerator['health']] if accelerator.get('health') else []
+    if accelerator.get('disabled'):
+        shown.append('disabled')
+    return ', '.join(shown) or None
+
+
+def why(accelerator: dict) -> tuple[str | None, str | None]:
+    """(reason, since) of being unhealthy, else of being disabled."""
+    if accelerator.get('health') == 'unhealthy':
+        return accelerator.get('health_reason'), accelerator.get(
+            'health_since')
+    if accelerator.get('disabled'):
+        return (accelerator.get('disabled_reason'),
+                accelerator.get('disabled_at'))
+    return None, None
+
+
 def list_row(accelerator: dict, long: bool) -> tuple:
     acc_specs = accelerator.get('acc_specs') or {}
     row = (accelerator.get('uuid'), accelerator.get('name'),
            accelerator.get('host'), acc_specs.get('device_type'),
-           accelerator.get('state'), attached_to(accelerator))
+           accelerator.get('state'), attached_to(accelerator),
+           health(accelerator))
     if not long:
         return row
     attachment = accelerator.get('attachment') or {}
     return row + (accelerator.get('pci_address'), acc_specs.get('vendor_id'),
                   acc_specs.get('product_id'), attachment.get('state'),
-                  format_columns.DictColumn(acc_specs))
+                  format_columns.DictColumn(acc_specs)) + why(accelerator)
 
 
 def add_accelerator_arg(parser: argparse.ArgumentParser) -> None:
@@ -95,7 +119,8 @@ def _add_spec_arg(parser, help_text: str) -> None:
 
 
 class ListAccelerator(command.Lister):
-    """List accelerators, optionally of one host, type, state or instance."""
+    """List accelerators, optionally of one host, type, state, health or
+    instance."""
 
     def get_parser(self, prog_name):
         parser = super().get_parser(prog_name)
@@ -108,6 +133,10 @@ class ListAccelerator(command.Lister):
         parser.add_argument('--state', metavar='<state>',
                             help='Only accelerators in this state '
                                  '(available, missing)')
+        parser.add_argument('--health', metavar='<health>',
+                            choices=('healthy', 'unhealthy'),
+                            help='Only healthy or unhealthy accelerators '
+                                 '(with --long: why and since when)')
         parser.add_argument('--instance', metavar='<uuid>',
                             help="Only the instance's accelerators, with "
                                  'how it got each (Via: "flavor" for the '
@@ -121,7 +150,8 @@ class ListAccelerator(command.Lister):
     def take_action(self, parsed_args):
         accelerators = client_of(self).list(
             host=parsed_args.host, device_type=parsed_args.device_type,
-            state=parsed_args.state, instance_uuid=parsed_args.instance)
+            state=parsed_args.state, instance_uuid=parsed_args.instance,
+            health=parsed_args.health)
         columns = LONG_COLUMNS if parsed_args.long else LIST_COLUMNS
         if parsed_args.instance is None:
             return columns, [list_row(a, parsed_args.long)
@@ -170,11 +200,13 @@ def etag_of(revision: str) -> str:
 
 
 class SetAccelerator(command.ShowOne):
-    """Change an accelerator's spec (admin), refusing a concurrent change.
+    """Change an accelerator's spec, or disable or enable it (admin).
 
     The spec is read with its revision and written back with ``If-Match``:
     if someone else changed it in between (or since the ``--revision`` you
-    give), the API refuses and nothing is written.
+    give), the API refuses and nothing is written. A disabled accelerator
+    is given to nobody new (and reserved in Placement) until enabled; its
+    holder keeps it.
     """
 
     def get_parser(self, prog_name):
@@ -189,12 +221,35 @@ class SetAccelerator(command.ShowOne):
             '--revision', metavar='<revision>',
             help='Change it only if it is still at this revision (as '
                  '"show" printed it); default: the revision read just now')
+        state = parser.add_mutually_exclusive_group()
+        state.add_argument(
+            '--disable', action='store_true', default=False,
+            help='Take it out of service: given to no new instance or host '
+                 'and reserved in Placement; its holder keeps it')
+        state.add_argument('--enable', action='store_true', default=False,
+                           help='Put a disabled accelerator back in service')
+        parser.add_argument('--reason', metavar='<reason>',
+                            help='Why it is disabled (with --disable)')
         return parser
 
     def take_action(self, parsed_args):
-        if not parsed_args.specs and not parsed_args.spec_file:
-            raise specs.SpecError('Nothing to set: give --spec KEY=VALUE '
-                                  'or --spec-file FILE.')
+        if parsed_args.reason is not None and not parsed_args.disable:
+            raise specs.SpecError('--reason goes with --disable.')
+        spec_change = parsed_args.specs or parsed_args.spec_file
+        if not spec_change and not (parsed_args.disable
+                                    or parsed_args.enable):
+            raise specs.SpecError('Nothing to set: give --spec KEY=VALUE, '
+                                  '--spec-file FILE, --disable or --enable.')
+        accelerator = None
+        if spec_change:
+            accelerator = self._set_specs(parsed_args)
+        if parsed_args.disable or parsed_args.enable:
+            accelerator = client_of(self).set_disabled(
+                parsed_args.accelerator, parsed_args.disable,
+                parsed_args.reason)
+        return show_columns(accelerator)
+
+    def _set_specs(self, parsed_args) -> dict:
         changes = specs.parse_pairs(parsed_args.specs)
         base = (specs.load_file(parsed_args.spec_file)
                 if parsed_args.spec_file else None)
@@ -204,6 +259,5 @@ class SetAccelerator(command.ShowOne):
             base = current.get('acc_specs') or {}
         if parsed_args.revision is not None:
             etag = etag_of(parsed_args.revision)
-        accelerator = client.set_specs(parsed_args.accelerator,
-                                       {**base, **changes}, etag)
-        return show_columns(accelerator)
+        return client.set_specs(parsed_args.accelerator,
+                                {**base, **changes}, etag)
