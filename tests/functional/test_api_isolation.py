@@ -112,13 +112,14 @@ def _build(server: ApiServer, clients: dict, placement: PlacementClient,
     return Scene(clients, project_a, project_b, host, xa, ya, units, server)
 
 
-@pytest.fixture(scope='module')
-def noauth_scene(placement_server, tmp_path_factory):
-    workdir = tmp_path_factory.mktemp('isolation-noauth')
+def _noauth_scene(placement_server, workdir, sections: dict | None = None
+                  ) -> Scene:
+    """A scene behind noauth; ``sections`` add to the API's cyborg.conf."""
     server = ApiServer(workdir, f'sqlite:///{workdir}/cyborg.sqlite',
-                       placement_server.url, workers=1)
+                       placement_server.url, workers=1, sections=sections)
     server.start()
-    project_a, project_b = 'project-a-' + workdir.name, 'project-b-' + workdir.name
+    project_a, project_b = f'project-a-{workdir.name}', \
+        f'project-b-{workdir.name}'
 
     def client(name, roles, project):
         return server.client(token=name, roles=roles, project_id=project,
@@ -132,10 +133,19 @@ def noauth_scene(placement_server, tmp_path_factory):
         'reader_b': client('reader_b', 'reader', project_b),
     }
     try:
-        yield _build(server, clients, _placement(placement_server, workdir),
-                     project_a, project_b)
-    finally:
+        return _build(server, clients, _placement(placement_server, workdir),
+                      project_a, project_b)
+    except BaseException:
         server.stop()
+        raise
+
+
+@pytest.fixture(scope='module')
+def noauth_scene(placement_server, tmp_path_factory):
+    scene = _noauth_scene(placement_server,
+                          tmp_path_factory.mktemp('isolation-noauth'))
+    yield scene
+    scene.server.stop()
 
 
 @pytest.fixture(scope='module')
@@ -496,3 +506,26 @@ def test_the_cli_of_another_project_shows_hidden_fields(keystone,
     assert mine.returncode == 0, mine.stderr
     assert [(r['Host'], r['Via']) for r in mine.json()] == [
         (scene.host, 'acc-attach')]
+
+
+def test_an_operator_opens_hosts_to_every_reader(placement_server, tmp_path):
+    """``accelerator:show:host`` and ``:pci_address`` opened in policy.yaml:
+    members pick units by host; who holds them stays hidden."""
+    opened = 'rule:admin_api or rule:service_api or role:member or role:reader'
+    policy_file = tmp_path / 'policy.yaml'
+    policy_file.write_text(f'"accelerator:show:host": "{opened}"\n'
+                           f'"accelerator:show:pci_address": "{opened}"\n')
+    scene = _noauth_scene(placement_server, tmp_path, {
+        'oslo_policy': {'policy_file': str(policy_file)}})
+    try:
+        client = scene.clients['member_b']
+        by_host = {a['uuid']: a for a in _listed(client, host=scene.host)}
+        assert set(by_host) == {u['uuid'] for u in scene.units.values()}
+        held = by_host[scene.uuid('xa')]
+        assert (held['host'], held['name'], held['pci_address']) == (
+            scene.host, scene.units['xa']['name'],
+            scene.units['xa']['pci_address'])
+        assert set(held['attachment']) == HELD_ONLY
+        assert _listed(client, instance_uuid=scene.xa) == []
+    finally:
+        scene.server.stop()
