@@ -163,7 +163,7 @@ def test_fields_the_api_left_out_show_as_hidden():
         '(hidden)')
     assert accelerators.via(HIDDEN_HOLDER) == '(hidden)'
     names, values = accelerators.show_columns(HIDDEN_HOLDER)
-    shown = dict(zip(names, values))
+    shown = dict(zip(names, values, strict=True))
     assert [shown[n] for n in ('name', 'host', 'pci_address')] == [
         '(hidden)'] * 3
     assert shown['attachment'].machine_readable() == HIDDEN_HOLDER[
