@@ -443,6 +443,20 @@ def test_detach_of_a_free_unit(scene, persona):
     assert answer.status_code == DETACH_FREE[persona], answer.text
 
 
+def test_an_admin_detaches_what_another_project_holds(scene):
+    """B's unit: A's member, B's reader and the service may not detach it;
+    an admin may."""
+    unit, clients = scene.uuid('free2'), scene.clients
+    attached = clients['member_b'].put(f'/accelerators/{unit}', json={
+        'instance_uuid': str(uuid.uuid4())})
+    assert attached.status_code == 200, attached.text
+    for persona in ('member_a', 'reader_a', 'reader_b', 'service'):
+        refused = clients[persona].delete(f'/accelerators/{unit}')
+        assert refused.status_code == 403, (persona, refused.text)
+    assert clients['admin'].delete(f'/accelerators/{unit}').status_code == 204
+    _release(scene, unit)
+
+
 def test_a_token_without_a_project_sees_and_detaches_nothing(noauth_scene):
     """A ``project_id:%(project_id)s`` check never matches a holder without
     a project (a free unit, a host attachment), not even for a caller
