@@ -82,9 +82,15 @@ class LocalKeystone(ServerProcess):
         """``[keystone_authtoken]`` for a service validating tokens here."""
         return dict(self.password_options(), www_authenticate_uri=self.auth_url)
 
-    def register_service(self, service_type: str, url: str) -> None:
-        """Add ``service_type`` at ``url`` to the catalog (all interfaces)."""
+    def register_service(self, service_type: str, url: str,
+                         region: str = REGION) -> None:
+        """Add ``service_type`` at ``url`` to the catalog (all interfaces),
+        in ``region`` (made if new: a test's own region keeps its endpoint
+        apart from other tests' of the same type)."""
         sess = self.admin_session()
+        if region != REGION:
+            sess.post(self.auth_url + '/regions',
+                      json={'region': {'id': region}})
         service = sess.post(
             self.auth_url + '/services',
             json={'service': {'type': service_type, 'name': service_type}},
@@ -92,4 +98,40 @@ class LocalKeystone(ServerProcess):
         for interface in ('public', 'internal', 'admin'):
             sess.post(self.auth_url + '/endpoints', json={'endpoint': {
                 'service_id': service['id'], 'interface': interface,
-                'url': url, 'region_id': REGION}})
+                'url': url, 'region_id': region}})
+
+    def _role_id(self, sess: ks_session.Session, name: str) -> str:
+        found = sess.get(self.auth_url + '/roles',
+                         params={'name': name}).json()['roles']
+        if found:
+            return found[0]['id']
+        return sess.post(self.auth_url + '/roles',
+                         json={'role': {'name': name}}).json()['role']['id']
+
+    def project(self, name: str) -> str:
+        """A new project's id."""
+        return self.admin_session().post(
+            self.auth_url + '/projects', json={'project': {
+                'name': name, 'domain_id': 'default'}}).json()['project']['id']
+
+    def user(self, name: str, project_id: str, roles: list[str]) -> dict:
+        """A new user with ``roles`` (made if missing, such as ``service``)
+        on the project; returns its keystoneauth password options."""
+        sess = self.admin_session()
+        password = f'{name}-secret'
+        user_id = sess.post(self.auth_url + '/users', json={'user': {
+            'name': name, 'password': password, 'domain_id': 'default',
+            'default_project_id': project_id}}).json()['user']['id']
+        for role in roles:
+            sess.put(f'{self.auth_url}/projects/{project_id}/users/{user_id}'
+                     f'/roles/{self._role_id(sess, role)}')
+        return {'auth_url': self.auth_url, 'username': name,
+                'password': password, 'project_id': project_id,
+                'user_domain_id': 'default', 'user_id': user_id}
+
+    def token(self, options: dict) -> str:
+        """A project-scoped token for a user made by :meth:`user`."""
+        return ks_session.Session(auth=v3.Password(
+            auth_url=options['auth_url'], username=options['username'],
+            password=options['password'], project_id=options['project_id'],
+            user_domain_id=options['user_domain_id'])).get_token()

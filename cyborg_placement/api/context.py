@@ -15,5 +15,13 @@ class RequestContext(oslo_context.RequestContext):
     def can(self, rule: str, target: dict | None = None) -> None:
         """Raise Forbidden unless this caller may do ``rule`` on ``target``
         (by default, a target in the caller's own project)."""
-        enforcer = flask.current_app.extensions['cyborg'].enforcer
-        policy.authorize(enforcer, rule, self, target)
+        policy.authorize(_enforcer(), rule, self, target)
+
+    def allows(self, rule: str, target: dict | None = None) -> bool:
+        """Whether this caller may do ``rule`` on ``target``, for what a
+        caller may see rather than do (no error when not)."""
+        return policy.allowed(_enforcer(), rule, self, target)
+
+
+def _enforcer():
+    return flask.current_app.extensions['cyborg'].enforcer

@@ -29,22 +29,35 @@ def _field(kind: str | list, description: str, **more) -> dict:
     return {'type': kind, 'description': description, **more}
 
 
+#: Said of the fields a caller who may not see the holder does not get.
+_HOLDER_ONLY = (' Left out for callers who may not see the holder (policy '
+                'accelerator:show:holder; by default admins, services and '
+                'the holding project).')
+
 #: An attachment as the API shows it (``attachment`` of an accelerator, the
 #: reconciler feed, ``PUT /attachments/{uuid}/state``).
 ATTACHMENT = {
     'type': 'object',
     'properties': {
-        'uuid': _field('string', 'The attachment.', format='uuid'),
+        'uuid': _field('string', 'The attachment.' + _HOLDER_ONLY,
+                       format='uuid'),
         'accelerator_uuid': _field('string', 'The accelerator attached.',
                                    format='uuid'),
-        'pci_address': _field('string', "The unit's PCI address."),
+        'pci_address': _field(
+            'string', "The unit's PCI address." + _HOLDER_ONLY + ' Also '
+            'left out without accelerator:show:pci_address.'),
         'instance_uuid': _field(['string', 'null'],
-                                'The instance, for an instance attachment.'),
-        'host': _field(['string', 'null'], 'The host, for a host attachment.'),
+                                'The instance, for an instance attachment.'
+                                + _HOLDER_ONLY),
+        'host': _field(['string', 'null'], 'The host, for a host attachment.'
+                       + _HOLDER_ONLY + ' Also left out without '
+                       'accelerator:show:host.'),
         'driver': _field(['string', 'null'],
-                         'The host driver a host attach request named.'),
-        'project_id': _field(['string', 'null'], 'Who asked.'),
-        'user_id': _field(['string', 'null'], 'Who asked.'),
+                         'The host driver a host attach request named.'
+                         + _HOLDER_ONLY),
+        'project_id': _field(['string', 'null'],
+                             "The instance's project." + _HOLDER_ONLY),
+        'user_id': _field(['string', 'null'], 'Who asked.' + _HOLDER_ONLY),
         'state': _field('string', 'Where the attachment is.', enum=[
             'attaching', 'attached', 'detaching', 'attach_failed',
             'detached']),
@@ -52,15 +65,20 @@ ATTACHMENT = {
             'boolean', 'True while the attachment holds the unit (attaching, '
             'attached, detaching): nobody else can attach it. False once it '
             'ended (detached, attach_failed).'),
-        'reason': _field(['string', 'null'], 'Why an attach failed.'),
+        'reason': _field(['string', 'null'],
+                         'Why an attach failed.' + _HOLDER_ONLY),
         'consumer_uuid': _field(['string', 'null'],
-                                'The Placement consumer of the claim.'),
+                                'The Placement consumer of the claim.'
+                                + _HOLDER_ONLY),
         'claim': _field('string', 'Who made the claim: the API, or an '
-                        'allocation it binds to (Nova\'s).',
+                        'allocation it binds to (Nova\'s).' + _HOLDER_ONLY,
                         enum=['api', 'existing_allocation']),
-        'revision': _field('integer', 'The host revision of its last change.'),
-        'created_at': _field('string', 'UTC.', format='date-time'),
-        'updated_at': _field(['string', 'null'], 'UTC.', format='date-time'),
+        'revision': _field('integer', 'The host revision of its last change.'
+                           + _HOLDER_ONLY),
+        'created_at': _field('string', 'UTC.' + _HOLDER_ONLY,
+                             format='date-time'),
+        'updated_at': _field(['string', 'null'], 'UTC.' + _HOLDER_ONLY,
+                             format='date-time'),
     },
 }
 
@@ -137,7 +155,11 @@ OPERATIONS = {
     ('/openapi.json', 'get'): _op('describe', 'This description.',
                                   {200: 'OpenAPI document.'}, public=True),
     ('/accelerators', 'get'): _op(
-        'list_accelerators', 'List accelerators; key "accelerator".',
+        'list_accelerators',
+        'List accelerators; key "accelerator". Each as "show" shows it to '
+        'the caller. ?host= matches only units whose host the caller may '
+        'see, ?instance_uuid= only units whose holder it may see (another '
+        "project's instance: none).",
         {200: 'A page.', **_AUTH, 404: 'No accelerator is the marker.'},
         query=accelerators.LIST_QUERY,
         links={'200': _accelerator_links('$response.body#/accelerator/0/uuid',
@@ -147,7 +169,15 @@ OPERATIONS = {
         _CREATED, accelerators.CREATE),
     ('/accelerators/{uuid}', 'get'): _op(
         'show_accelerator',
-        'Show one accelerator and its attachment; ETag header.',
+        'Show one accelerator and its attachment; ETag header. Fields the '
+        'caller may not see are left out: "host" and "pool_provider_uuid" '
+        '(policy accelerator:show:host), "pci_address" '
+        '(accelerator:show:pci_address), a reported unit\'s "name" '
+        '(<host>:<PCI address>) with either, and of the attachment all but '
+        '"accelerator_uuid", "state" and "holds_accelerator" '
+        '(accelerator:show:holder). By default admins and services see '
+        'all, the project holding the unit its holder and place, others '
+        'neither.',
         {200: 'The accelerator.', **_ONE},
         links={'200': _accelerator_links('$request.path.uuid',
                                          '$response.body#/host')}),
@@ -242,7 +272,8 @@ OPERATIONS = {
     ('/instances/{instance_uuid}/bindings', 'get'): _op(
         'show_bindings',
         "The instance's bindings on every host: "
-        '{"bindings": [accelerator...]}.',
+        '{"bindings": [accelerator...]}. Another project\'s instance '
+        'has none.',
         {200: 'The bound accelerators.', **_AUTH}),
 }
 

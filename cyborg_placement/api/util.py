@@ -8,6 +8,7 @@ import jsonschema
 
 from cyborg_placement.api import context as request_context
 from cyborg_placement.api import errors
+from cyborg_placement.api import visibility
 from cyborg_placement.api.schemas import common
 
 _FORMATS = jsonschema.FormatChecker()
@@ -15,6 +16,13 @@ _FORMATS = jsonschema.FormatChecker()
 
 def context() -> request_context.RequestContext:
     return flask.g.context
+
+
+def viewer() -> visibility.Viewer:
+    """What this request's caller may see, decided once per holder."""
+    if 'viewer' not in flask.g:
+        flask.g.viewer = visibility.Viewer(context())
+    return flask.g.viewer
 
 
 def app_state():

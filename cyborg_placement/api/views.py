@@ -1,6 +1,15 @@
-"""JSON representations of accelerators and attachments."""
+"""JSON representations of accelerators and attachments.
+
+Handlers answer with :func:`visible` and :func:`visible_attachment`: the
+full representation less what the caller may not see.
+"""
+from cyborg_placement.api import visibility
 from cyborg_placement.db import accelerators
 from cyborg_placement.db import models
+
+#: What anyone sees of an attachment whose holder it may not see: that the
+#: unit is held (or was), nothing that says by whom.
+_ANYONE_SEES = ('accelerator_uuid', 'state', 'holds_accelerator')
 
 
 def _time(value) -> str | None:
@@ -57,6 +66,45 @@ def accelerator(view: accelerators.AcceleratorView) -> dict:
         'created_at': _time(record.created_at),
         'updated_at': _time(record.updated_at),
     }
+
+
+def _attachment_seen(sight: visibility.Sight, body: dict) -> dict:
+    if not sight.holder:
+        body = {k: body[k] for k in _ANYONE_SEES}
+    for field, shown in (('pci_address', sight.pci_address),
+                         ('host', sight.host)):
+        if not shown:
+            body.pop(field, None)
+    return body
+
+
+def visible(viewer: visibility.Viewer,
+            view: accelerators.AcceleratorView) -> dict:
+    """The accelerator as ``viewer`` may see it. Hidden fields are left
+    out, as Nova leaves out a server's host, never set to null: a client
+    tells hidden from empty. A reported unit's name (``<host>:<PCI
+    address>``) goes with either."""
+    sight = viewer.of(view.attachment)
+    body = accelerator(view)
+    record = view.accelerator
+    if body['attachment'] is not None:
+        body['attachment'] = _attachment_seen(sight, body['attachment'])
+    if not sight.host:
+        del body['host'], body['pool_provider_uuid']
+    if not sight.pci_address:
+        # The agent's reasons name functions ("PF 0000:3b:00.0: ...").
+        del body['pci_address'], body['health_reason']
+    if not (sight.host and sight.pci_address) and record.host and \
+            record.name == accelerators.reported_name(record.host,
+                                                      record.pci_address):
+        del body['name']
+    return body
+
+
+def visible_attachment(viewer: visibility.Viewer,
+                       record: models.Attachment) -> dict:
+    """The attachment as ``viewer`` may see it."""
+    return _attachment_seen(viewer.of(record), attachment(record))
 
 
 def etag(record: models.Accelerator) -> str:

@@ -59,6 +59,11 @@ class Target:
     instance_uuid: str | None = None
     host: str | None = None
     driver: str | None = None
+    #: The instance holds something on the accelerator's host (or nothing
+    #: anywhere yet). Checked by :func:`attach` and :func:`bind`, after the
+    #: caller's project is: another project learns nothing of where its
+    #: instances are.
+    on_host: bool = True
 
 
 def _placement_refused(exc: placement_client.PlacementError
@@ -94,15 +99,13 @@ def instance_target(services: Services, accelerator: models.Accelerator,
     _check_claimable(accelerator)
     consumer = claims.read(services.placement, instance_uuid)
     pool = accelerator.pool_provider_uuid
-    if consumer.allocations and pool not in consumer.allocations:
-        # On this host: anywhere in the pool's tree (the compute node, a
-        # NUMA child, another pool), as Nova's nested allocations may be.
-        if not claims.host_tree(services.placement, pool) & set(
-                consumer.allocations):
-            raise exceptions.WrongHost(
-                f'Instance {instance_uuid} has no allocation on the host of '
-                f'accelerator {accelerator.uuid} ({accelerator.host}).')
+    # On this host: anywhere in the pool's tree (the compute node, a NUMA
+    # child, another pool), as Nova's nested allocations may be.
+    on_host = (not consumer.allocations or pool in consumer.allocations
+               or bool(claims.host_tree(services.placement, pool)
+                       & set(consumer.allocations)))
     return Target(
+        on_host=on_host,
         consumer_uuid=instance_uuid, instance_uuid=instance_uuid,
         project_id=(consumer.project_id or context.project_id
                     or services.conf.api.default_project_id),
@@ -111,6 +114,14 @@ def instance_target(services: Services, accelerator: models.Accelerator,
         consumer_type=claims.INSTANCE,
         held_units=consumer.units(accelerator.pool_provider_uuid,
                                   accelerator.resource_class))
+
+
+def _check_on_host(accelerator: models.Accelerator, target: Target) -> None:
+    """The message names no host: the caller may not see hosts."""
+    if not target.on_host:
+        raise exceptions.WrongHost(
+            f'Instance {target.instance_uuid} has no allocation on the host '
+            f'of accelerator {accelerator.uuid}.')
 
 
 def host_target(services: Services, accelerator: models.Accelerator,
@@ -187,6 +198,7 @@ def _fail(services: Services, record: models.Attachment, reason: str
 def attach(services: Services, accelerator: models.Accelerator,
            target: Target) -> models.Attachment:
     """Record, claim, confirm; the record alone decides the one winner."""
+    _check_on_host(accelerator, target)
     record = attachments.begin_attach(
         services.db, accelerator, consumer_uuid=target.consumer_uuid,
         instance_uuid=target.instance_uuid, host=target.host,
@@ -218,6 +230,7 @@ def attach(services: Services, accelerator: models.Accelerator,
 def bind(services: Services, accelerator: models.Accelerator,
          target: Target) -> models.Attachment:
     """Record that the instance's own allocation holds this unit."""
+    _check_on_host(accelerator, target)
     bound = attachments.count_active(services.db, target.consumer_uuid,
                                      accelerator.pool_provider_uuid)
     if target.held_units <= bound:

@@ -26,6 +26,20 @@ def _create(admin, name='fpga-1', **body):
     return admin.get(answer.headers['Location']).json
 
 
+def test_another_project_learns_nothing_of_where_its_instance_is(
+        caller, placement, gpus):
+    """The project is checked before the host: naming another project's
+    instance on another host is 403, as on this host, not 409
+    wrong_host."""
+    elsewhere = scenario.reported_host(placement, caller(), 'compute-2')
+    for root in (elsewhere['root'], gpus['root']):
+        theirs = scenario.instance(placement, root, project='p1')
+        outsider = caller(token='outsider', roles='member', project_id='p2')
+        refused = outsider.put(f'/accelerators/{gpus["uuids"][0]}',
+                               json={'instance_uuid': theirs})
+        assert (refused.status_code, code(refused)) == (403, 'api.forbidden')
+
+
 # Records.
 
 def test_create_then_show_and_list(admin):
@@ -180,6 +194,7 @@ def test_attach_refusals(admin, placement, gpus):
                            json={'instance_uuid': instance})
     assert (wrong_host.status_code, code(wrong_host)) == (
         409, 'accelerator.attach.wrong_host')
+    assert gpus['name'] not in wrong_host.json['errors'][0]['detail']
 
     assert admin.put(f'/accelerators/{gpus["uuids"][0]}',
                      json={'host': gpus['name']}).status_code == 200

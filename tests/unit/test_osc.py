@@ -161,6 +161,35 @@ def test_show_columns_put_known_fields_first_and_keep_the_rest():
     assert values[-1] == 'nvidia'
 
 
+#: Another project's unit, as the API shows it to a project member: no
+#: name, host, PCI address or pool, and of the attachment only its state.
+HIDDEN_HOLDER = {
+    'uuid': 'u2', 'state': 'available', 'resource_class': 'PGPU',
+    'numa_node': 0, 'driver': 'vfio-pci',
+    'acc_specs': {'device_type': 'GPU', 'vendor_id': '10de'},
+    'attachment': {'accelerator_uuid': 'u2', 'state': 'attaching',
+                   'holds_accelerator': True},
+    'revision': 1,
+}
+
+
+def test_fields_the_api_left_out_show_as_hidden():
+    assert accelerators.list_row(HIDDEN_HOLDER, long=True)[:7] == (
+        'u2', '(hidden)', '(hidden)', 'GPU', 'available', '(hidden)',
+        '(hidden)')
+    assert accelerators.via(HIDDEN_HOLDER) == '(hidden)'
+    names, values = accelerators.show_columns(HIDDEN_HOLDER)
+    shown = dict(zip(names, values, strict=True))
+    assert [shown[n] for n in ('name', 'host', 'pci_address')] == [
+        '(hidden)'] * 3
+    assert shown['attachment'].machine_readable() == HIDDEN_HOLDER[
+        'attachment']
+    ended = {**HIDDEN_HOLDER, 'attachment': {
+        **HIDDEN_HOLDER['attachment'], 'state': 'detached',
+        'holds_accelerator': False}}
+    assert accelerators.attached_to(ended) is None
+
+
 @pytest.mark.parametrize('given, sent', [('3', '"3"'), ('"3"', '"3"'),
                                          (' 7 ', '"7"')])
 def test_revision_becomes_the_etag_the_api_sends(given, sent):

@@ -4,6 +4,7 @@ import flask
 from cyborg_placement.api import errors
 from cyborg_placement.api import util
 from cyborg_placement.api import views
+from cyborg_placement.api import visibility
 from cyborg_placement.api.policies import accelerators as policies
 from cyborg_placement.api.schemas import accelerators as schemas
 from cyborg_placement.attach import flow
@@ -15,27 +16,36 @@ _FILTERS = ('host', 'device_type', 'state', 'health')
 
 
 def list_accelerators():
+    """Hidden fields are left out; a filter naming what the caller may not
+    see matches nothing (see :meth:`visibility.Viewer.matches`)."""
     util.context().can(policies.LIST)
     args = util.query_args(schemas.LIST_QUERY)
+    db = util.app_state().db
+    limit = util.query_int('limit', schemas.MAX_LIMIT,
+                           schemas.LIST_QUERY['limit'])
     instance_uuid = args.get('instance_uuid')
+    instance_uuid = instance_uuid and util.path_uuid(instance_uuid,
+                                                     'instance')
     marker = args.get('marker')
-    found = accelerators.list_views(
-        util.app_state().db,
-        limit=util.query_int('limit', schemas.MAX_LIMIT,
-                             schemas.LIST_QUERY['limit']),
-        marker=marker and util.path_uuid(marker, 'marker'),
-        instance_uuid=instance_uuid and util.path_uuid(instance_uuid,
-                                                       'instance'),
-        **{name: util.text_param(args[name], name, schemas.LIST_QUERY[name])
-           for name in _FILTERS if name in args})
+    filters = {name: util.text_param(args[name], name,
+                                     schemas.LIST_QUERY[name])
+               for name in _FILTERS if name in args}
+    viewer = util.viewer()
+    found = visibility.visible_page(
+        lambda after: accelerators.list_views(
+            db, limit=limit, marker=after, instance_uuid=instance_uuid,
+            **filters),
+        viewer.matches(filters.get('host'), instance_uuid),
+        marker and util.path_uuid(marker, 'marker'), limit,
+        lambda view: view.accelerator.uuid)
     return util.json_response(
-        {'accelerator': [views.accelerator(v) for v in found]})
+        {'accelerator': [views.visible(viewer, v) for v in found]})
 
 
 def show_accelerator(uuid: str):
     util.context().can(policies.SHOW)
     view = accelerators.get(util.app_state().db, util.path_uuid(uuid))
-    return util.json_response(views.accelerator(view),
+    return util.json_response(views.visible(util.viewer(), view),
                               headers={'ETag': views.etag(view.accelerator)})
 
 
@@ -90,7 +100,7 @@ def update_specs(uuid: str):
     revision = _if_match_revision(db, uuid)
     accelerators.update_specs(db, uuid, data['acc_specs'], revision)
     view = accelerators.get(db, uuid)
-    return util.json_response(views.accelerator(view),
+    return util.json_response(views.visible(util.viewer(), view),
                               headers={'ETag': views.etag(view.accelerator)})
 
 
@@ -129,8 +139,8 @@ def attach_accelerator(uuid: str):
             flow.attach(state.services, record, target)
         else:
             flow.bind(state.services, record, target)
-    return util.json_response(views.accelerator(
-        accelerators.get(state.db, uuid)))
+    return util.json_response(views.visible(
+        util.viewer(), accelerators.get(state.db, uuid)))
 
 
 def detach_accelerator(uuid: str):
@@ -140,11 +150,8 @@ def detach_accelerator(uuid: str):
     state = util.app_state()
     record = accelerators.get_record(state.db, util.path_uuid(uuid))
     active = attachments.active_for(state.db, record.id)
-    if active is None:
-        project_id = context.project_id
-    else:
-        project_id = active.project_id if active.instance_uuid else None
-    context.can(policies.DETACH, {'project_id': project_id})
+    context.can(policies.DETACH, None if active is None else
+                visibility.target(visibility.holder_project(active)))
     if active is not None:
         flow.detach(state.services, active)
     return flask.Response(status=204)

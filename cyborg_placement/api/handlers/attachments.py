@@ -14,4 +14,4 @@ def report_state(uuid: str):
     record = attachments.get(state.db, util.path_uuid(uuid, 'attachment'))
     done = flow.report_state(state.services, record, data['state'],
                              data.get('reason'))
-    return util.json_response(views.attachment(done))
+    return util.json_response(views.visible_attachment(util.viewer(), done))

@@ -28,7 +28,7 @@ def report_devices(host: str):
         unit['pci_address'] = unit['pci_address'].lower()
     found = reports.apply_report(state.db, host, units)
     return util.json_response(
-        {'accelerators': [views.accelerator(v) for v in found]})
+        {'accelerators': [views.visible(util.viewer(), v) for v in found]})
 
 
 def list_attachments(host: str):
@@ -54,6 +54,7 @@ def list_attachments(host: str):
     rows, revision = attachments.changes(state.db, host, since, limit)
     units = accelerators.host_units(state.db, host)
     return util.json_response({
-        'attachments': [views.attachment(r) for r in rows],
+        'attachments': [views.visible_attachment(util.viewer(), r)
+                        for r in rows],
         'revision': revision,
         'units': {'disabled': units.disabled, 'held': units.held}})

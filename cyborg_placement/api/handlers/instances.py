@@ -4,6 +4,7 @@ import flask
 
 from cyborg_placement.api import util
 from cyborg_placement.api import views
+from cyborg_placement.api import visibility
 from cyborg_placement.api.policies import instances as policies
 from cyborg_placement.api.schemas import instances as schemas
 from cyborg_placement.attach import bindings
@@ -16,7 +17,8 @@ def _answer(records: list[models.Attachment]):
     """Each bound accelerator as ``GET /accelerators/{uuid}`` shows it: the
     binding is its active, hence its latest, attachment."""
     return util.json_response({'bindings': [
-        views.accelerator(accelerators.AcceleratorView(r.accelerator, r))
+        views.visible(util.viewer(),
+                      accelerators.AcceleratorView(r.accelerator, r))
         for r in records]})
 
 
@@ -45,12 +47,13 @@ def delete_bindings(instance_uuid: str):
 
 def show_bindings(instance_uuid: str):
     """Every host's. The policy is checked before the lookup, then with
-    the instance's project: its bindings' (copied from its Placement
-    consumer); without bindings there is nothing to show."""
+    each binding's project (its instance's, copied from its Placement
+    consumer): another project's instance answers as one without
+    bindings, as Nova answers 404 for another project's server."""
     context = util.context()
     context.can(policies.SHOW_BINDINGS)  # before any lookup
     instance_uuid = util.path_uuid(instance_uuid, 'instance')
     found = attachments.bindings_of(util.app_state().db, instance_uuid)
-    project_id = found[0].project_id if found else context.project_id
-    context.can(policies.SHOW_BINDINGS, {'project_id': project_id})
-    return _answer(found)
+    return _answer([r for r in found if context.allows(
+        policies.SHOW_BINDINGS,
+        visibility.target(visibility.holder_project(r)))])

@@ -11,6 +11,10 @@ ATTACH_INSTANCE = 'accelerator:attach:instance'
 ATTACH_HOST = 'accelerator:attach:host'
 BIND_EXISTING = 'accelerator:attach:bind_existing'
 DETACH = 'accelerator:detach'
+#: What a caller may see of a unit; the target is the project holding it.
+SHOW_HOLDER = 'accelerator:show:holder'
+SHOW_HOST = 'accelerator:show:host'
+SHOW_PCI_ADDRESS = 'accelerator:show:pci_address'
 
 _SCOPE = ['project']
 
@@ -19,6 +23,19 @@ def _rule(name, check, description, method, path):
     return policy.DocumentedRuleDefault(
         name=name, check_str=check, description=description,
         operations=[{'method': method, 'path': path}], scope_types=_SCOPE)
+
+
+#: Every answer that shows accelerators or attachments.
+_SHOWN_IN = [{'method': 'GET', 'path': '/accelerators'},
+             {'method': 'GET', 'path': '/accelerators/{uuid}'},
+             {'method': 'PUT', 'path': '/accelerators/{uuid}'},
+             {'method': 'GET', 'path': '/instances/{instance_uuid}/bindings'}]
+
+
+def _field_rule(name, description):
+    return policy.DocumentedRuleDefault(
+        name=name, check_str=base.HOLDER_OR_SERVICE, description=description,
+        operations=_SHOWN_IN, scope_types=_SCOPE)
 
 
 RULES = [
@@ -44,6 +61,22 @@ RULES = [
           'Detach an accelerator from an instance of the project; host '
           'attachments (no project) only by admins.', 'DELETE',
           '/accelerators/{uuid}'),
+    _field_rule(SHOW_HOLDER,
+                "See who holds a unit: its attachment's instance, project, "
+                'user, consumer, reason and the rest (target: the '
+                "attachment's project; a host attachment has none). Others "
+                'see only the attachment\'s state and holds_accelerator, and '
+                '?instance_uuid= finds nothing for them.'),
+    _field_rule(SHOW_HOST,
+                "See a unit's host and pool provider (target: the project "
+                'whose attachment holds the unit; a free unit has none). '
+                'Others get them left out, and ?host= matches only units '
+                'whose host they may see. Open it ("rule:admin_api or '
+                'rule:service_api or role:member or role:reader") to let '
+                'members pick units by host.'),
+    _field_rule(SHOW_PCI_ADDRESS,
+                "See a unit's PCI address (target: as for "
+                f'{SHOW_HOST}). Others get it left out.'),
 ]
 
 

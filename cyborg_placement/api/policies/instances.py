@@ -25,9 +25,11 @@ RULES = [
     _rule(DELETE_BINDINGS, base.SERVICE_OR_ADMIN,
           "Release the instance's bindings on a host or every host (Nova).",
           'DELETE'),
-    _rule(SHOW_BINDINGS, 'rule:service_api or rule:project_member_api',
-          "Show the instance's bindings (members of the instance's "
-          'project: the project its bindings were made for).', 'GET'),
+    _rule(SHOW_BINDINGS, base.HOLDER_OR_SERVICE,
+          "Show the instance's bindings (readers and members of the "
+          "instance's project: the project its bindings were made for). "
+          'Bindings of another project are not shown: the answer is the '
+          "one for an instance without bindings.", 'GET'),
 ]
 
 

@@ -25,6 +25,16 @@ def client_of(cmd: command.Command) -> api_client.AcceleratorClient:
     return cmd.app.client_manager.accelerator_placement
 
 
+#: What a field the API left out shows: the caller may not see it (another
+#: project's holder, a host or PCI address; see docs/api.md).
+HIDDEN = '(hidden)'
+
+
+def field(body: dict, name: str):
+    """``body[name]``, or :data:`HIDDEN` when the API left it out."""
+    return body.get(name) if name in body else HIDDEN
+
+
 def _formatted(value):
     if isinstance(value, dict):
         return format_columns.DictColumn(value)
@@ -34,10 +44,12 @@ def _formatted(value):
 
 
 def show_columns(accelerator: dict) -> tuple[tuple, tuple]:
-    """(names, values) of every field the API returned, known ones first."""
-    names = [f for f in SHOW_FIELDS if f in accelerator]
+    """(names, values) of every field the API returned, known ones first
+    (those it left out as :data:`HIDDEN`)."""
+    names = list(SHOW_FIELDS)
     names += sorted(set(accelerator) - set(SHOW_FIELDS))
-    return tuple(names), tuple(_formatted(accelerator[n]) for n in names)
+    return tuple(names), tuple(_formatted(field(accelerator, n))
+                               for n in names)
 
 
 def attached_to(accelerator: dict) -> str | None:
@@ -54,6 +66,8 @@ def attached_to(accelerator: dict) -> str | None:
         return f"instance {attachment['instance_uuid']}"
     if attachment.get('host'):
         return f"host {attachment['host']}"
+    if 'instance_uuid' not in attachment:
+        return HIDDEN
     return None
 
 
@@ -68,7 +82,9 @@ def via(accelerator: dict) -> str | None:
     attachment = accelerator.get('attachment') or {}
     if not attachment.get('holds_accelerator'):
         return None
-    return _VIA.get(attachment.get('claim'), attachment.get('claim'))
+    if 'claim' not in attachment:
+        return HIDDEN
+    return _VIA.get(attachment['claim'], attachment['claim'])
 
 
 def health(accelerator: dict) -> str | None:
@@ -93,14 +109,15 @@ def why(accelerator: dict) -> tuple[str | None, str | None]:
 
 def list_row(accelerator: dict, long: bool) -> tuple:
     acc_specs = accelerator.get('acc_specs') or {}
-    row = (accelerator.get('uuid'), accelerator.get('name'),
-           accelerator.get('host'), acc_specs.get('device_type'),
+    row = (accelerator.get('uuid'), field(accelerator, 'name'),
+           field(accelerator, 'host'), acc_specs.get('device_type'),
            accelerator.get('state'), attached_to(accelerator),
            health(accelerator))
     if not long:
         return row
     attachment = accelerator.get('attachment') or {}
-    return row + (accelerator.get('pci_address'), acc_specs.get('vendor_id'),
+    return row + (field(accelerator, 'pci_address'),
+                  acc_specs.get('vendor_id'),
                   acc_specs.get('product_id'), attachment.get('state'),
                   format_columns.DictColumn(acc_specs)) + why(accelerator)
 
