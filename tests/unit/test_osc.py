@@ -99,7 +99,8 @@ ATTACHED = {
     'attachment': {'instance_uuid': 'i1', 'host': None, 'state': 'attached',
                    'holds_accelerator': True},
     'revision': 3, 'driver': 'nvidia', 'health': 'healthy',
-    'disabled': False,
+    'health_reason': None, 'health_since': '2026-01-01T00:00:00Z',
+    'disabled': False, 'disabled_reason': None, 'disabled_at': None,
 }
 
 
@@ -155,9 +156,10 @@ def test_an_ended_attachment_holds_nothing():
 def test_show_columns_put_known_fields_first_and_keep_the_rest():
     names, values = accelerators.show_columns(ATTACHED)
     assert names == ('uuid', 'name', 'host', 'pci_address', 'state',
-                     'health', 'disabled', 'acc_specs', 'attachment',
-                     'revision', 'driver')
-    assert values[7].machine_readable() == ATTACHED['acc_specs']
+                     'health', 'health_reason', 'health_since', 'disabled',
+                     'disabled_reason', 'disabled_at', 'acc_specs',
+                     'attachment', 'revision', 'driver')
+    assert values[11].machine_readable() == ATTACHED['acc_specs']
     assert values[-1] == 'nvidia'
 
 
@@ -169,19 +171,20 @@ HIDDEN_HOLDER = {
     'acc_specs': {'device_type': 'GPU', 'vendor_id': '10de'},
     'attachment': {'accelerator_uuid': 'u2', 'state': 'attaching',
                    'holds_accelerator': True},
-    'revision': 1,
+    'revision': 1, 'health': 'healthy', 'health_since': None,
+    'disabled': False, 'disabled_reason': None, 'disabled_at': None,
 }
 
 
 def test_fields_the_api_left_out_show_as_hidden():
     assert accelerators.list_row(HIDDEN_HOLDER, long=True)[:7] == (
         'u2', '(hidden)', '(hidden)', 'GPU', 'available', '(hidden)',
-        '(hidden)')
+        'healthy')
     assert accelerators.via(HIDDEN_HOLDER) == '(hidden)'
     names, values = accelerators.show_columns(HIDDEN_HOLDER)
     shown = dict(zip(names, values, strict=True))
-    assert [shown[n] for n in ('name', 'host', 'pci_address')] == [
-        '(hidden)'] * 3
+    assert [shown[n] for n in ('name', 'host', 'pci_address',
+                               'health_reason')] == ['(hidden)'] * 4
     assert shown['attachment'].machine_readable() == HIDDEN_HOLDER[
         'attachment']
     ended = {**HIDDEN_HOLDER, 'attachment': {
