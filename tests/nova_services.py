@@ -1,5 +1,7 @@
-"""Nova's own services (API, conductor, scheduler, compute) with our driver,
-on the real Placement and the real ``cyborg-api``, for booting servers.
+"""Nova's own services (API, conductor, scheduler, compute) on the real
+Placement and the real ``cyborg-api``, for booting servers: with our driver
+(:class:`AcceleratorServicesTestBase`) or stock Nova and its Cyborg client
+(:class:`StockNovaServicesTestBase`).
 
 Nova's functional test harness (``nova.tests``, shipped in the nova wheel)
 runs nova-api (through wsgi-intercept), conductor, scheduler and compute
@@ -12,7 +14,9 @@ services in one process, on Nova's fake libvirt. What this module changes:
   service see one Placement.
 - **compute**: ``compute_driver = accelerator_libvirt.LibvirtAcceleratorDriver``
   through the alias ``nova-compute-accelerator`` installs, with
-  ``[accelerator_api]`` on the API server (noauth token).
+  ``[accelerator_api]`` on the API server (noauth token); or, for stock
+  Nova, the unmodified ``libvirt.LibvirtDriver`` with ``[cyborg]`` on the
+  API server's ``/v2``.
 - **accelerators**: once nova-compute created its compute-node provider, the
   real ``cyborg-agent --once`` publishes the host's GPUs under it (a sysfs
   tree of real H100 ids) and reports them to the API.
@@ -78,14 +82,15 @@ class RemotePlacementFixture(func_fixtures.PlacementFixture):
         self.endpoint = os.environ[PLACEMENT_URL]
 
 
-class AcceleratorServicesTestBase(base.ServersTestBase):
-    """Nova's libvirt functional base with the changes the module says."""
+class NovaServicesTestBase(base.ServersTestBase):
+    """Nova's libvirt functional base on the real Placement, with the
+    host's GPUs published by the real agent: what both ways of giving Nova
+    accelerators (our driver, or stock Nova's Cyborg client) share."""
 
     ADMIN_API = True
     microversion = 'latest'
 
     def setUp(self) -> None:
-        self.skip_without_bindings_endpoint()
         # The module integrated_helpers takes the fixture from, not the
         # fixture's own module: Nova's fixture names its class in super().
         self.useFixture(fixtures.MonkeyPatch(
@@ -99,25 +104,6 @@ class AcceleratorServicesTestBase(base.ServersTestBase):
         warnings.filterwarnings(
             'ignore', message=r'The noload\(\) option is deprecated',
             category=sa_exc.SADeprecationWarning)
-        ext_compute.install_driver_alias()
-        # Imported for its [accelerator_api] options.
-        import nova_ext.virt.libvirt.driver  # noqa: F401
-        CONF.register_opts(
-            ks_loading.get_auth_plugin_conf_options('admin_token'),
-            group=ext_conf.GROUP)
-        self.flags(group=ext_conf.GROUP, auth_type='admin_token',
-                   endpoint=os.environ[API_URL], token='admin')
-
-    def skip_without_bindings_endpoint(self) -> None:
-        """The driver binds through ``/instances/{uuid}/bindings``; an API
-        without it (404) cannot give a guest its units."""
-        answer = requests.get(
-            f'{os.environ[API_URL]}/instances/{uuid.uuid4()}/bindings',
-            headers={'X-Auth-Token': 'admin'}, timeout=30)
-        if answer.status_code == 404:
-            self.skipTest('the accelerator API answers 404 to GET '
-                          '/instances/{uuid}/bindings: it has no binding '
-                          'endpoint yet')
 
     def _setup_services(self) -> None:
         self.flags(group='wsgi', api_paste_config=str(
@@ -125,14 +111,13 @@ class AcceleratorServicesTestBase(base.ServersTestBase):
                          'api-paste.ini')))
         super()._setup_services()
 
-    def start_accelerator_compute(self, gpus=GPUS) -> str:
-        """A nova-compute with our driver on a host with ``gpus`` (H100s),
-        published by the agent under its compute-node provider.
+    def start_gpu_compute(self, gpus=GPUS) -> str:
+        """A nova-compute with the configured driver on a host with ``gpus``
+        (H100s), published by the agent under its compute-node provider.
 
         Host names are unique: the Placement server outlives the case.
         """
         hostname = f'cn-{uuid.uuid4().hex[:8]}'
-        self.flags(compute_driver=ext_compute.COMPUTE_DRIVER)
         self.start_compute(hostname)
         self.run_agent(hostname, gpus)
         return hostname
@@ -159,15 +144,6 @@ class AcceleratorServicesTestBase(base.ServersTestBase):
             capture_output=True, text=True, timeout=120)
         self.assertEqual(0, done.returncode, done.stderr)
 
-    def accelerator_flavor(self, gpus: int = 2) -> str:
-        """``resources:PGPU=N`` and the H100 product trait, as operators
-        write it (docs/operator-guide.md)."""
-        return self._create_flavor(
-            name=f'gpu{gpus}-{uuid.uuid4().hex[:6]}', vcpu=1, memory_mb=512,
-            disk=1, ephemeral=0, extra_spec={
-                'resources:PGPU': str(gpus),
-                f'trait:{H100_TRAIT}': 'required'})
-
     def boot(self, flavor: str, expected_state: str = 'ACTIVE',
              host: str | None = None) -> dict:
         return self._create_server(flavor_id=flavor, networks='none',
@@ -182,15 +158,6 @@ class AcceleratorServicesTestBase(base.ServersTestBase):
         conn = self.computes[hostname].driver._host.get_connection()
         return hostdev_sources(conn.lookupByUUIDString(server['id']).XMLDesc(0))
 
-    def bound_units(self, server: dict) -> list[str]:
-        """PCI addresses the API has bound to the server, on every host."""
-        answer = requests.get(
-            f'{os.environ[API_URL]}/instances/{server["id"]}/bindings',
-            headers={'X-Auth-Token': 'admin'}, timeout=30)
-        self.assertEqual(200, answer.status_code, answer.text)
-        return sorted(unit['pci_address']
-                      for unit in answer.json()['bindings'])
-
     def pgpu_allocations(self, consumer: str) -> dict[str, int]:
         """PGPU the consumer holds in Placement, by provider name."""
         allocations = self.placement.get(
@@ -202,6 +169,57 @@ class AcceleratorServicesTestBase(base.ServersTestBase):
                     f'/resource_providers/{rp_uuid}').body['name']
                 held[name] = allocation['resources']['PGPU']
         return held
+
+
+class AcceleratorServicesTestBase(NovaServicesTestBase):
+    """Nova with our driver: ``LibvirtAcceleratorDriver`` binding through
+    the API's ``/instances/{uuid}/bindings``."""
+
+    def setUp(self) -> None:
+        self.skip_without_bindings_endpoint()
+        super().setUp()
+        ext_compute.install_driver_alias()
+        # Imported for its [accelerator_api] options.
+        import nova_ext.virt.libvirt.driver  # noqa: F401
+        CONF.register_opts(
+            ks_loading.get_auth_plugin_conf_options('admin_token'),
+            group=ext_conf.GROUP)
+        self.flags(group=ext_conf.GROUP, auth_type='admin_token',
+                   endpoint=os.environ[API_URL], token='admin')
+
+    def skip_without_bindings_endpoint(self) -> None:
+        """The driver binds through ``/instances/{uuid}/bindings``; an API
+        without it (404) cannot give a guest its units."""
+        answer = requests.get(
+            f'{os.environ[API_URL]}/instances/{uuid.uuid4()}/bindings',
+            headers={'X-Auth-Token': 'admin'}, timeout=30)
+        if answer.status_code == 404:
+            self.skipTest('the accelerator API answers 404 to GET '
+                          '/instances/{uuid}/bindings: it has no binding '
+                          'endpoint yet')
+
+    def start_accelerator_compute(self, gpus=GPUS) -> str:
+        """A nova-compute with our driver on a host with ``gpus``."""
+        self.flags(compute_driver=ext_compute.COMPUTE_DRIVER)
+        return self.start_gpu_compute(gpus)
+
+    def accelerator_flavor(self, gpus: int = 2) -> str:
+        """``resources:PGPU=N`` and the H100 product trait, as operators
+        write it (docs/operator-guide.md)."""
+        return self._create_flavor(
+            name=f'gpu{gpus}-{uuid.uuid4().hex[:6]}', vcpu=1, memory_mb=512,
+            disk=1, ephemeral=0, extra_spec={
+                'resources:PGPU': str(gpus),
+                f'trait:{H100_TRAIT}': 'required'})
+
+    def bound_units(self, server: dict) -> list[str]:
+        """PCI addresses the API has bound to the server, on every host."""
+        answer = requests.get(
+            f'{os.environ[API_URL]}/instances/{server["id"]}/bindings',
+            headers={'X-Auth-Token': 'admin'}, timeout=30)
+        self.assertEqual(200, answer.status_code, answer.text)
+        return sorted(unit['pci_address']
+                      for unit in answer.json()['bindings'])
 
 
 class _Outcomes(unittest.TestResult):
