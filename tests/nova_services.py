@@ -45,7 +45,9 @@ import fixtures
 from keystoneauth1 import loading as ks_loading
 from nova import conf as nova_conf
 from nova.tests.functional import fixtures as func_fixtures
+from nova.tests.functional.api import client as nova_client
 from nova.tests.functional.libvirt import base
+from openstack import service_description
 import requests
 from sqlalchemy import exc as sa_exc
 
@@ -64,6 +66,12 @@ AGENT = str(pathlib.Path(sys.executable).parent / 'cyborg-agent')
 #: Four H100 SXM on one NUMA node: one pool of 4 PGPU.
 GPUS = ('0000:18:00.0', '0000:28:00.0', '0000:38:00.0', '0000:48:00.0')
 H100_TRAIT = 'CUSTOM_ACCEL_PRODUCT_10DE_2330'
+#: openstacksdk's proxy maker, as imported: Nova's OpenStackSDKFixture
+#: replaces it in every Nova test.
+SDK_MAKE_PROXY = service_description.ServiceDescription._make_proxy
+#: The token a user's requests to Nova carry, which Nova passes on to
+#: Cyborg: the token our noauth API takes for an admin.
+USER_TOKEN = 'admin'
 
 
 class RemotePlacementFixture(func_fixtures.PlacementFixture):
@@ -144,6 +152,35 @@ class NovaServicesTestBase(base.ServersTestBase):
             capture_output=True, text=True, timeout=120)
         self.assertEqual(0, done.returncode, done.stderr)
 
+    def host_units(self, hostname: str) -> list[dict]:
+        """The host's units as ``GET /accelerators`` shows them."""
+        answer = requests.get(
+            f'{os.environ[API_URL]}/accelerators', params={'host': hostname},
+            headers={'X-Auth-Token': 'admin'}, timeout=30)
+        self.assertEqual(200, answer.status_code, answer.text)
+        return answer.json()['accelerator']
+
+    def report_only(self, hostname: str, addresses) -> None:
+        """The host's device report with only the units at ``addresses``:
+        the API's view loses the others (``missing``) while Placement still
+        offers the whole pool, as when devices vanish between the agent's
+        passes."""
+        kept = [r for r in self.host_units(hostname)
+                if r['pci_address'] in addresses]
+        answer = requests.put(
+            f'{os.environ[API_URL]}/hosts/{hostname}/accelerators',
+            headers={'X-Auth-Token': 'admin'}, timeout=30, json={
+                'accelerators': [{
+                    'pci_address': r['pci_address'],
+                    'vendor_id': r['acc_specs']['vendor_id'],
+                    'product_id': r['acc_specs']['product_id'],
+                    'device_type': r['acc_specs']['device_type'],
+                    'pool_provider_uuid': r['pool_provider_uuid'],
+                    'resource_class': r['resource_class'],
+                    'numa_node': r['numa_node'],
+                    'driver': r['driver']} for r in kept]})
+        self.assertEqual(200, answer.status_code, answer.text)
+
     def boot(self, flavor: str, expected_state: str = 'ACTIVE',
              host: str | None = None) -> dict:
         return self._create_server(flavor_id=flavor, networks='none',
@@ -220,6 +257,72 @@ class AcceleratorServicesTestBase(NovaServicesTestBase):
         self.assertEqual(200, answer.status_code, answer.text)
         return sorted(unit['pci_address']
                       for unit in answer.json()['bindings'])
+
+
+class StockNovaServicesTestBase(NovaServicesTestBase):
+    """Stock Nova: the unmodified ``libvirt.LibvirtDriver`` (the base's
+    default) and Nova's Cyborg client (``nova/accelerator/cyborg.py``)
+    with ``[cyborg] endpoint_override`` on the API server's ``/v2``.
+
+    Two things of Nova's test harness stand between that client and a real
+    Cyborg, and are undone here: Nova's ``OpenStackSDKFixture`` makes the
+    accelerator proxy a bare adapter that skips openstacksdk's version
+    discovery (the real proxy maker reads ``/v2``'s version document, as
+    in a deployment); and Nova's test client sends no ``X-Auth-Token``, so
+    the request context has no token for Nova to pass on (keystoneauth
+    refuses to send a request without one). Here every request to Nova
+    carries :data:`USER_TOKEN`, as a user's keystone token would be.
+    """
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.useFixture(fixtures.MonkeyPatch(
+            'openstack.service_description.ServiceDescription._make_proxy',
+            SDK_MAKE_PROXY))
+        send = nova_client.TestOpenStackClient.api_request
+
+        def with_token(client, relative_uri, **kwargs):
+            kwargs.setdefault('headers', {}).setdefault(
+                'X-Auth-Token', USER_TOKEN)
+            return send(client, relative_uri, **kwargs)
+
+        self.useFixture(fixtures.MonkeyPatch(
+            'nova.tests.functional.api.client.TestOpenStackClient'
+            '.api_request', with_token))
+        self.flags(group='cyborg',
+                   endpoint_override=os.environ[API_URL] + '/v2')
+
+    def v2(self, method: str, path: str, expected: int = 200,
+           **kwargs) -> requests.Response:
+        """The API's ``/v2`` as an admin, as Cyborg's clients call it."""
+        answer = requests.request(
+            method, f'{os.environ[API_URL]}/v2{path}',
+            headers={'X-Auth-Token': USER_TOKEN}, timeout=30, **kwargs)
+        self.assertEqual(expected, answer.status_code, answer.text)
+        return answer
+
+    def device_profile(self, gpus: int = 2) -> str:
+        """A device profile of one group, ``gpus`` H100s, made through the
+        API as an operator would (``openstack accelerator device profile
+        create``); its name."""
+        name = f'h100x{gpus}-{uuid.uuid4().hex[:6]}'
+        made = self.v2('POST', '/device_profiles', 201, json=[{
+            'name': name, 'groups': [{
+                'resources:PGPU': str(gpus),
+                f'trait:{H100_TRAIT}': 'required'}]}]).json()
+        self.assertEqual(name, made['name'])
+        return name
+
+    def profile_flavor(self, profile: str) -> str:
+        """A flavor naming the device profile, as Cyborg's docs say."""
+        return self._create_flavor(
+            name=f'{profile}-flavor', vcpu=1, memory_mb=512, disk=1,
+            ephemeral=0, extra_spec={'accel:device_profile': profile})
+
+    def arqs(self, server: dict) -> list[dict]:
+        """The server's accelerator requests, as Nova's compute reads them."""
+        return self.v2('GET', '/accelerator_requests',
+                       params={'instance': server['id']}).json()['arqs']
 
 
 class _Outcomes(unittest.TestResult):
