@@ -71,8 +71,9 @@ def _before_request():
     flask.g.request_id = f'req-{uuid.uuid4()}'
     flask.g.context = request_context.RequestContext.from_environ(
         flask.request.environ, request_id=flask.g.request_id)
-    flask.g.version = microversion.MIN_VERSION
-    flask.g.version = microversion.negotiate(flask.request.headers)
+    served = microversion.range_for(flask.request.path)
+    flask.g.version = served.min
+    flask.g.version = microversion.negotiate(flask.request.headers, served)
 
 
 def _after_request(response):

@@ -15,5 +15,13 @@ class RequestContext(oslo_context.RequestContext):
     def can(self, rule: str, target: dict | None = None) -> None:
         """Raise Forbidden unless this caller may do ``rule`` on ``target``
         (by default, a target in the caller's own project)."""
-        enforcer = flask.current_app.extensions['cyborg'].enforcer
-        policy.authorize(enforcer, rule, self, target)
+        policy.authorize(self._enforcer(), rule, self, target)
+
+    def allowed(self, rule: str, target: dict | None = None) -> bool:
+        """Whether this caller may do ``rule``: for what a caller sees,
+        not whether it may ask."""
+        return policy.allowed(self._enforcer(), rule, self, target)
+
+    @staticmethod
+    def _enforcer():
+        return flask.current_app.extensions['cyborg'].enforcer

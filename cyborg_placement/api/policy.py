@@ -16,11 +16,18 @@ def get_enforcer(conf: cfg.ConfigOpts | None = None) -> policy.Enforcer:
     return enforcer
 
 
+def allowed(enforcer: policy.Enforcer, rule: str, context,
+            target: dict | None = None) -> bool:
+    """Whether ``context`` may do ``rule`` on ``target`` (by default, a
+    target in the caller's own project)."""
+    target = target if target is not None else {
+        'project_id': context.project_id}
+    return enforcer.authorize(rule, target, context, do_raise=False)
+
+
 def authorize(enforcer: policy.Enforcer, rule: str, context,
               target: dict | None = None) -> None:
     """Raise :class:`errors.Forbidden` unless ``context`` may do ``rule``."""
-    target = target if target is not None else {
-        'project_id': context.project_id}
-    if not enforcer.authorize(rule, target, context, do_raise=False):
+    if not allowed(enforcer, rule, context, target):
         raise errors.Forbidden(f'Policy does not allow {rule} to be '
                                'performed.')

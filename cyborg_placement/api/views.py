@@ -1,4 +1,5 @@
-"""JSON representations of accelerators and attachments."""
+"""JSON representations of accelerators, attachments, device profiles and
+accelerator requests."""
 from cyborg_placement.db import accelerators
 from cyborg_placement.db import models
 
@@ -55,3 +56,52 @@ def accelerator(view: accelerators.AcceleratorView) -> dict:
 
 def etag(record: models.Accelerator) -> str:
     return f'"{record.revision}"'
+
+
+def device_profile(record: models.DeviceProfile) -> dict:
+    return {
+        'uuid': record.uuid,
+        'name': record.name,
+        'groups': record.groups,
+        'description': record.description,
+        'created_at': _time(record.created_at),
+        'updated_at': _time(record.updated_at),
+    }
+
+
+def attach_handle_info(pci_address: str) -> dict:
+    """A PCI address as Nova's libvirt driver reads an ARQ's attach handle:
+    hex strings without ``0x``, which it puts into the hostdev's address."""
+    domain, bus, rest = pci_address.split(':')
+    device, function = rest.split('.')
+    return {'domain': domain, 'bus': bus, 'device': device,
+            'function': function}
+
+
+def accelerator_request(record: models.AcceleratorRequest) -> dict:
+    """An ARQ as Nova reads it. A ``Bound`` ARQ whose binding was released
+    meanwhile (its unit went to nobody's allocation) shows ``Unbound``
+    without a handle: its unit is no longer the instance's."""
+    binding = record.attachment
+    holds = binding is not None and binding.holds_accelerator
+    state = record.state
+    if state == models.ARQ_BOUND and not holds:
+        state = models.ARQ_UNBOUND
+    unit = binding.accelerator if holds else None
+    return {
+        'uuid': record.uuid,
+        'state': state,
+        'device_profile_name': record.device_profile.name,
+        'device_profile_group_id': record.device_profile_group_id,
+        'hostname': record.hostname,
+        'device_rp_uuid': record.device_rp_uuid,
+        'instance_uuid': record.instance_uuid,
+        'project_id': record.project_id,
+        'attach_handle_type': 'PCI' if unit is not None else '',
+        'attach_handle_info': (attach_handle_info(unit.pci_address)
+                               if unit is not None else {}),
+        # Ours: the unit, as GET /accelerators/{uuid} shows it.
+        'accelerator_uuid': unit.uuid if unit is not None else None,
+        'created_at': _time(record.created_at),
+        'updated_at': _time(record.updated_at),
+    }

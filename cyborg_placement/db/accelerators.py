@@ -166,3 +166,14 @@ def update_specs(db: db_engine.Database, uuid: str, specs: dict,
         session.expire(record)
         session.refresh(record)
         return record
+
+
+def host_of_pool(db: db_engine.Database, pool_provider_uuid: str
+                 ) -> str | None:
+    """The host whose units are in this pool (a pool is one host's); None
+    for a provider that is no pool of ours."""
+    with db.reader() as session:
+        return session.scalar(
+            sa.select(models.Accelerator.host)
+            .where(models.Accelerator.pool_provider_uuid == pool_provider_uuid,
+                   models.Accelerator.host.is_not(None)).limit(1))
