@@ -44,6 +44,7 @@ import warnings
 import fixtures
 from keystoneauth1 import loading as ks_loading
 from nova import conf as nova_conf
+from nova.api import auth as nova_auth
 from nova.tests.functional import fixtures as func_fixtures
 from nova.tests.functional.api import client as nova_client
 from nova.tests.functional.libvirt import base
@@ -265,20 +266,31 @@ class StockNovaServicesTestBase(NovaServicesTestBase):
     with ``[cyborg] endpoint_override`` on the API server's ``/v2``.
 
     Two things of Nova's test harness stand between that client and a real
-    Cyborg, and are undone here: Nova's ``OpenStackSDKFixture`` makes the
+    Cyborg, and are undone here. Nova's ``OpenStackSDKFixture`` makes the
     accelerator proxy a bare adapter that skips openstacksdk's version
-    discovery (the real proxy maker reads ``/v2``'s version document, as
-    in a deployment); and Nova's test client sends no ``X-Auth-Token``, so
-    the request context has no token for Nova to pass on (keystoneauth
-    refuses to send a request without one). Here every request to Nova
-    carries :data:`USER_TOKEN`, as a user's keystone token would be.
+    discovery; the real proxy maker is put back for it, and reads
+    ``/v2``'s version document, as in a deployment. Nova's test client
+    sends no ``X-Auth-Token`` and its stub of the keystone context
+    middleware keeps none, so the request context has no token for Nova to
+    pass on (keystoneauth refuses to send a request without one); here
+    every request to Nova carries :data:`USER_TOKEN` and the context keeps
+    it, as a user's keystone token would be.
     """
 
     def setUp(self) -> None:
         super().setUp()
+        stubbed = service_description.ServiceDescription._make_proxy
+
+        def make_proxy(description, instance):
+            # Placement's stays stubbed: the base's fixture sends Nova's
+            # report client to the Placement server without it.
+            if description.service_type == 'accelerator':
+                return SDK_MAKE_PROXY(description, instance)
+            return stubbed(description, instance)
+
         self.useFixture(fixtures.MonkeyPatch(
             'openstack.service_description.ServiceDescription._make_proxy',
-            SDK_MAKE_PROXY))
+            make_proxy))
         send = nova_client.TestOpenStackClient.api_request
 
         def with_token(client, relative_uri, **kwargs):
@@ -289,6 +301,17 @@ class StockNovaServicesTestBase(NovaServicesTestBase):
         self.useFixture(fixtures.MonkeyPatch(
             'nova.tests.functional.api.client.TestOpenStackClient'
             '.api_request', with_token))
+        # Nova's stub of its keystone context middleware drops the token.
+        make_context = nova_auth.NovaKeystoneContext._create_context
+
+        def context_with_token(environ, **kwargs):
+            context = make_context(environ, **kwargs)
+            context.auth_token = environ.get('HTTP_X_AUTH_TOKEN')
+            return context
+
+        self.useFixture(fixtures.MonkeyPatch(
+            'nova.api.auth.NovaKeystoneContext._create_context',
+            context_with_token))
         self.flags(group='cyborg',
                    endpoint_override=os.environ[API_URL] + '/v2')
 

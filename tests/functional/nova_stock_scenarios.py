@@ -1,0 +1,184 @@
+"""Stock Nova on our API's ``/v2``: servers of a flavor with
+``accel:device_profile`` get units of the pool Placement allocated.
+
+Nothing of Nova is changed: the unmodified ``LibvirtDriver`` on Nova's fake
+libvirt, and Nova's own Cyborg client creating, binding, reading and
+deleting accelerator requests (ARQs) on the real ``cyborg-api``
+(tests/nova_services.py, :class:`StockNovaServicesTestBase`). Run by
+tests/functional/test_nova_stock.py, each case in a process of its own;
+each asserts on the guest's libvirt XML, on the ARQs and units the API
+shows, and on Placement.
+"""
+import fixtures
+from nova.tests.functional.api import client
+
+from tests import nova_services
+from tests.nova_services import GPUS
+
+#: What Nova's compute API answers the operations it refuses for a server
+#: whose flavor names a device profile (``ForbiddenWithAccelerators``).
+REFUSED = 'Feature not supported with instances that have accelerators.'
+
+
+def handle_address(arq: dict) -> str:
+    """The PCI address of a bound ARQ's attach handle, as DDDD:BB:SS.F."""
+    info = arq['attach_handle_info']
+    return '{}:{}:{}.{}'.format(info['domain'], info['bus'],
+                                info['device'], info['function'])
+
+
+def _no_disks(driver, guest_config, block_device_info) -> list:
+    """The instance's disks as the guest's config names them: none, for
+    Nova's fake libvirt has no instance storage. A hard reboot with a token
+    in the request context (Nova's Cyborg client needs one) re-creates the
+    disks' backing files from them; the guest's devices are untouched."""
+    return []
+
+
+class StockNovaBootTest(nova_services.StockNovaServicesTestBase):
+    """One compute host, one pool of 4 H100s, a 2-GPU device profile."""
+
+    #: RPC casts stay casts, as in a deployment: a build the conductor
+    #: fails is an ERROR server, not an error of the API request.
+    CAST_AS_CALL = False
+
+    def setUp(self):
+        super().setUp()
+        self.useFixture(fixtures.MonkeyPatch(
+            'nova.virt.libvirt.driver.LibvirtDriver'
+            '._get_instance_disk_info_from_config', _no_disks))
+        self.host = self.start_gpu_compute()
+        self.profile = self.device_profile(2)
+        self.flavor = self.profile_flavor(self.profile)
+
+    def held_units(self, server: dict) -> list[str]:
+        """PCI addresses of the host's units that ``GET /accelerators``
+        shows held by the server."""
+        return sorted(
+            unit['pci_address'] for unit in self.host_units(self.host)
+            if (unit['attachment'] or {}).get('holds_accelerator')
+            and unit['attachment']['instance_uuid'] == server['id'])
+
+    def pool_allocated(self, server: dict) -> str:
+        """The one provider Placement allocated the server's PGPU from."""
+        allocations = self.placement.get(
+            f'/allocations/{server["id"]}').body['allocations']
+        pools = [rp for rp, allocation in allocations.items()
+                 if 'PGPU' in allocation['resources']]
+        self.assertEqual(1, len(pools), allocations)
+        self.assertEqual(2, allocations[pools[0]]['resources']['PGPU'])
+        return pools[0]
+
+    def assert_whole(self, server: dict) -> list[str]:
+        """Two ARQs ``Bound`` to the server on its host, each naming the
+        pool Placement allocated and a unit of it; the guest's hostdevs are
+        those units, and ``GET /accelerators`` shows them held by it."""
+        pool = self.pool_allocated(server)
+        arqs = self.arqs(server)
+        self.assertEqual(2, len(arqs), arqs)
+        for arq in arqs:
+            self.assertEqual(
+                ('Bound', self.host, pool, server['id'], 'PCI',
+                 self.profile, 0),
+                (arq['state'], arq['hostname'], arq['device_rp_uuid'],
+                 arq['instance_uuid'], arq['attach_handle_type'],
+                 arq['device_profile_name'], arq['device_profile_group_id']))
+        units = sorted(handle_address(arq) for arq in arqs)
+        self.assertEqual(2, len(set(units)), units)
+        self.assertLessEqual(set(units), set(GPUS))
+        self.assertEqual(units, self.guest_hostdevs(server))
+        self.assertEqual(units, self.held_units(server))
+        self.assertEqual({pool}, {unit['pool_provider_uuid']
+                                  for unit in self.host_units(self.host)
+                                  if unit['pci_address'] in units})
+        return units
+
+    def assert_released(self, server: dict) -> None:
+        """No ARQ, no unit held, no allocation left for the server."""
+        self.assertEqual([], self.arqs(server))
+        self.assertEqual([], self.held_units(server))
+        self.assertEqual({}, self.placement.get(
+            f'/allocations/{server["id"]}').body['allocations'])
+
+    def test_a_profile_flavor_boots_with_units_of_the_allocated_pool(self):
+        server = self.boot(self.flavor)
+
+        self.assert_whole(server)
+
+    def test_the_pool_is_shared_out_and_delete_gives_units_back(self):
+        first_server = self.boot(self.flavor)
+        first = self.assert_whole(first_server)
+        second_server = self.boot(self.flavor)
+        second = self.assert_whole(second_server)
+        self.assertEqual(set(GPUS), set(first) | set(second))
+
+        self._delete_server(first_server)
+        self.assert_released(first_server)
+        self.assertEqual(second, self.held_units(second_server))
+        third = self.assert_whole(self.boot(self.flavor))
+        self.assertEqual(first, third)
+
+    def test_reboot_stop_start_and_rebuild_keep_the_units(self):
+        server = self.boot(self.flavor)
+        units = self.assert_whole(server)
+
+        self._reboot_server(server, hard=True)
+        self.assertEqual(units, self.assert_whole(server))
+
+        self._stop_server(server)
+        self._start_server(server)
+        self.assertEqual(units, self.assert_whole(server))
+
+        # Another image of Nova's fake glance: the guest is built anew.
+        self._rebuild_server(server, 'a2459075-d96c-40d5-893e-577ff92e721c')
+        self.assertEqual(units, self.assert_whole(server))
+
+    def test_shelve_offload_releases_and_unshelve_binds_again(self):
+        server = self.boot(self.flavor)
+        self.assert_whole(server)
+
+        # [DEFAULT] shelved_offload_time = 0: offloaded at once.
+        self._shelve_server(server)
+        self.assert_released(server)
+
+        self._unshelve_server(server)
+        self.assert_whole(server)
+
+    def test_nova_refuses_moves_and_suspend_of_a_server_with_units(self):
+        server = self.boot(self.flavor)
+        units = self.assert_whole(server)
+        plain = self._create_flavor(name='plain', vcpu=1, memory_mb=512,
+                                    disk=1, ephemeral=0)
+
+        for action in ({'resize': {'flavorRef': plain}},
+                       {'migrate': None},
+                       {'os-migrateLive': {'host': None,
+                                           'block_migration': 'auto'}},
+                       {'suspend': None}):
+            with self.subTest(action=next(iter(action))):
+                refused = self.assertRaises(
+                    client.OpenStackApiException,
+                    self.api.post_server_action, server['id'], action)
+                self.assertEqual(400, refused.response.status_code)
+                self.assertIn(REFUSED, refused.response.text)
+        self.assertEqual('ACTIVE', self._show_server(server)['status'])
+        self.assertEqual(units, self.assert_whole(server))
+
+    def test_a_bind_the_api_cannot_do_fails_the_build_binding_nothing(self):
+        # The API's view of the host keeps 1 of its 4 units; Placement
+        # still offers 4, so the scheduler picks the pool for 2.
+        self.report_only(self.host, [GPUS[0]])
+
+        server = self.boot(self.flavor, expected_state='ERROR')
+
+        self.assertIn('Failed to bind accelerator requests',
+                      server['fault']['message'])
+        self.assertEqual([], self.arqs(server))
+        self.assertEqual([], [unit['pci_address']
+                              for unit in self.host_units(self.host)
+                              if (unit['attachment'] or {})
+                              .get('holds_accelerator')])
+        self.assertFalse(self.computes[self.host].driver._host
+                         .get_connection().listAllDomains())
+        self._delete_server(server)
+        self.assert_released(server)
