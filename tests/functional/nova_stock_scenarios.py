@@ -35,8 +35,9 @@ def _no_disks(driver, guest_config, block_device_info) -> list:
     return []
 
 
-class StockNovaBootTest(nova_services.StockNovaServicesTestBase):
-    """One compute host, one pool of 4 H100s, a 2-GPU device profile."""
+class _StockNovaTestBase(nova_services.StockNovaServicesTestBase):
+    """A compute host with one pool of 4 H100s, a 2-GPU device profile
+    and its flavor; what a server of it holds."""
 
     #: RPC casts stay casts, as in a deployment: a build the conductor
     #: fails is an ERROR server, not an error of the API request.
@@ -51,34 +52,41 @@ class StockNovaBootTest(nova_services.StockNovaServicesTestBase):
         self.profile = self.device_profile(2)
         self.flavor = self.profile_flavor(self.profile)
 
-    def held_units(self, server: dict) -> list[str]:
+    def held_units(self, server: dict, host: str | None = None
+                   ) -> list[str]:
         """PCI addresses of the host's units that ``GET /accelerators``
         shows held by the server."""
         return sorted(
-            unit['pci_address'] for unit in self.host_units(self.host)
+            unit['pci_address'] for unit in self.host_units(host or self.host)
             if (unit['attachment'] or {}).get('holds_accelerator')
             and unit['attachment']['instance_uuid'] == server['id'])
 
-    def pool_allocated(self, server: dict) -> str:
-        """The one provider Placement allocated the server's PGPU from."""
+    def pool_allocated(self, server: dict, host: str) -> str:
+        """The one pool of the host Placement allocated the server's 2 PGPU
+        from."""
+        pools = {unit['pool_provider_uuid']
+                 for unit in self.host_units(host)}
         allocations = self.placement.get(
             f'/allocations/{server["id"]}').body['allocations']
-        pools = [rp for rp, allocation in allocations.items()
-                 if 'PGPU' in allocation['resources']]
-        self.assertEqual(1, len(pools), allocations)
-        self.assertEqual(2, allocations[pools[0]]['resources']['PGPU'])
-        return pools[0]
+        held = {rp: allocation['resources']
+                for rp, allocation in allocations.items() if rp in pools}
+        self.assertEqual(1, len(held), allocations)
+        (pool, resources), = held.items()
+        self.assertEqual({'PGPU': 2}, resources)
+        return pool
 
-    def assert_whole(self, server: dict) -> list[str]:
-        """Two ARQs ``Bound`` to the server on its host, each naming the
+    def assert_whole(self, server: dict, host: str | None = None
+                     ) -> list[str]:
+        """Two ARQs ``Bound`` to the server on the host, each naming the
         pool Placement allocated and a unit of it; the guest's hostdevs are
         those units, and ``GET /accelerators`` shows them held by it."""
-        pool = self.pool_allocated(server)
+        host = host or self.host
+        pool = self.pool_allocated(server, host)
         arqs = self.arqs(server)
         self.assertEqual(2, len(arqs), arqs)
         for arq in arqs:
             self.assertEqual(
-                ('Bound', self.host, pool, server['id'], 'PCI',
+                ('Bound', host, pool, server['id'], 'PCI',
                  self.profile, 0),
                 (arq['state'], arq['hostname'], arq['device_rp_uuid'],
                  arq['instance_uuid'], arq['attach_handle_type'],
@@ -86,10 +94,10 @@ class StockNovaBootTest(nova_services.StockNovaServicesTestBase):
         units = sorted(handle_address(arq) for arq in arqs)
         self.assertEqual(2, len(set(units)), units)
         self.assertLessEqual(set(units), set(GPUS))
-        self.assertEqual(units, self.guest_hostdevs(server))
-        self.assertEqual(units, self.held_units(server))
+        self.assertEqual(units, self.guest_hostdevs(server, host))
+        self.assertEqual(units, self.held_units(server, host))
         self.assertEqual({pool}, {unit['pool_provider_uuid']
-                                  for unit in self.host_units(self.host)
+                                  for unit in self.host_units(host)
                                   if unit['pci_address'] in units})
         return units
 
@@ -99,6 +107,10 @@ class StockNovaBootTest(nova_services.StockNovaServicesTestBase):
         self.assertEqual([], self.held_units(server))
         self.assertEqual({}, self.placement.get(
             f'/allocations/{server["id"]}').body['allocations'])
+
+
+class StockNovaBootTest(_StockNovaTestBase):
+    """Servers of the device profile's flavor on the one host."""
 
     def test_a_profile_flavor_boots_with_units_of_the_allocated_pool(self):
         server = self.boot(self.flavor)
@@ -182,3 +194,35 @@ class StockNovaBootTest(nova_services.StockNovaServicesTestBase):
                          .get_connection().listAllDomains())
         self._delete_server(server)
         self.assert_released(server)
+
+
+class StockNovaEvacuateTest(_StockNovaTestBase):
+    """A second host of 4 H100s to evacuate to."""
+
+    def test_evacuate_binds_anew_on_the_destination(self):
+        server = self.boot(self.flavor, host=self.host)
+        self.assert_whole(server)
+        dest = self.start_gpu_compute()
+        source_service = self.computes[self.host].service_ref.uuid
+        self.api.put_service(source_service, {'forced_down': True})
+        self.computes[self.host].stop()
+
+        # Nova's conductor deletes the ARQs and makes and binds new ones on
+        # the destination: the source's units are free at once, though
+        # Placement keeps its allocation there until the source is back.
+        # Since microversion 2.95 the evacuated guest is left stopped.
+        server = self._evacuate_server(server, expected_host=dest)
+        self.assert_whole(server, dest)
+        self.assertEqual([], self.held_units(server, self.host))
+
+        # Back up, the source destroys the evacuated guest and drops its
+        # allocation there (init_host); the server is whole on dest.
+        self.restart_compute_service(self.host)
+        self.api.put_service(source_service, {'forced_down': False})
+        self.assertFalse(
+            self.computes[self.host].driver._host.get_connection()
+            .listAllDomains())
+        self.assertEqual({dest: 2}, {
+            name.split('_GPU_')[0]: count for name, count in
+            self.pgpu_allocations(server['id']).items()})
+        self.assert_whole(server, dest)
