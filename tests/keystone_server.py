@@ -93,3 +93,28 @@ class LocalKeystone(ServerProcess):
             sess.post(self.auth_url + '/endpoints', json={'endpoint': {
                 'service_id': service['id'], 'interface': interface,
                 'url': url, 'region_id': REGION}})
+
+    def _find_or_make(self, sess, kind: str, name: str, body: dict) -> str:
+        found = sess.get(f'{self.auth_url}/{kind}s',
+                         params={'name': name}).json()[f'{kind}s']
+        if found:
+            return found[0]['id']
+        return sess.post(f'{self.auth_url}/{kind}s', json={
+            kind: {'name': name, **body}}).json()[kind]['id']
+
+    def add_user(self, name: str, project: str, roles: list[str]
+                 ) -> dict[str, str]:
+        """A user with ``roles`` in ``project`` (both made if missing);
+        returns keystoneauth password options that log in as it."""
+        sess = self.admin_session()
+        project_id = self._find_or_make(sess, 'project', project,
+                                        {'domain_id': 'default'})
+        password = f'{name}-secret'
+        user_id = self._find_or_make(sess, 'user', name, {
+            'domain_id': 'default', 'password': password})
+        for role in roles:
+            role_id = self._find_or_make(sess, 'role', role, {})
+            sess.put(f'{self.auth_url}/projects/{project_id}/users/'
+                     f'{user_id}/roles/{role_id}')
+        return dict(self.password_options(), username=name,
+                    password=password, project_name=project)
