@@ -156,6 +156,18 @@ class StockNovaBootTest(_StockNovaTestBase):
         self._unshelve_server(server)
         self.assert_whole(server)
 
+    def test_a_delete_while_the_compute_is_down_frees_the_units(self):
+        server = self.boot(self.flavor)
+        self.assert_whole(server)
+        service = self.computes[self.host].service_ref.uuid
+        self.api.put_service(service, {'forced_down': True})
+        self.computes[self.host].stop()
+
+        # Nova deletes it in the API alone ("local delete"), which deletes
+        # the ARQs too: nothing waits for the host.
+        self._delete_server(server)
+        self.assert_released(server)
+
     def test_nova_refuses_moves_and_suspend_of_a_server_with_units(self):
         server = self.boot(self.flavor)
         units = self.assert_whole(server)
