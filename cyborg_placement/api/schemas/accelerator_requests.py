@@ -53,7 +53,13 @@ PATCH = {
 #: GET: ``?instance=`` (Nova's read of an instance's ARQs).
 LIST_QUERY = {'instance': common.UUID}
 
+#: At most this many uuids in ``?arqs=`` (64 fit in a request line of
+#: gunicorn's 4094 bytes; Nova names the ARQs of one server).
+MAX_DELETE = 64
+
 #: DELETE: ``?instance=UUID`` or ``?arqs=u1,u2``.
 DELETE_QUERY = {'instance': common.UUID,
-                'arqs': {'type': 'string', 'minLength': 1,
-                         'maxLength': 37 * 256}}
+                'arqs': {'type': 'string',
+                         'pattern': (f'^[0-9a-fA-F-]{{36}}'
+                                     f'(,[0-9a-fA-F-]{{36}}){{0,{MAX_DELETE - 1}}}$'),
+                         'maxLength': 37 * MAX_DELETE - 1}}
