@@ -26,7 +26,8 @@ services in one process, on Nova's fake libvirt. What this module changes:
 Nova's options and this project's share oslo.config's global ``CONF``, so
 this runs in a process of its own: :func:`main` runs the scenario cases and
 writes one outcome per case to a JSON file, which
-tests/functional/test_nova_boot.py reads. The servers are given by the
+tests/functional/nova_cases.py reads (for test_nova_boot.py and
+test_nova_stock.py). The servers are given by the
 environment (:data:`PLACEMENT_URL`, :data:`API_URL`, :data:`WORKDIR`).
 """
 import json

@@ -9,8 +9,12 @@ tests/functional/test_nova_stock.py, each case in a process of its own;
 each asserts on the guest's libvirt XML, on the ARQs and units the API
 shows, and on Placement.
 """
+import os
+import uuid
+
 import fixtures
 from nova.tests.functional.api import client
+import requests
 
 from tests import nova_services
 from tests.nova_services import GPUS
@@ -115,6 +119,16 @@ class StockNovaBootTest(_StockNovaTestBase):
     def test_a_profile_flavor_boots_with_units_of_the_allocated_pool(self):
         server = self.boot(self.flavor)
 
+        self.assert_whole(server)
+        # A unit an ARQ holds is nobody else's to attach.
+        for arq in self.arqs(server):
+            answer = requests.put(
+                f'{os.environ[nova_services.API_URL]}/accelerators/'
+                f'{arq["accelerator_uuid"]}',
+                json={'instance_uuid': str(uuid.uuid4())},
+                headers={'X-Auth-Token': 'admin'}, timeout=30)
+            self.assertEqual(409, answer.status_code, answer.text)
+            self.assertIn('accelerator.attach.conflict', answer.text)
         self.assert_whole(server)
 
     def test_the_pool_is_shared_out_and_delete_gives_units_back(self):
