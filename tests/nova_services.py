@@ -71,9 +71,21 @@ H100_TRAIT = 'CUSTOM_ACCEL_PRODUCT_10DE_2330'
 #: openstacksdk's proxy maker, as imported: Nova's OpenStackSDKFixture
 #: replaces it in every Nova test.
 SDK_MAKE_PROXY = service_description.ServiceDescription._make_proxy
-#: The token a user's requests to Nova carry, which Nova passes on to
-#: Cyborg: the token our noauth API takes for an admin.
-USER_TOKEN = 'admin'
+#: Tokens for the API, when it runs behind Keystone: a user's (a member
+#: of a project), which every request to Nova carries and Nova passes on
+#: to Cyborg, and an admin's, for the agent and the cases' own reads.
+#: Without them (noauth) both are the token the API takes for an admin.
+USER_TOKEN = 'CYBORG_NOVA_USER_TOKEN'
+ADMIN_TOKEN = 'CYBORG_NOVA_ADMIN_TOKEN'
+
+
+def token(name: str) -> str:
+    """:data:`USER_TOKEN` or :data:`ADMIN_TOKEN` from the environment."""
+    return os.environ.get(name, 'admin')
+
+
+def admin_headers() -> dict[str, str]:
+    return {'X-Auth-Token': token(ADMIN_TOKEN)}
 
 
 class RemotePlacementFixture(func_fixtures.PlacementFixture):
@@ -144,7 +156,8 @@ class NovaServicesTestBase(base.ServersTestBase):
         conf_file = workdir / 'cyborg-agent.conf'
         ini.write(conf_file, {
             'placement': ini.token_auth(os.environ[PLACEMENT_URL]),
-            'accelerator_api': ini.token_auth(os.environ[API_URL]),
+            'accelerator_api': ini.token_auth(os.environ[API_URL],
+                                              token(ADMIN_TOKEN)),
             'agent': {'sysfs_root': tree.root,
                       'resource_provider_name': hostname,
                       'state_dir': workdir / 'state',
@@ -158,7 +171,7 @@ class NovaServicesTestBase(base.ServersTestBase):
         """The host's units as ``GET /accelerators`` shows them."""
         answer = requests.get(
             f'{os.environ[API_URL]}/accelerators', params={'host': hostname},
-            headers={'X-Auth-Token': 'admin'}, timeout=30)
+            headers=admin_headers(), timeout=30)
         self.assertEqual(200, answer.status_code, answer.text)
         return answer.json()['accelerator']
 
@@ -171,7 +184,7 @@ class NovaServicesTestBase(base.ServersTestBase):
                 if r['pci_address'] in addresses]
         answer = requests.put(
             f'{os.environ[API_URL]}/hosts/{hostname}/accelerators',
-            headers={'X-Auth-Token': 'admin'}, timeout=30, json={
+            headers=admin_headers(), timeout=30, json={
                 'accelerators': [{
                     'pci_address': r['pci_address'],
                     'vendor_id': r['acc_specs']['vendor_id'],
@@ -224,14 +237,14 @@ class AcceleratorServicesTestBase(NovaServicesTestBase):
             ks_loading.get_auth_plugin_conf_options('admin_token'),
             group=ext_conf.GROUP)
         self.flags(group=ext_conf.GROUP, auth_type='admin_token',
-                   endpoint=os.environ[API_URL], token='admin')
+                   endpoint=os.environ[API_URL], token=token(ADMIN_TOKEN))
 
     def skip_without_bindings_endpoint(self) -> None:
         """The driver binds through ``/instances/{uuid}/bindings``; an API
         without it (404) cannot give a guest its units."""
         answer = requests.get(
             f'{os.environ[API_URL]}/instances/{uuid.uuid4()}/bindings',
-            headers={'X-Auth-Token': 'admin'}, timeout=30)
+            headers=admin_headers(), timeout=30)
         if answer.status_code == 404:
             self.skipTest('the accelerator API answers 404 to GET '
                           '/instances/{uuid}/bindings: it has no binding '
@@ -255,7 +268,7 @@ class AcceleratorServicesTestBase(NovaServicesTestBase):
         """PCI addresses the API has bound to the server, on every host."""
         answer = requests.get(
             f'{os.environ[API_URL]}/instances/{server["id"]}/bindings',
-            headers={'X-Auth-Token': 'admin'}, timeout=30)
+            headers=admin_headers(), timeout=30)
         self.assertEqual(200, answer.status_code, answer.text)
         return sorted(unit['pci_address']
                       for unit in answer.json()['bindings'])
@@ -274,8 +287,8 @@ class StockNovaServicesTestBase(NovaServicesTestBase):
     sends no ``X-Auth-Token`` and its stub of the keystone context
     middleware keeps none, so the request context has no token for Nova to
     pass on (keystoneauth refuses to send a request without one); here
-    every request to Nova carries :data:`USER_TOKEN` and the context keeps
-    it, as a user's keystone token would be.
+    every request to Nova carries the user's token (:data:`USER_TOKEN`) and
+    the context keeps it, as a user's keystone token would be.
     """
 
     def setUp(self) -> None:
@@ -296,7 +309,7 @@ class StockNovaServicesTestBase(NovaServicesTestBase):
 
         def with_token(client, relative_uri, **kwargs):
             kwargs.setdefault('headers', {}).setdefault(
-                'X-Auth-Token', USER_TOKEN)
+                'X-Auth-Token', token(USER_TOKEN))
             return send(client, relative_uri, **kwargs)
 
         self.useFixture(fixtures.MonkeyPatch(
@@ -317,11 +330,12 @@ class StockNovaServicesTestBase(NovaServicesTestBase):
                    endpoint_override=os.environ[API_URL] + '/v2')
 
     def v2(self, method: str, path: str, expected: int = 200,
-           **kwargs) -> requests.Response:
-        """The API's ``/v2`` as an admin, as Cyborg's clients call it."""
+           headers: dict | None = None, **kwargs) -> requests.Response:
+        """The API's ``/v2`` as Cyborg's clients call it: as an admin
+        unless ``headers`` say otherwise."""
         answer = requests.request(
             method, f'{os.environ[API_URL]}/v2{path}',
-            headers={'X-Auth-Token': USER_TOKEN}, timeout=30, **kwargs)
+            headers=headers or admin_headers(), timeout=30, **kwargs)
         self.assertEqual(expected, answer.status_code, answer.text)
         return answer
 
@@ -343,9 +357,11 @@ class StockNovaServicesTestBase(NovaServicesTestBase):
             name=f'{profile}-flavor', vcpu=1, memory_mb=512, disk=1,
             ephemeral=0, extra_spec={'accel:device_profile': profile})
 
-    def arqs(self, server: dict) -> list[dict]:
-        """The server's accelerator requests, as Nova's compute reads them."""
-        return self.v2('GET', '/accelerator_requests',
+    def arqs(self, server: dict, as_user: bool = False) -> list[dict]:
+        """The server's accelerator requests, as an admin sees them or as
+        the user (the server's project) does."""
+        headers = {'X-Auth-Token': token(USER_TOKEN)} if as_user else None
+        return self.v2('GET', '/accelerator_requests', headers=headers,
                        params={'instance': server['id']}).json()['arqs']
 
 

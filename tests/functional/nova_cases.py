@@ -15,6 +15,8 @@ import pathlib
 import subprocess
 import sys
 
+from keystoneauth1 import session as ks_session
+from keystoneauth1.identity import v3
 import pytest
 
 from tests.api_server import ApiServer
@@ -44,21 +46,46 @@ def case_ids(cases: list[str]) -> list[str]:
     return [case.split(':')[1] for case in cases]
 
 
-def start_services(workdir: pathlib.Path):
+def start_services(workdir: pathlib.Path, keystone=None):
     """The real Placement and ``cyborg-api`` every case's Nova talks to, as
-    the environment of the child process (a generator: stops them after)."""
+    the environment of the child process (a generator: stops them after).
+
+    With ``keystone`` (a running :class:`tests.keystone_server.LocalKeystone`)
+    the API runs behind keystonemiddleware, and the environment carries real
+    tokens: a user's, a member of a project of its own, for Nova to pass on,
+    and an admin's (tests/nova_services.py, ``USER_TOKEN``).
+    """
     placement = LocalPlacement(workdir / 'placement')
     placement.start()
+    auth = {}
+    if keystone is not None:
+        auth = {'auth_strategy': 'keystone', 'sections': {
+            'keystone_authtoken': keystone.authtoken_options()}}
     api = ApiServer(workdir / 'api', f'sqlite:///{workdir}/api.sqlite',
-                    placement.url, workers=1)
+                    placement.url, workers=1, **auth)
     try:
         api.start()
-        yield {'CYBORG_NOVA_PLACEMENT_URL': placement.url,
+        env = {'CYBORG_NOVA_PLACEMENT_URL': placement.url,
                'CYBORG_NOVA_API_URL': api.url,
                'CYBORG_NOVA_WORKDIR': str(workdir / 'nova')}
+        if keystone is not None:
+            env.update(_tokens(keystone, workdir.name))
+        yield env
     finally:
         api.stop()
         placement.stop()
+
+
+def _tokens(keystone, name: str) -> dict[str, str]:
+    """An admin's token, and a user's with roles member and reader in a
+    project of its own."""
+    options = keystone.add_user(f'{name}-user', f'{name}-project',
+                                ['member', 'reader'])
+    user = ks_session.Session(auth=v3.Password(**{
+        key: value for key, value in options.items()
+        if key not in ('auth_type', 'region_name')}))
+    return {'CYBORG_NOVA_USER_TOKEN': user.get_token(),
+            'CYBORG_NOVA_ADMIN_TOKEN': keystone.admin_session().get_token()}
 
 
 def run_case(services: dict[str, str], case: str,

@@ -95,6 +95,8 @@ class _StockNovaTestBase(nova_services.StockNovaServicesTestBase):
                 (arq['state'], arq['hostname'], arq['device_rp_uuid'],
                  arq['instance_uuid'], arq['attach_handle_type'],
                  arq['device_profile_name'], arq['device_profile_group_id']))
+        # They are the project's of the user whose token Nova passed on.
+        self.assertEqual(arqs, self.arqs(server, as_user=True))
         units = sorted(handle_address(arq) for arq in arqs)
         self.assertEqual(2, len(set(units)), units)
         self.assertLessEqual(set(units), set(GPUS))
@@ -126,7 +128,7 @@ class StockNovaBootTest(_StockNovaTestBase):
                 f'{os.environ[nova_services.API_URL]}/accelerators/'
                 f'{arq["accelerator_uuid"]}',
                 json={'instance_uuid': str(uuid.uuid4())},
-                headers={'X-Auth-Token': 'admin'}, timeout=30)
+                headers=nova_services.admin_headers(), timeout=30)
             self.assertEqual(409, answer.status_code, answer.text)
             self.assertIn('accelerator.attach.conflict', answer.text)
         self.assert_whole(server)
