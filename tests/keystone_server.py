@@ -82,8 +82,9 @@ class LocalKeystone(ServerProcess):
         """``[keystone_authtoken]`` for a service validating tokens here."""
         return dict(self.password_options(), www_authenticate_uri=self.auth_url)
 
-    def register_service(self, service_type: str, url: str) -> None:
-        """Add ``service_type`` at ``url`` to the catalog (all interfaces)."""
+    def register_service(self, service_type: str, url: str) -> str:
+        """Add ``service_type`` at ``url`` to the catalog (all interfaces);
+        returns the service's id, for :meth:`remove_service`."""
         sess = self.admin_session()
         service = sess.post(
             self.auth_url + '/services',
@@ -93,6 +94,12 @@ class LocalKeystone(ServerProcess):
             sess.post(self.auth_url + '/endpoints', json={'endpoint': {
                 'service_id': service['id'], 'interface': interface,
                 'url': url, 'region_id': REGION}})
+        return service['id']
+
+    def remove_service(self, service_id: str) -> None:
+        """Take a service (and its endpoints) out of the catalog again, so
+        later tests of the session find only theirs."""
+        self.admin_session().delete(f'{self.auth_url}/services/{service_id}')
 
     def _find_or_make(self, sess, kind: str, name: str, body: dict) -> str:
         found = sess.get(f'{self.auth_url}/{kind}s',

@@ -36,8 +36,12 @@ class AppState:
 
 def _error_response(error: errors.ApiError):
     request_id = getattr(flask.g, 'request_id', None)
-    response = flask.jsonify(errors.body(error.status, error.title,
-                                         error.detail, error.code, request_id))
+    payload = errors.body(error.status, error.title, error.detail,
+                          error.code, request_id)
+    if microversion.range_for(flask.request.path) is microversion.V2:
+        payload['error_message'] = errors.cyborg_message(error.status,
+                                                         error.detail)
+    response = flask.jsonify(payload)
     response.status_code = error.status
     response.headers.update(error.headers)
     return response

@@ -6,6 +6,8 @@ which :data:`DOMAIN_ERRORS` maps to codes. The one Flask error handler in
 :mod:`.app` renders
 ``{"errors": [{"status", "title", "detail", "code", "request_id"}]}``.
 """
+import json
+
 from cyborg_placement.attach import exceptions as attach_exceptions
 from cyborg_placement.db import exceptions as db_exceptions
 
@@ -96,6 +98,14 @@ def body(status: int, title: str, detail: str, code: str,
          request_id: str | None) -> dict:
     return {'errors': [{'status': status, 'title': title, 'detail': detail,
                         'code': code, 'request_id': request_id}]}
+
+
+def cyborg_message(status: int, detail: str) -> str:
+    """Cyborg's error field, wsme's fault encoded as a JSON string: under
+    /v2 the body carries it beside ``errors``, so openstacksdk and the CLI
+    show our detail (they read ``faultstring`` from it)."""
+    return json.dumps({'faultcode': 'Client' if status < 500 else 'Server',
+                       'faultstring': detail, 'debuginfo': None})
 
 
 #: The one table from domain refusals to what the API answers.

@@ -12,6 +12,7 @@ from cyborg_placement.api.schemas import accelerator_requests
 from cyborg_placement.api.schemas import accelerators
 from cyborg_placement.api.schemas import attachments
 from cyborg_placement.api.schemas import device_profiles
+from cyborg_placement.api.schemas import devices
 from cyborg_placement.api.schemas import hosts
 from cyborg_placement.api.schemas import instances
 
@@ -133,6 +134,7 @@ _CREATED = {201: 'Created; Location header.', **_AUTH,
 _ARQ_ONE = {**_AUTH, 404: 'No such accelerator request (or not of the '
                           "caller's project)."}
 _DP_ONE = {**_AUTH, 404: 'No such device profile.'}
+_DEVICE_ONE = {**_AUTH, 404: 'No such unit.'}
 _BIND = {409: 'An ARQ is bound elsewhere, or the instance\'s allocation holds '
               'fewer units of the pool than its ARQs ask for; nothing was '
               'bound.', 503: 'Placement unreachable.'}
@@ -199,9 +201,32 @@ V2_OPERATIONS = {
         {200: 'The ARQ.', **_ARQ_ONE}),
     ('/v2/accelerator_requests/{uuid}', 'patch'): _op(
         'update_accelerator_request',
-        'Bind or unbind one ARQ (a JSON patch list).',
+        'Bind or unbind one ARQ: a JSON patch list, or {uuid: [patch]} '
+        '(openstacksdk).',
         {200: 'The ARQ.', **_ARQ_ONE, **_BIND},
-        accelerator_requests.PATCH_ONE),
+        accelerator_requests.PATCH_ITEM),
+    ('/v2/devices', 'get'): _op(
+        'list_devices', 'Our reported units as Cyborg devices '
+        '({"devices": [...]}); status from microversion 2.3.',
+        {200: 'The devices.', **_AUTH}, query=devices.LIST_QUERY,
+        links={'200': {'show': _to('show_device',
+                                   uuid='$response.body#/devices/0/uuid')}}),
+    ('/v2/devices/{uuid}', 'get'): _op(
+        'show_device', 'One device.', {200: 'The device.', **_DEVICE_ONE}),
+    ('/v2/devices/{uuid}/enable', 'post'): _op(
+        'enable_device', 'Enable a device (admin).',
+        {200: 'The device.', **_DEVICE_ONE}),
+    ('/v2/devices/{uuid}/disable', 'post'): _op(
+        'disable_device', 'Disable a device (admin).',
+        {200: 'The device.', **_DEVICE_ONE}),
+    ('/v2/deployables', 'get'): _op(
+        'list_deployables', 'Our reported units as Cyborg deployables '
+        '({"deployables": [...]}).', {200: 'The deployables.', **_AUTH},
+        links={'200': {'show': _to(
+            'show_deployable', uuid='$response.body#/deployables/0/uuid')}}),
+    ('/v2/deployables/{uuid}', 'get'): _op(
+        'show_deployable', 'One deployable.',
+        {200: 'The deployable.', **_DEVICE_ONE}),
     ('/v2/accelerator_requests/{uuid}', 'delete'): _op(
         'delete_accelerator_request', 'Delete one ARQ, releasing its unit.',
         {204: 'Deleted.', **_ARQ_ONE}),

@@ -7,6 +7,7 @@ from cyborg_placement.api.handlers import accelerator_requests
 from cyborg_placement.api.handlers import accelerators
 from cyborg_placement.api.handlers import attachments
 from cyborg_placement.api.handlers import device_profiles
+from cyborg_placement.api.handlers import devices
 from cyborg_placement.api.handlers import hosts
 from cyborg_placement.api.handlers import instances
 from cyborg_placement.api.handlers import root
@@ -64,4 +65,10 @@ ROUTES = {
         'PATCH': accelerator_requests.update_accelerator_request,
         'DELETE': accelerator_requests.delete_accelerator_request,
     },
+    '/v2/devices': {'GET': devices.list_devices},
+    '/v2/devices/<uuid>': {'GET': devices.show_device},
+    '/v2/devices/<uuid>/enable': {'POST': devices.enable_device},
+    '/v2/devices/<uuid>/disable': {'POST': devices.disable_device},
+    '/v2/deployables': {'GET': devices.list_deployables},
+    '/v2/deployables/<uuid>': {'GET': devices.show_deployable},
 }

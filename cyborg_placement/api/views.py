@@ -1,5 +1,9 @@
-"""JSON representations of accelerators, attachments, device profiles and
-accelerator requests."""
+"""JSON representations of accelerators, attachments, device profiles,
+accelerator requests, and of our units as Cyborg's devices and
+deployables."""
+import json
+
+from cyborg_placement.attach import devices
 from cyborg_placement.db import accelerators
 from cyborg_placement.db import models
 
@@ -104,4 +108,45 @@ def accelerator_request(record: models.AcceleratorRequest) -> dict:
         'accelerator_uuid': unit.uuid if unit is not None else None,
         'created_at': _time(record.created_at),
         'updated_at': _time(record.updated_at),
+    }
+
+
+def device(unit: models.Accelerator, with_status: bool) -> dict:
+    """A unit as a Cyborg device (one assignable PCI function each):
+    ``std_board_info`` and ``vendor_board_info`` are JSON strings, as
+    Cyborg's; ``id`` is the uuid, the path openstacksdk enables it at;
+    ``status`` from microversion 2.3."""
+    shown = {
+        'uuid': unit.uuid,
+        'id': unit.uuid,
+        'type': unit.device_type,
+        'vendor': unit.vendor_id,
+        'model': unit.product_id,
+        'hostname': unit.host,
+        'std_board_info': json.dumps({
+            'product_id': unit.product_id, 'pci_address': unit.pci_address,
+            'resource_class': unit.resource_class}),
+        'vendor_board_info': json.dumps(unit.acc_capability or {}),
+        'created_at': _time(unit.created_at),
+        'updated_at': _time(unit.updated_at),
+    }
+    if with_status:
+        shown['status'] = devices.status(unit)
+    return shown
+
+
+def deployable(unit: models.Accelerator) -> dict:
+    """A unit as a Cyborg deployable: one accelerator, in the pool
+    ``rp_uuid``, on the device of the same uuid."""
+    return {
+        'uuid': unit.uuid,
+        'name': unit.name,
+        'parent_id': None,
+        'root_id': None,
+        'num_accelerators': 1,
+        'device_id': unit.uuid,
+        'rp_uuid': unit.pool_provider_uuid,
+        'driver_name': unit.driver,
+        'created_at': _time(unit.created_at),
+        'updated_at': _time(unit.updated_at),
     }

@@ -177,3 +177,33 @@ def host_of_pool(db: db_engine.Database, pool_provider_uuid: str
             sa.select(models.Accelerator.host)
             .where(models.Accelerator.pool_provider_uuid == pool_provider_uuid,
                    models.Accelerator.host.is_not(None)).limit(1))
+
+
+def list_reported(db: db_engine.Database, *, host: str | None = None,
+                  device_type: str | None = None,
+                  vendor_id: str | None = None) -> list[models.Accelerator]:
+    """The units agents reported (records with a host), oldest first."""
+    query = (sa.select(models.Accelerator)
+             .where(models.Accelerator.host.is_not(None))
+             .order_by(models.Accelerator.id))
+    for column, value in ((models.Accelerator.host, host),
+                          (models.Accelerator.device_type, device_type),
+                          (models.Accelerator.vendor_id, vendor_id)):
+        if value is not None:
+            query = query.where(column == value)
+    with db.reader() as session:
+        return list(session.scalars(query))
+
+
+def set_disabled(db: db_engine.Database, uuid: str, disabled: bool
+                 ) -> models.Accelerator:
+    """Take a unit out of service, or put it back; a change is a new
+    revision of the record."""
+    with db.writer() as session:
+        record = _get(session, uuid)
+        if record.disabled != disabled:
+            record.disabled = disabled
+            record.revision += 1
+        session.flush()
+        session.refresh(record)
+        return record

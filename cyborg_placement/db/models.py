@@ -79,6 +79,11 @@ class Accelerator(TimestampMixin, Base):
         sa.String(16), nullable=False, default=AVAILABLE)
     revision: orm.Mapped[int] = orm.mapped_column(
         sa.Integer, nullable=False, default=1)
+    #: An operator disabled the unit (Cyborg's device disable). Named and
+    #: typed as issue 16's operator disable, which also keeps it from new
+    #: holders.
+    disabled: orm.Mapped[bool] = orm.mapped_column(
+        sa.Boolean, nullable=False, default=False, server_default=sa.false())
 
 
 class Attachment(TimestampMixin, Base):

@@ -155,8 +155,9 @@ def keystone_v2(keystone, placement_server, tmp_path_factory):
                        auth_strategy='keystone', sections={
                            'keystone_authtoken': keystone.authtoken_options()})
     server.start()
-    keystone.register_service('accelerator', server.url + '/v2')
+    service = keystone.register_service('accelerator', server.url + '/v2')
     yield server
+    keystone.remove_service(service)
     server.stop()
 
 

@@ -158,9 +158,14 @@ def test_unbind_and_delete_one_by_one(nova, admin, placement, gpus):
     assert (removed.json['state'], removed.json['instance_uuid'],
             removed.json['attach_handle_info']) == ('Initial', None, {})
     assert _holder(admin, first['accelerator_uuid']) is None
+    # openstacksdk's form: the collection's, keyed by this ARQ.
     again = nova.patch(f'/v2/accelerator_requests/{first["uuid"]}',
-                       json=_binding(gpus, instance))
+                       json={first['uuid']: _binding(gpus, instance)})
     assert again.json['state'] == 'Bound'
+    other = nova.patch(f'/v2/accelerator_requests/{first["uuid"]}',
+                       json={second['uuid']: _binding(gpus, instance)})
+    assert other.status_code == 400
+    assert second['uuid'] in other.json['errors'][0]['detail']
 
     assert nova.delete(f'/v2/accelerator_requests/{second["uuid"]}'
                        ).status_code == 204
@@ -263,3 +268,16 @@ def test_versions_of_the_v2_subset(anonymous, caller):
     assert v2(client, '2.3').get('/v2/accelerator_requests').headers[
         'OpenStack-API-Version'] == 'accelerator 2.3'
     assert v2(client, '2.0').get('/accelerators').status_code == 406
+
+
+def test_a_request_whose_binding_was_released_shows_unbound(
+        nova, service, placement, gpus):
+    """Its unit is no longer the server's: no handle for Nova to use."""
+    instance = scenario.schedule(placement, gpus, 2)
+    _bind(nova, _create(nova), gpus, instance)
+    assert service.delete(f'/instances/{instance}/bindings'
+                          ).status_code == 204
+    shown = nova.get(f'/v2/accelerator_requests?instance={instance}').json
+    assert [(a['state'], a['attach_handle_type'], a['attach_handle_info'],
+             a['accelerator_uuid']) for a in shown['arqs']] == [
+        ('Unbound', '', {}, None)] * 2

@@ -37,3 +37,9 @@ def test_healthcheck_is_503_when_the_database_cannot_be_opened(
 def test_openapi_serves_the_description(anonymous):
     answer = anonymous.get('/openapi.json')
     assert (answer.status_code, answer.json) == (200, openapi.document())
+
+
+def test_our_own_errors_carry_no_cyborg_field(caller):
+    answer = caller().get('/accelerators/not-a-uuid')
+    assert answer.status_code == 400
+    assert set(answer.json) == {'errors'}

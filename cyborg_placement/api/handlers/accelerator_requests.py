@@ -111,10 +111,17 @@ def update_accelerator_requests():
 
 
 def update_accelerator_request(uuid: str):
+    """A JSON patch list, or (openstacksdk) ``{uuid: [patch...]}``."""
     context = util.context()
     context.can(policies.UPDATE)
     uuid = util.path_uuid(uuid, 'accelerator request')
-    _change(context, {uuid: util.json_body(schemas.PATCH_ONE)})
+    body = util.json_body(schemas.PATCH_ITEM)
+    if isinstance(body, dict):
+        (named, body), = body.items()
+        if util.path_uuid(named, 'accelerator request') != uuid:
+            raise errors.BadRequest(
+                f'The patch names accelerator request {named}, not {uuid}.')
+    _change(context, {uuid: body})
     return util.json_response(
         views.accelerator_request(_visible(context, [uuid])[0]))
 

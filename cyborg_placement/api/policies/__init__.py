@@ -6,6 +6,7 @@ from cyborg_placement.api.policies import accelerators
 from cyborg_placement.api.policies import attachments
 from cyborg_placement.api.policies import base
 from cyborg_placement.api.policies import device_profiles
+from cyborg_placement.api.policies import devices
 from cyborg_placement.api.policies import hosts
 from cyborg_placement.api.policies import instances
 
@@ -15,4 +16,5 @@ def list_rules() -> list:
                                 hosts.list_rules(), attachments.list_rules(),
                                 instances.list_rules(),
                                 device_profiles.list_rules(),
-                                accelerator_requests.list_rules()))
+                                accelerator_requests.list_rules(),
+                                devices.list_rules()))

@@ -50,6 +50,12 @@ PATCH = {
     'maxProperties': 256,
 }
 
+#: PATCH /v2/accelerator_requests/{uuid}, as openstacksdk sends it: the
+#: collection's form, keyed by this one ARQ's uuid.
+PATCH_ONE_KEYED = {**PATCH, 'maxProperties': 1}
+#: PATCH /v2/accelerator_requests/{uuid}: either form.
+PATCH_ITEM = {'anyOf': [PATCH_ONE, PATCH_ONE_KEYED]}
+
 #: GET: ``?instance=`` (Nova's read of an instance's ARQs).
 LIST_QUERY = {'instance': common.UUID}
 

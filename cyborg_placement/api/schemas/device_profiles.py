@@ -29,7 +29,8 @@ PROFILE = {
         'name': NAME,
         'groups': {'type': 'array', 'items': GROUP, 'minItems': 1,
                    'maxItems': 16},
-        'description': {'type': 'string', 'maxLength': 255},
+        # null: what the CLI sends without --description.
+        'description': {'type': ['string', 'null'], 'maxLength': 255},
         'uuid': common.UUID,
     },
     'required': ['name', 'groups'],

@@ -1,4 +1,5 @@
-"""Device profiles and accelerator requests (the Cyborg v2 subset Nova uses).
+"""Device profiles and accelerator requests (the Cyborg v2 subset Nova
+uses), and whether an operator disabled a unit (Cyborg's device disable).
 
 Revision ID: 0004
 Revises: 0003
@@ -18,6 +19,8 @@ def _timestamps() -> list[sa.Column]:
 
 
 def upgrade() -> None:
+    op.add_column('accelerators', sa.Column(
+        'disabled', sa.Boolean, nullable=False, server_default=sa.false()))
     op.create_table(
         'device_profiles',
         sa.Column('id', sa.Integer, primary_key=True),
