@@ -1,17 +1,21 @@
 """Requests one server's spawn and delete cost the accelerator API and
-Placement, with a server of the same size without accelerators as baseline.
+Placement, with a server of the same size without accelerators as baseline,
+for both ways Nova gives servers accelerators.
 
 Starts a real Placement and a ``cyborg-api`` (SQLite, one worker), then, in a
 Nova process of its own (tests/nova_services.py: nova-api, conductor,
-scheduler and a compute service running ``LibvirtAcceleratorDriver`` on
-Nova's fake libvirt, 4 H100s published by ``cyborg-agent --once``), boots
-and deletes a server of each flavor ``--repeat`` times. Every request the
-Nova process sends (Nova's scheduler, conductor and report client to
-Placement, the driver to the API) goes through ``requests``' HTTP adapter,
-where it is counted by the server it is for; Placement's gunicorn access log
-counts all it received, so the difference is what the API sent it (its
-bind reads). Nothing else talks to either server meanwhile. Prints the
-median requests and seconds of each step.
+scheduler and a compute service on Nova's fake libvirt, 4 H100s published by
+``cyborg-agent --once``), boots and deletes a server of each flavor
+``--repeat`` times: once with ``LibvirtAcceleratorDriver`` and a
+``resources:`` flavor, once with stock Nova (its ``LibvirtDriver`` and
+Cyborg client on the API's ``/v2``) and an ``accel:device_profile`` flavor,
+each with fresh servers. Every request the Nova process sends (Nova's
+scheduler, conductor and report client to Placement, the driver or Nova's
+Cyborg client to the API) goes through ``requests``' HTTP adapter, where it
+is counted by the server it is for; Placement's gunicorn access log counts
+all it received, so the difference is what the API sent it (its bind
+reads). Nothing else talks to either server meanwhile. Prints the median
+requests and seconds of each step.
 
 Usage: python benchmarks/nova_boot.py [--repeat 3]
 """
@@ -41,14 +45,15 @@ from tools.harness.local_placement import LocalPlacement  # noqa: E402
 FIGURES = 'CYBORG_NOVA_BENCH_FIGURES'
 REPEAT = 'CYBORG_NOVA_BENCH_REPEAT'
 PLACEMENT_LOG = 'CYBORG_NOVA_BENCH_PLACEMENT_LOG'
-CASE = 'NovaBootCost.test_boot_and_delete'
+#: The cases run, each in a Nova process of its own.
+CASES = ('NovaBootCost.test_boot_and_delete',
+         'StockNovaBootCost.test_boot_and_delete')
 
 
-class NovaBootCost(nova_services.AcceleratorServicesTestBase):
-    """Run in the Nova process by :func:`main`, not by the test suite."""
+class _BootCost:
+    """Counting the requests of a step, in the Nova process."""
 
-    def setUp(self) -> None:
-        super().setUp()
+    def count_requests(self) -> None:
         self.counts: collections.Counter = collections.Counter()
         servers = {'api': os.environ[nova_services.API_URL],
                    'placement': os.environ[nova_services.PLACEMENT_URL]}
@@ -80,12 +85,9 @@ class NovaBootCost(nova_services.AcceleratorServicesTestBase):
         with open(os.environ[PLACEMENT_LOG], 'rb') as log:
             return sum(1 for _ in log)
 
-    def test_boot_and_delete(self) -> None:
-        self.start_accelerator_compute()
-        flavors = {
-            'resources:PGPU=2 + trait': self.accelerator_flavor(2),
-            'no accelerators (baseline)': self._create_flavor(
-                name='plain', vcpu=1, memory_mb=512, disk=1, ephemeral=0)}
+    def boot_and_delete(self, flavors: dict[str, str]) -> None:
+        """Boot and delete a server of each flavor, ``$REPEAT`` rounds; the
+        figures go to ``$FIGURES``."""
         figures = []
         for _ in range(int(os.environ[REPEAT])):
             for name, flavor in flavors.items():
@@ -97,8 +99,42 @@ class NovaBootCost(nova_services.AcceleratorServicesTestBase):
                             dict(delete, flavor=name, step='delete')]
         pathlib.Path(os.environ[FIGURES]).write_text(json.dumps(figures))
 
+    def plain_flavor(self) -> str:
+        return self._create_flavor(name='plain', vcpu=1, memory_mb=512,
+                                   disk=1, ephemeral=0)
 
-def _run_nova(workdir: pathlib.Path, repeat: int) -> list[dict]:
+
+class NovaBootCost(_BootCost, nova_services.AcceleratorServicesTestBase):
+    """Our driver. Run in the Nova process by :func:`main`, not by the test
+    suite."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.count_requests()
+
+    def test_boot_and_delete(self) -> None:
+        self.start_accelerator_compute()
+        self.boot_and_delete({
+            'resources:PGPU=2 + trait': self.accelerator_flavor(2),
+            'no accelerators (baseline)': self.plain_flavor()})
+
+
+class StockNovaBootCost(_BootCost, nova_services.StockNovaServicesTestBase):
+    """Stock Nova and its Cyborg client on the API's ``/v2``."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.count_requests()
+
+    def test_boot_and_delete(self) -> None:
+        self.start_gpu_compute()
+        self.boot_and_delete({
+            'accel:device_profile (stock Nova)': self.profile_flavor(
+                self.device_profile(2)),
+            'no accelerators (stock Nova)': self.plain_flavor()})
+
+
+def _run_nova(workdir: pathlib.Path, repeat: int, case: str) -> list[dict]:
     placement = LocalPlacement(workdir / 'placement')
     placement_log = workdir / 'placement-access.log'
     placement_log.touch()
@@ -117,7 +153,7 @@ def _run_nova(workdir: pathlib.Path, repeat: int) -> list[dict]:
                'PYTHONPATH': str(REPO)}
         done = subprocess.run(
             [sys.executable, '-m', 'tests.nova_services', str(outcome_path),
-             'benchmarks.nova_boot', CASE], cwd=REPO, capture_output=True,
+             'benchmarks.nova_boot', case], cwd=REPO, capture_output=True,
             text=True, env=dict(os.environ, **env))
     finally:
         api.stop()
@@ -125,7 +161,7 @@ def _run_nova(workdir: pathlib.Path, repeat: int) -> list[dict]:
     if not outcome_path.exists():
         raise SystemExit(f'the Nova process ended ({done.returncode}) '
                          f'without an outcome:\n{done.stderr[-4000:]}')
-    outcome = json.loads(outcome_path.read_text())[CASE.rsplit('.', 1)[1]]
+    outcome = json.loads(outcome_path.read_text())[case.rsplit('.', 1)[1]]
     if outcome['outcome'] != 'success':
         raise SystemExit(f"{outcome['outcome']}: {outcome['detail'][-4000:]}")
     return json.loads((workdir / 'figures.json').read_text())
@@ -135,8 +171,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--repeat', type=int, default=3)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        figures = _run_nova(pathlib.Path(tmp), args.repeat)
+    figures = []
+    for case in CASES:
+        with tempfile.TemporaryDirectory() as tmp:
+            figures += _run_nova(pathlib.Path(tmp), args.repeat, case)
     print(f'median of {args.repeat} runs')
     print('| flavor | step | API requests | Placement requests '
           '(from Nova) | seconds |')

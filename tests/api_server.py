@@ -79,14 +79,20 @@ class ApiServer(ServerProcess):
 
 
 class ApiClient:
-    """requests with the noauth identity headers and the version header."""
+    """requests with the noauth identity headers and the version header
+    (``version``: another one, such as ``accelerator 2.3`` for /v2; None:
+    none, as Nova sends)."""
 
     def __init__(self, url: str, token: str = 'admin',
                  roles: str | None = None, project_id: str | None = None,
-                 user_id: str | None = None) -> None:
+                 user_id: str | None = None,
+                 version: str | None = VERSION_HEADER['OpenStack-API-Version']
+                 ) -> None:
         self.url = url
         self.session = requests.Session()
-        headers = {'X-Auth-Token': token, **VERSION_HEADER}
+        headers = {'X-Auth-Token': token}
+        if version is not None:
+            headers['OpenStack-API-Version'] = version
         for name, value in (('X-Roles', roles), ('X-Project-Id', project_id),
                             ('X-User-Id', user_id)):
             if value is not None:
@@ -108,6 +114,9 @@ class ApiClient:
 
     def delete(self, path: str, **kwargs) -> requests.Response:
         return self.request('DELETE', path, **kwargs)
+
+    def patch(self, path: str, **kwargs) -> requests.Response:
+        return self.request('PATCH', path, **kwargs)
 
 
 def make_host(placement, host: str, units: int = 2,

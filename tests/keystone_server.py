@@ -83,10 +83,11 @@ class LocalKeystone(ServerProcess):
         return dict(self.password_options(), www_authenticate_uri=self.auth_url)
 
     def register_service(self, service_type: str, url: str,
-                         region: str = REGION) -> None:
+                         region: str = REGION) -> str:
         """Add ``service_type`` at ``url`` to the catalog (all interfaces),
         in ``region`` (made if new: a test's own region keeps its endpoint
-        apart from other tests' of the same type)."""
+        apart from other tests' of the same type); returns the service's
+        id, for :meth:`remove_service`."""
         sess = self.admin_session()
         if region != REGION:
             sess.post(self.auth_url + '/regions',
@@ -99,32 +100,38 @@ class LocalKeystone(ServerProcess):
             sess.post(self.auth_url + '/endpoints', json={'endpoint': {
                 'service_id': service['id'], 'interface': interface,
                 'url': url, 'region_id': region}})
+        return service['id']
 
-    def _role_id(self, sess: ks_session.Session, name: str) -> str:
-        found = sess.get(self.auth_url + '/roles',
-                         params={'name': name}).json()['roles']
+    def remove_service(self, service_id: str) -> None:
+        """Take a service (and its endpoints) out of the catalog again, so
+        later tests of the session find only theirs."""
+        self.admin_session().delete(f'{self.auth_url}/services/{service_id}')
+
+    def _find_or_make(self, sess, kind: str, name: str, body: dict) -> str:
+        found = sess.get(f'{self.auth_url}/{kind}s',
+                         params={'name': name}).json()[f'{kind}s']
         if found:
             return found[0]['id']
-        return sess.post(self.auth_url + '/roles',
-                         json={'role': {'name': name}}).json()['role']['id']
+        return sess.post(f'{self.auth_url}/{kind}s', json={
+            kind: {'name': name, **body}}).json()[kind]['id']
 
     def project(self, name: str) -> str:
-        """A new project's id."""
-        return self.admin_session().post(
-            self.auth_url + '/projects', json={'project': {
-                'name': name, 'domain_id': 'default'}}).json()['project']['id']
+        """The id of the project ``name`` (made if missing)."""
+        return self._find_or_make(self.admin_session(), 'project', name,
+                                  {'domain_id': 'default'})
 
     def user(self, name: str, project_id: str, roles: list[str]) -> dict:
-        """A new user with ``roles`` (made if missing, such as ``service``)
-        on the project; returns its keystoneauth password options."""
+        """A user with ``roles`` (made if missing, such as ``service``) on
+        the project; returns its keystoneauth password options."""
         sess = self.admin_session()
         password = f'{name}-secret'
-        user_id = sess.post(self.auth_url + '/users', json={'user': {
-            'name': name, 'password': password, 'domain_id': 'default',
-            'default_project_id': project_id}}).json()['user']['id']
+        user_id = self._find_or_make(sess, 'user', name, {
+            'password': password, 'domain_id': 'default',
+            'default_project_id': project_id})
         for role in roles:
+            role_id = self._find_or_make(sess, 'role', role, {})
             sess.put(f'{self.auth_url}/projects/{project_id}/users/{user_id}'
-                     f'/roles/{self._role_id(sess, role)}')
+                     f'/roles/{role_id}')
         return {'auth_url': self.auth_url, 'username': name,
                 'password': password, 'project_id': project_id,
                 'user_domain_id': 'default', 'user_id': user_id}
@@ -135,3 +142,12 @@ class LocalKeystone(ServerProcess):
             auth_url=options['auth_url'], username=options['username'],
             password=options['password'], project_id=options['project_id'],
             user_domain_id=options['user_domain_id'])).get_token()
+
+    def add_user(self, name: str, project: str, roles: list[str]
+                 ) -> dict[str, str]:
+        """A user with ``roles`` in the project named ``project`` (both
+        made if missing); returns keystoneauth password options, with the
+        admin's, that log in as it."""
+        made = self.user(name, self.project(project), roles)
+        return dict(self.password_options(), username=name,
+                    password=made['password'], project_name=project)

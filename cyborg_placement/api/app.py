@@ -36,8 +36,12 @@ class AppState:
 
 def _error_response(error: errors.ApiError):
     request_id = getattr(flask.g, 'request_id', None)
-    response = flask.jsonify(errors.body(error.status, error.title,
-                                         error.detail, error.code, request_id))
+    payload = errors.body(error.status, error.title, error.detail,
+                          error.code, request_id)
+    if microversion.range_for(flask.request.path) is microversion.V2:
+        payload['error_message'] = errors.cyborg_message(error.status,
+                                                         error.detail)
+    response = flask.jsonify(payload)
     response.status_code = error.status
     response.headers.update(error.headers)
     return response
@@ -71,8 +75,9 @@ def _before_request():
     flask.g.request_id = f'req-{uuid.uuid4()}'
     flask.g.context = request_context.RequestContext.from_environ(
         flask.request.environ, request_id=flask.g.request_id)
-    flask.g.version = microversion.MIN_VERSION
-    flask.g.version = microversion.negotiate(flask.request.headers)
+    served = microversion.range_for(flask.request.path)
+    flask.g.version = served.min
+    flask.g.version = microversion.negotiate(flask.request.headers, served)
 
 
 def _after_request(response):

@@ -1,8 +1,8 @@
 """Authentication middleware: keystonemiddleware, or noauth for local use.
 
 Both leave the identity in the ``X-Roles`` / ``X-Project-Id`` / ``X-User-Id``
-headers that :mod:`oslo_context` reads. Version discovery, ``/healthcheck``
-and ``/openapi.json`` answer without a token.
+headers that :mod:`oslo_context` reads. Version discovery (``/`` and
+``/v2``), ``/healthcheck`` and ``/openapi.json`` answer without a token.
 """
 import json
 
@@ -11,7 +11,8 @@ from oslo_config import cfg
 
 from cyborg_placement.api import errors
 
-PUBLIC_PATHS = frozenset({'/', '', '/healthcheck', '/openapi.json'})
+PUBLIC_PATHS = frozenset({'/', '', '/healthcheck', '/openapi.json', '/v2',
+                          '/v2/'})
 ADMIN_TOKEN = 'admin'
 
 

@@ -6,6 +6,8 @@ which :data:`DOMAIN_ERRORS` maps to codes. The one Flask error handler in
 :mod:`.app` renders
 ``{"errors": [{"status", "title", "detail", "code", "request_id"}]}``.
 """
+import json
+
 from cyborg_placement.attach import exceptions as attach_exceptions
 from cyborg_placement.db import exceptions as db_exceptions
 
@@ -36,6 +38,13 @@ DETACH_FOREIGN = 'accelerator.detach.foreign_allocation'
 BIND_NOT_ENOUGH_UNITS = 'accelerator.bind.not_enough_units'
 ATTACHMENT_NOT_FOUND = 'attachment.not_found'
 ATTACHMENT_STATE_CONFLICT = 'attachment.state.conflict'
+DEVICE_PROFILE_NOT_FOUND = 'device_profile.not_found'
+DEVICE_PROFILE_DUPLICATE = 'device_profile.duplicate_name'
+DEVICE_PROFILE_IN_USE = 'device_profile.in_use'
+ARQ_NOT_FOUND = 'accelerator_request.not_found'
+ARQ_STATE_CONFLICT = 'accelerator_request.state.conflict'
+ARQ_UNKNOWN_POOL = 'accelerator_request.bind.unknown_pool'
+ARQ_NOT_BINDABLE = 'accelerator_request.bind.not_enough_units'
 
 
 class ApiError(Exception):
@@ -92,6 +101,14 @@ def body(status: int, title: str, detail: str, code: str,
                         'code': code, 'request_id': request_id}]}
 
 
+def cyborg_message(status: int, detail: str) -> str:
+    """Cyborg's error field, wsme's fault encoded as a JSON string: under
+    /v2 the body carries it beside ``errors``, so openstacksdk and the CLI
+    show our detail (they read ``faultstring`` from it)."""
+    return json.dumps({'faultcode': 'Client' if status < 500 else 'Server',
+                       'faultstring': detail, 'debuginfo': None})
+
+
 #: The one table from domain refusals to what the API answers.
 DOMAIN_ERRORS = {
     db_exceptions.AcceleratorNotFound: (NotFound, ACCELERATOR_NOT_FOUND),
@@ -112,6 +129,15 @@ DOMAIN_ERRORS = {
     attach_exceptions.ForeignAllocation: (Conflict, DETACH_FOREIGN),
     attach_exceptions.StateChanged: (Conflict, ATTACHMENT_STATE_CONFLICT),
     attach_exceptions.NotEnoughUnits: (Conflict, BIND_NOT_ENOUGH_UNITS),
+    db_exceptions.DeviceProfileNotFound: (NotFound, DEVICE_PROFILE_NOT_FOUND),
+    db_exceptions.DeviceProfileNameTaken: (Conflict,
+                                           DEVICE_PROFILE_DUPLICATE),
+    db_exceptions.DeviceProfileInUse: (Conflict, DEVICE_PROFILE_IN_USE),
+    db_exceptions.AcceleratorRequestNotFound: (NotFound, ARQ_NOT_FOUND),
+    db_exceptions.AcceleratorRequestChanged: (Conflict, ARQ_STATE_CONFLICT),
+    attach_exceptions.UnknownPool: (BadRequest, ARQ_UNKNOWN_POOL),
+    attach_exceptions.RequestsNotBindable: (Conflict, ARQ_NOT_BINDABLE),
+    attach_exceptions.RequestStateConflict: (Conflict, ARQ_STATE_CONFLICT),
 }
 
 

@@ -8,8 +8,11 @@ import functools
 
 from cyborg_placement.api import errors
 from cyborg_placement.api import microversion
+from cyborg_placement.api.schemas import accelerator_requests
 from cyborg_placement.api.schemas import accelerators
 from cyborg_placement.api.schemas import attachments
+from cyborg_placement.api.schemas import device_profiles
+from cyborg_placement.api.schemas import devices
 from cyborg_placement.api.schemas import disabled
 from cyborg_placement.api.schemas import hosts
 from cyborg_placement.api.schemas import instances
@@ -22,6 +25,8 @@ _PATH_UUID = {'type': 'string', 'format': 'uuid'}
 _PATH_SCHEMAS = {
     ('/hosts/{host}/accelerators', 'host'): hosts.REPORTING_HOST,
     ('/hosts/{host}/attachments', 'host'): hosts.HOST,
+    ('/v2/device_profiles/{name_or_uuid}', 'name_or_uuid'):
+        device_profiles.NAME_OR_UUID,
 }
 
 
@@ -146,9 +151,111 @@ _HOST_CODES = {**_AUTH, 404: "No such route (a host name holding '/')."}
 _CREATED = {201: 'Created; Location header.', **_AUTH,
             409: 'Name or uuid taken.'}
 
+_ARQ_ONE = {**_AUTH, 404: 'No such accelerator request (or not of the '
+                          "caller's project)."}
+_DP_ONE = {**_AUTH, 404: 'No such device profile.'}
+_DEVICE_ONE = {**_AUTH, 404: 'No such unit.'}
+_BIND = {409: 'An ARQ is bound elsewhere, or the instance\'s allocation holds '
+              'fewer units of the pool than its ARQs ask for; nothing was '
+              'bound.', 503: 'Placement unreachable.'}
+
+#: The Cyborg-compatible subset under /v2 (microversions 2.0 to 2.3).
+V2_OPERATIONS = {
+    ('/v2', 'get'): _op('version_v2', 'Version of the /v2 subset: '
+                        '{"version": {"id": "v2.0", ...}}.',
+                        {200: 'The version.'}, public=True),
+    ('/v2/device_profiles', 'get'): _op(
+        'list_device_profiles',
+        'List device profiles (?name= gives the one Nova looks up).',
+        {200: '{"device_profiles": [...]}.', **_AUTH},
+        query=device_profiles.LIST_QUERY,
+        links={'200': {'show': _to(
+            'show_device_profile',
+            name_or_uuid='$response.body#/device_profiles/0/uuid')}}),
+    ('/v2/device_profiles', 'post'): _op(
+        'create_device_profile',
+        'Create a device profile (admin): a JSON list of one profile.',
+        {201: 'The profile; Location header.', **_AUTH,
+         409: 'Name or uuid taken.'}, device_profiles.CREATE,
+        links={'201': {'show': _to('show_device_profile',
+                                   name_or_uuid='$response.body#/uuid')}}),
+    ('/v2/device_profiles/{name_or_uuid}', 'get'): _op(
+        'show_device_profile',
+        'Show a device profile by uuid (by name from microversion 2.2).',
+        {200: 'The profile.', **_DP_ONE}),
+    ('/v2/device_profiles/{name_or_uuid}', 'delete'): _op(
+        'delete_device_profile', 'Delete a device profile (admin).',
+        {204: 'Deleted.', **_DP_ONE,
+         409: 'Accelerator requests made from it exist.'}),
+    ('/v2/accelerator_requests', 'get'): _op(
+        'list_accelerator_requests',
+        'List ARQs ({"arqs": [...]}), of the caller\'s project unless '
+        'admin or service; ?instance= gives a server\'s.',
+        {200: 'The ARQs; bound ones carry attach_handle_type "PCI" and '
+              'attach_handle_info {domain, bus, device, function}.',
+         **_AUTH}, query=accelerator_requests.LIST_QUERY),
+    ('/v2/accelerator_requests', 'post'): _op(
+        'create_accelerator_requests',
+        'Create one ARQ ("Initial") per unit the named device profile\'s '
+        'groups ask for.',
+        {201: '{"arqs": [...]}.', **_AUTH,
+         404: 'No such device profile.'}, accelerator_requests.CREATE,
+        links={'201': {'show': _to(
+            'show_accelerator_request',
+            uuid='$response.body#/arqs/0/uuid')}}),
+    ('/v2/accelerator_requests', 'patch'): _op(
+        'update_accelerator_requests',
+        'Bind ARQs (RFC 6902 "add" of /hostname, /device_rp_uuid, '
+        '/instance_uuid) or unbind them ("remove"), keyed by ARQ uuid: '
+        'synchronous, all or nothing. Binding takes a unit of the pool '
+        'device_rp_uuid that the instance\'s allocation holds (no Placement '
+        'write).', {200: '{"arqs": [...]}, as they are now.', **_ARQ_ONE,
+                    **_BIND}, accelerator_requests.PATCH),
+    ('/v2/accelerator_requests', 'delete'): _op(
+        'delete_accelerator_requests',
+        'Delete ?instance=UUID\'s ARQs (idempotent) or ?arqs=u1,u2, '
+        'releasing their units.', {204: 'Deleted.', **_AUTH},
+        query=accelerator_requests.DELETE_QUERY),
+    ('/v2/accelerator_requests/{uuid}', 'get'): _op(
+        'show_accelerator_request', 'Show one ARQ.',
+        {200: 'The ARQ.', **_ARQ_ONE}),
+    ('/v2/accelerator_requests/{uuid}', 'patch'): _op(
+        'update_accelerator_request',
+        'Bind or unbind one ARQ: a JSON patch list, or {uuid: [patch]} '
+        '(openstacksdk).',
+        {200: 'The ARQ.', **_ARQ_ONE, **_BIND},
+        accelerator_requests.PATCH_ITEM),
+    ('/v2/devices', 'get'): _op(
+        'list_devices', 'Our reported units as Cyborg devices '
+        '({"devices": [...]}); status from microversion 2.3.',
+        {200: 'The devices.', **_AUTH}, query=devices.LIST_QUERY,
+        links={'200': {'show': _to('show_device',
+                                   uuid='$response.body#/devices/0/uuid')}}),
+    ('/v2/devices/{uuid}', 'get'): _op(
+        'show_device', 'One device.', {200: 'The device.', **_DEVICE_ONE}),
+    ('/v2/devices/{uuid}/enable', 'post'): _op(
+        'enable_device', 'Enable a device (admin).',
+        {200: 'The device.', **_DEVICE_ONE}),
+    ('/v2/devices/{uuid}/disable', 'post'): _op(
+        'disable_device', 'Disable a device (admin).',
+        {200: 'The device.', **_DEVICE_ONE}),
+    ('/v2/deployables', 'get'): _op(
+        'list_deployables', 'Our reported units as Cyborg deployables '
+        '({"deployables": [...]}).', {200: 'The deployables.', **_AUTH},
+        links={'200': {'show': _to(
+            'show_deployable', uuid='$response.body#/deployables/0/uuid')}}),
+    ('/v2/deployables/{uuid}', 'get'): _op(
+        'show_deployable', 'One deployable.',
+        {200: 'The deployable.', **_DEVICE_ONE}),
+    ('/v2/accelerator_requests/{uuid}', 'delete'): _op(
+        'delete_accelerator_request', 'Delete one ARQ, releasing its unit.',
+        {204: 'Deleted.', **_ARQ_ONE}),
+}
+
 OPERATIONS = {
-    ('/', 'get'): _op('versions', 'Version discovery.', {200: 'Versions.'},
-                      public=True),
+    ('/', 'get'): _op('versions', 'Version discovery: v1.0 (this API, 1.x) '
+                      'and v2.0 (the Cyborg-compatible subset under /v2, '
+                      '2.x).', {200: 'Versions.'}, public=True),
     ('/healthcheck', 'get'): _op(
         'healthcheck', 'Health of the API and its database.',
         {200: 'Healthy.', 503: 'Database unreachable.'}, public=True),
@@ -275,6 +382,8 @@ OPERATIONS = {
         '{"bindings": [accelerator...]}. Another project\'s instance '
         'has none.',
         {200: 'The bound accelerators.', **_AUTH}),
+    **{(path, method): operation
+       for (path, method), operation in V2_OPERATIONS.items()},
 }
 
 

@@ -1,9 +1,15 @@
-"""JSON representations of accelerators and attachments.
+"""JSON representations of accelerators, attachments, device profiles,
+accelerator requests, and of our units as Cyborg's devices and
+deployables.
 
-Handlers answer with :func:`visible` and :func:`visible_attachment`: the
-full representation less what the caller may not see.
+Handlers answer accelerators and attachments with :func:`visible` and
+:func:`visible_attachment`: the full representation less what the caller
+may not see.
 """
+import json
+
 from cyborg_placement.api import visibility
+from cyborg_placement.attach import devices
 from cyborg_placement.db import accelerators
 from cyborg_placement.db import models
 
@@ -109,3 +115,107 @@ def visible_attachment(viewer: visibility.Viewer,
 
 def etag(record: models.Accelerator) -> str:
     return f'"{record.revision}"'
+
+
+def device_profile(record: models.DeviceProfile) -> dict:
+    return {
+        'uuid': record.uuid,
+        'name': record.name,
+        'groups': record.groups,
+        'description': record.description,
+        'created_at': _time(record.created_at),
+        'updated_at': _time(record.updated_at),
+    }
+
+
+def attach_handle_info(pci_address: str) -> dict:
+    """A PCI address as Nova's libvirt driver reads an ARQ's attach handle:
+    hex strings without ``0x``, which it puts into the hostdev's address."""
+    domain, bus, rest = pci_address.split(':')
+    device, function = rest.split('.')
+    return {'domain': domain, 'bus': bus, 'device': device,
+            'function': function}
+
+
+def accelerator_request(record: models.AcceleratorRequest) -> dict:
+    """An ARQ as Nova reads it. A ``Bound`` ARQ whose binding was released
+    meanwhile (its unit went to nobody's allocation) shows ``Unbound``
+    without a handle: its unit is no longer the instance's."""
+    binding = record.attachment
+    holds = binding is not None and binding.holds_accelerator
+    state = record.state
+    if state == models.ARQ_BOUND and not holds:
+        state = models.ARQ_UNBOUND
+    unit = binding.accelerator if holds else None
+    return {
+        'uuid': record.uuid,
+        'state': state,
+        'device_profile_name': record.device_profile.name,
+        'device_profile_group_id': record.device_profile_group_id,
+        'hostname': record.hostname,
+        'device_rp_uuid': record.device_rp_uuid,
+        'instance_uuid': record.instance_uuid,
+        'project_id': record.project_id,
+        'attach_handle_type': 'PCI' if unit is not None else '',
+        'attach_handle_info': (attach_handle_info(unit.pci_address)
+                               if unit is not None else {}),
+        # Ours: the unit, as GET /accelerators/{uuid} shows it.
+        'accelerator_uuid': unit.uuid if unit is not None else None,
+        'created_at': _time(record.created_at),
+        'updated_at': _time(record.updated_at),
+    }
+
+
+def device(unit: models.Accelerator, with_status: bool,
+           sight: visibility.Sight) -> dict:
+    """A unit as a Cyborg device (one assignable PCI function each):
+    ``std_board_info`` and ``vendor_board_info`` are JSON strings, as
+    Cyborg's; ``id`` is the uuid, the path openstacksdk enables it at;
+    ``status`` from microversion 2.3. Host and PCI address as ``sight``
+    allows (that of a free unit: these lists do not name holders)."""
+    board = {'product_id': unit.product_id,
+             'resource_class': unit.resource_class}
+    if sight.pci_address:
+        board['pci_address'] = unit.pci_address
+    shown = {
+        'uuid': unit.uuid,
+        'id': unit.uuid,
+        'type': unit.device_type,
+        'vendor': unit.vendor_id,
+        'model': unit.product_id,
+        'hostname': unit.host,
+        'std_board_info': json.dumps(board),
+        'vendor_board_info': json.dumps(unit.acc_capability or {}),
+        'created_at': _time(unit.created_at),
+        'updated_at': _time(unit.updated_at),
+    }
+    if not sight.host:
+        del shown['hostname']
+    if with_status:
+        shown['status'] = devices.status(unit)
+    return shown
+
+
+def deployable(unit: models.Accelerator, sight: visibility.Sight) -> dict:
+    """A unit as a Cyborg deployable: one accelerator, in the pool
+    ``rp_uuid``, on the device of the same uuid; the pool and the reported
+    name (host and PCI address) as ``sight`` allows."""
+    shown = {
+        'uuid': unit.uuid,
+        'name': unit.name,
+        'parent_id': None,
+        'root_id': None,
+        'num_accelerators': 1,
+        'device_id': unit.uuid,
+        'rp_uuid': unit.pool_provider_uuid,
+        'driver_name': unit.driver,
+        'created_at': _time(unit.created_at),
+        'updated_at': _time(unit.updated_at),
+    }
+    if not sight.host:
+        del shown['rp_uuid']
+    if not (sight.host and sight.pci_address) and unit.host and \
+            unit.name == accelerators.reported_name(unit.host,
+                                                    unit.pci_address):
+        del shown['name']
+    return shown

@@ -110,8 +110,9 @@ def _stale(services: flow.Services, pool: _Pool, besides: str | None
     return stale + moved[:max(0, len(moved) - pool.spare(besides))]
 
 
-def _release(services: flow.Services, records: list[models.Attachment],
-             reason: str) -> None:
+def release_records(services: flow.Services,
+                    records: list[models.Attachment], reason: str) -> None:
+    """End these bindings; one changed meanwhile is left as it is now."""
     for record in records:
         if attachments.release_binding(services.db, record, reason) is None:
             LOG.info('Binding %s changed meanwhile; left as it is now.',
@@ -127,7 +128,7 @@ def _release_stale(services: flow.Services,
                   'resized or moved).')
         LOG.warning('Binding %s of accelerator %s: %s', record.uuid,
                     record.accelerator.uuid, reason)
-        _release(services, [record], reason)
+        release_records(services, [record], reason)
 
 
 @dataclasses.dataclass
@@ -213,14 +214,14 @@ def bind(services: flow.Services, instance_uuid: str, host: str, context
     made = []
     for plan in plans:
         _release_stale(services, plan.stale)
-        _release(services, plan.drop, (
+        release_records(services, plan.drop, (
             f'Released: instance {instance_uuid} holds fewer units of pool '
             f'{plan.pool.uuid} in Placement, or the unit went missing.'))
         bound = _bind_units(services, plan, consumer, context)
         made += bound
         if len(bound) < plan.needed:
-            _release(services, made, 'Released: the bind that made it was '
-                     'refused (not enough units).')
+            release_records(services, made, 'Released: the bind that made '
+                            'it was refused (not enough units).')
             raise exceptions.NotEnoughUnits(
                 f'{plan.short_message(instance_uuid, host)} (other binds '
                 'took the free units meanwhile) Nothing was bound.')
@@ -231,10 +232,10 @@ def release(services: flow.Services, instance_uuid: str,
             host: str | None = None) -> None:
     """Release the instance's bindings on ``host`` (None: on every host)."""
     where = f'on host {host}' if host is not None else 'on every host'
-    _release(services, attachments.bindings_of(services.db, instance_uuid,
-                                               host),
-             f'Released: the bindings of instance {instance_uuid} {where} '
-             'were deleted.')
+    release_records(services, attachments.bindings_of(
+        services.db, instance_uuid, host),
+        f'Released: the bindings of instance {instance_uuid} {where} '
+        'were deleted.')
 
 
 def release_stale(services: flow.Services, host: str) -> None:

@@ -46,3 +46,16 @@ class StateChanged(AttachError):
 
 class NotEnoughUnits(AttachError):
     """A pool has fewer bindable units than the instance's allocation holds."""
+
+
+class UnknownPool(AttachError):
+    """An accelerator request names a provider that is none of our pools."""
+
+
+class RequestsNotBindable(AttachError):
+    """The instance's allocation holds fewer units of a pool than the
+    accelerator requests bound to it ask for."""
+
+
+class RequestStateConflict(AttachError):
+    """An accelerator request is bound elsewhere (or not bound) already."""

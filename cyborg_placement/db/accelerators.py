@@ -170,6 +170,33 @@ def update_specs(db: db_engine.Database, uuid: str, specs: dict,
         return record
 
 
+def host_of_pool(db: db_engine.Database, pool_provider_uuid: str
+                 ) -> str | None:
+    """The host whose units are in this pool (a pool is one host's); None
+    for a provider that is no pool of ours."""
+    with db.reader() as session:
+        return session.scalar(
+            sa.select(models.Accelerator.host)
+            .where(models.Accelerator.pool_provider_uuid == pool_provider_uuid,
+                   models.Accelerator.host.is_not(None)).limit(1))
+
+
+def list_reported(db: db_engine.Database, *, host: str | None = None,
+                  device_type: str | None = None,
+                  vendor_id: str | None = None) -> list[models.Accelerator]:
+    """The units agents reported (records with a host), oldest first."""
+    query = (sa.select(models.Accelerator)
+             .where(models.Accelerator.host.is_not(None))
+             .order_by(models.Accelerator.id))
+    for column, value in ((models.Accelerator.host, host),
+                          (models.Accelerator.device_type, device_type),
+                          (models.Accelerator.vendor_id, vendor_id)):
+        if value is not None:
+            query = query.where(column == value)
+    with db.reader() as session:
+        return list(session.scalars(query))
+
+
 def set_disabled(db: db_engine.Database, uuid: str, disabled: bool,
                  reason: str | None = None) -> models.Accelerator:
     """Take a unit out of service, or put it back.

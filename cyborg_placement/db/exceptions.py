@@ -35,3 +35,23 @@ class AlreadyAttached(DBError):
 
 class InvalidTransition(DBError):
     """An attachment state report that does not follow from its state."""
+
+
+class DeviceProfileNotFound(DBError):
+    pass
+
+
+class DeviceProfileNameTaken(DBError):
+    pass
+
+
+class DeviceProfileInUse(DBError):
+    """Accelerator requests were made from the profile and still exist."""
+
+
+class AcceleratorRequestNotFound(DBError):
+    pass
+
+
+class AcceleratorRequestChanged(DBError):
+    """An accelerator request was bound, unbound or deleted meanwhile."""

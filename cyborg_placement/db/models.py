@@ -187,3 +187,64 @@ class HostRevision(Base):
                                               primary_key=True)
     revision: orm.Mapped[int] = orm.mapped_column(
         sa.Integer, nullable=False, default=0)
+
+
+#: Accelerator request states, Cyborg's names (Nova compares them).
+ARQ_INITIAL = 'Initial'
+ARQ_BOUND = 'Bound'
+ARQ_BIND_FAILED = 'BindFailed'
+ARQ_UNBOUND = 'Unbound'
+
+
+class DeviceProfile(TimestampMixin, Base):
+    """What a flavor's ``accel:device_profile=NAME`` asks for: groups of
+    ``resources:RC``, ``trait:T`` and ``accel:*`` keys, one Placement request
+    group each (Nova's ``device_profile_<i>``)."""
+
+    __tablename__ = 'device_profiles'
+
+    id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    uuid: orm.Mapped[str] = orm.mapped_column(
+        sa.String(36), unique=True, nullable=False)
+    name: orm.Mapped[str] = orm.mapped_column(
+        sa.String(255), unique=True, nullable=False)
+    groups: orm.Mapped[list] = orm.mapped_column(sa.JSON, nullable=False)
+    description: orm.Mapped[str | None] = orm.mapped_column(sa.Text)
+
+
+class AcceleratorRequest(TimestampMixin, Base):
+    """An accelerator request (ARQ): one unit a device profile group asks
+    for, bound to a unit of the pool Placement allocated for the group.
+
+    A bound ARQ points at the binding (an attachment without API claim) that
+    holds its unit; the unique index on ``attachment_id`` gives a binding to
+    at most one ARQ.
+    """
+
+    __tablename__ = 'accelerator_requests'
+    __table_args__ = (
+        sa.Index('accelerator_requests_instance_uuid_idx', 'instance_uuid'),
+        sa.Index('accelerator_requests_project_id_idx', 'project_id'),
+    )
+
+    id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    uuid: orm.Mapped[str] = orm.mapped_column(
+        sa.String(36), unique=True, nullable=False)
+    device_profile_id: orm.Mapped[int] = orm.mapped_column(
+        sa.ForeignKey('device_profiles.id'), nullable=False)
+    device_profile_group_id: orm.Mapped[int] = orm.mapped_column(
+        sa.Integer, nullable=False)
+    project_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
+    user_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
+    state: orm.Mapped[str] = orm.mapped_column(
+        sa.String(16), nullable=False, default=ARQ_INITIAL)
+    hostname: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
+    device_rp_uuid: orm.Mapped[str | None] = orm.mapped_column(sa.String(36))
+    instance_uuid: orm.Mapped[str | None] = orm.mapped_column(sa.String(36))
+    attachment_id: orm.Mapped[int | None] = orm.mapped_column(
+        sa.ForeignKey('attachments.id', ondelete='SET NULL'), unique=True)
+
+    device_profile: orm.Mapped[DeviceProfile] = orm.relationship(
+        lazy='joined')
+    attachment: orm.Mapped[Attachment | None] = orm.relationship(
+        lazy='joined')

@@ -20,6 +20,8 @@ API_NAME = 'accelerator_placement'
 API_VERSION_OPTION = 'os_accelerator_api_version'
 #: The command group is ``openstack.accelerator_placement.v<major>``.
 DEFAULT_API_VERSION = '1'
+#: The major version of Cyborg's API (and of our /v2 subset).
+CYBORG_MAJOR = '2'
 VERSION_FLAG = '--os-accelerator-api-version'
 
 
@@ -29,14 +31,40 @@ def make_client(instance) -> client.AcceleratorClient:
     endpoint = instance.get_endpoint_for_service_type(
         client.SERVICE_TYPE, region_name=instance.region_name,
         interface=instance.interface)
+    endpoint = api_root(endpoint)
     LOG.debug('Accelerator API %s at %s', version, endpoint)
     return client.AcceleratorClient(
         instance.session, endpoint, microversion(version),
         noauth=instance._cli_options.config.get('auth_type') == 'none')
 
 
+#: The Cyborg-compatible subset's prefix: a catalog entry (or
+#: --os-endpoint) ending in it, as Nova and Cyborg's clients need it,
+#: names the same server, whose own API is at the root.
+V2_SUFFIX = '/v2'
+
+
+def api_root(endpoint: str | None) -> str | None:
+    """Our API's root on the server at ``endpoint`` (None: the catalog's,
+    looked up later)."""
+    if endpoint is None:
+        return None
+    trimmed = endpoint.rstrip('/')
+    if trimmed.endswith(V2_SUFFIX):
+        return trimmed[:-len(V2_SUFFIX)]
+    return endpoint
+
+
 def microversion(version: str) -> str:
-    """``1`` (a major version, as osc's group needs it) means ``1.0``."""
+    """``1`` (a major version, as osc's group needs it) means ``1.0``.
+
+    A 2.x version is Cyborg's (the shared ``--os-accelerator-api-version``,
+    for its commands): ours then speak 1.0, so both sets of commands work
+    whichever major the option names (our commands are in the groups
+    ``openstack.accelerator_placement.v1`` and ``.v2`` alike).
+    """
+    if version.split('.')[0] == CYBORG_MAJOR:
+        return f'{DEFAULT_API_VERSION}.0'
     return version if '.' in version else f'{version}.0'
 
 

@@ -1,5 +1,6 @@
 """The data layer on every backend: schema from migrations, uniqueness rules,
-ETag revisions, device reports and the host change feed."""
+ETag revisions, device reports, the host change feed, device profiles and
+accelerator requests."""
 import concurrent.futures
 import contextlib
 import threading
@@ -9,8 +10,10 @@ from alembic import migration as alembic_migration
 import pytest
 import sqlalchemy as sa
 
+from cyborg_placement.db import accelerator_requests
 from cyborg_placement.db import accelerators
 from cyborg_placement.db import attachments
+from cyborg_placement.db import device_profiles
 from cyborg_placement.db import engine as db_engine
 from cyborg_placement.db import exceptions
 from cyborg_placement.db import migration
@@ -202,3 +205,82 @@ def test_state_reports_follow_the_transitions(database, unique_name):
     shown = accelerators.get(database, view.accelerator.uuid)
     assert shown.attachment.reason == 'no IOMMU'
     assert attachments.active_for(database, view.accelerator.id) is None
+
+
+def _bound_arqs(database, unique_name, units: int):
+    """A profile of one group of ``units`` units, its ARQs, and a binding
+    of each of the host's units to one instance."""
+    profile = device_profiles.create(database, unique_name,
+                                     [{'resources:PGPU': str(units)}])
+    arqs = accelerator_requests.create(database, profile, [units], 'p1', 'u1')
+    views = reports.apply_report(database, unique_name, [
+        _unit(f'0000:3b:00.{n}') for n in range(units)])
+    made = [attachments.begin_binding(database, v.accelerator,
+                                      instance_uuid=profile.uuid,
+                                      project_id='p1', user_id='u1')
+            for v in views]
+    return profile, arqs, made
+
+
+def test_profile_names_are_unique_and_in_use_profiles_stay(database,
+                                                           unique_name):
+    profile, arqs, _ = _bound_arqs(database, unique_name, 1)
+    with pytest.raises(exceptions.DeviceProfileNameTaken):
+        device_profiles.create(database, unique_name, [])
+    with pytest.raises(exceptions.DeviceProfileInUse):
+        device_profiles.delete(database, profile.uuid)
+    accelerator_requests.delete(database, arqs)
+    device_profiles.delete(database, profile.uuid)
+    with pytest.raises(exceptions.DeviceProfileNotFound):
+        device_profiles.get(database, name=unique_name)
+
+
+def _target(arq, binding) -> tuple:
+    return (arq, binding, {'hostname': 'h', 'instance_uuid': binding.
+                           instance_uuid, 'device_rp_uuid': 'rp'})
+
+
+def test_a_binding_goes_to_one_request_and_a_bind_is_all_or_none(
+        database, unique_name):
+    """Two ARQs onto one binding: the unique index refuses, and the ARQ
+    the same call bound first stays Initial too."""
+    _, (first, second), (binding, _) = _bound_arqs(database, unique_name, 2)
+    with pytest.raises(exceptions.AcceleratorRequestChanged):
+        accelerator_requests.bind(database, [_target(first, binding),
+                                             _target(second, binding)])
+    states = {a.uuid: (a.state, a.attachment_id) for a in
+              accelerator_requests.list_all(database,
+                                            uuids=[first.uuid, second.uuid])}
+    assert states == {first.uuid: ('Initial', None),
+                      second.uuid: ('Initial', None)}
+
+
+def test_exactly_one_of_concurrent_binds_of_a_request_wins(database,
+                                                           unique_name):
+    _, (arq, _), bindings = _bound_arqs(database, unique_name, 2)
+    start = threading.Barrier(2)
+
+    def bind(binding):
+        start.wait()
+        try:
+            accelerator_requests.bind(database, [_target(arq, binding)])
+            return 'won'
+        except exceptions.AcceleratorRequestChanged:
+            return 'lost'
+
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        assert sorted(pool.map(bind, bindings)) == ['lost', 'won']
+    assert accelerator_requests.get(database, arq.uuid).state == 'Bound'
+
+
+def test_a_request_whose_unit_left_keeps_no_binding(database, unique_name):
+    """A unit gone from the host's report (its binding released, the unit
+    deleted) leaves its ARQ without binding, on every backend's foreign
+    keys."""
+    _, (arq,), (binding,) = _bound_arqs(database, unique_name, 1)
+    accelerator_requests.bind(database, [_target(arq, binding)])
+    attachments.release_binding(database, binding, 'unit gone')
+    reports.apply_report(database, unique_name, [])
+    found = accelerator_requests.get(database, arq.uuid)
+    assert (found.state, found.attachment_id, found.attachment) == (
+        'Bound', None, None)

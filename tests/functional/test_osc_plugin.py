@@ -58,3 +58,15 @@ def test_command_list_shows_both_sets_without_clashes():
     assert {'accelerator device list', 'accelerator arq list',
             'accelerator device profile list'} <= theirs
     assert not OURS & theirs
+
+
+def test_a_cyborg_version_keeps_our_commands():
+    """--os-accelerator-api-version is shared: with Cyborg's 2.3 ours load
+    from their v2 group (and speak 1.0)."""
+    result = openstack('--os-accelerator-api-version', '2.3', 'command',
+                       'list', '--group', 'accelerator', '-f', 'json')
+    assert result.returncode == 0, result.stderr
+    groups = {row['Command Group']: row['Commands']
+              for row in result.json()}
+    assert sorted(groups['openstack.accelerator_placement.v2']) == sorted(OURS)
+    assert 'accelerator arq list' in groups[CYBORG_GROUP]

@@ -17,39 +17,9 @@ def gpus(placement, service):
     return scenario.reported_host(placement, service, units=3)
 
 
-def _allocate(placement, consumer: str, allocations: dict,
-              project: str = 'p1', consumer_type: str = 'INSTANCE') -> None:
-    """Set the consumer's allocations as Nova does (empty: delete them)."""
-    current = placement.get(f'/allocations/{consumer}', microversion='1.38')
-    placement.put(f'/allocations/{consumer}', {
-        'allocations': allocations,
-        'consumer_generation': current.get('consumer_generation'),
-        'project_id': project, 'user_id': 'u1',
-        'consumer_type': consumer_type}, microversion='1.38')
-
-
-def _schedule(placement, host: dict, units: int, instance: str | None = None,
-              project: str = 'p1') -> str:
-    """An instance Nova placed on ``host``: VCPU on the compute node and
-    ``units`` of the pool, in one allocation."""
-    instance = instance or str(uuid.uuid4())
-    allocations = {host['root']: {'resources': {'VCPU': 2}}}
-    if units:
-        allocations[host['pool']] = {'resources': {'PGPU': units}}
-    _allocate(placement, instance, allocations, project)
-    return instance
-
-
 @pytest.fixture
 def vcpus(placement):
-    """Give a reported host's compute node VCPUs to allocate."""
-    def add(host: dict) -> dict:
-        provider = placement.get(f'/resource_providers/{host["root"]}')
-        placement.put(f'/resource_providers/{host["root"]}/inventories', {
-            'resource_provider_generation': provider['generation'],
-            'inventories': {'VCPU': {'total': 64}}})
-        return host
-    return add
+    return lambda host: scenario.add_vcpus(placement, host)
 
 
 def _bind(client, instance: str, host: str):
@@ -64,7 +34,7 @@ def _bound(answer) -> list[str]:
 def test_binding_follows_the_allocation_without_writing_to_placement(
         service, admin, placement, gpus, vcpus):
     vcpus(gpus)
-    instance = _schedule(placement, gpus, 2)
+    instance = scenario.schedule(placement, gpus, 2)
     generation = placement.get(f'/allocations/{instance}',
                                microversion='1.38')['consumer_generation']
 
@@ -86,16 +56,16 @@ def test_binding_follows_the_allocation_without_writing_to_placement(
     assert sorted(a['uuid'] for a in listed) == sorted(units)
     assert _bound(admin.get(f'/instances/{instance}/bindings')) == units
 
-    _schedule(placement, gpus, 3, instance)  # resized up
+    scenario.schedule(placement, gpus, 3, instance)  # resized up
     grown = _bound(_bind(service, instance, gpus['name']))
     assert grown[:2] == units and len(grown) == 3
-    _schedule(placement, gpus, 1, instance)  # resized down
+    scenario.schedule(placement, gpus, 1, instance)  # resized down
     assert _bound(_bind(service, instance, gpus['name'])) == units[:1]
     released = admin.get(f'/accelerators/{units[1]}').json['attachment']
     assert (released['state'], released['holds_accelerator']) == (
         'detached', False)
     assert 'holds fewer units' in released['reason']
-    _schedule(placement, gpus, 0, instance)  # a flavor without the pool
+    scenario.schedule(placement, gpus, 0, instance)  # a flavor without the pool
     assert _bound(_bind(service, instance, gpus['name'])) == []
 
 
@@ -112,7 +82,7 @@ def test_the_reconciler_never_sees_a_binding(service, placement, gpus,
     """Nova's driver puts bindings into the guest's XML: the host's
     reconciler must not attach them as well."""
     vcpus(gpus)
-    instance = _schedule(placement, gpus, 1)
+    instance = scenario.schedule(placement, gpus, 1)
     _bound(_bind(service, instance, gpus['name']))
     feed = service.get(f'/hosts/{gpus["name"]}/attachments',
                        query_string={'changes_since': 0})
@@ -130,7 +100,7 @@ def test_two_instances_binding_at_once_never_share_a_unit(
     database writes do not.
     """
     vcpus(gpus)
-    instances = [_schedule(placement, gpus, 1) for _ in range(3)]
+    instances = [scenario.schedule(placement, gpus, 1) for _ in range(3)]
     read_free = threading.Barrier(len(instances))
     services = app.extensions['cyborg'].services
     turns = threading.Lock()
@@ -170,15 +140,15 @@ def _locked(lock, method, *args, **kwargs):
 def test_not_enough_units_is_409_naming_the_pool_and_binds_nothing(
         service, admin, placement, gpus, vcpus):
     vcpus(gpus)
-    instance = _schedule(placement, gpus, 1)
+    instance = scenario.schedule(placement, gpus, 1)
     units = _bound(_bind(service, instance, gpus['name']))
-    other = _schedule(placement, gpus, 1)
+    other = scenario.schedule(placement, gpus, 1)
     taken = _bound(_bind(service, other, gpus['name']))
     # The third unit leaves the host after Nova scheduled onto it.
     report = {'accelerators': gpus['report']['accelerators'][:2]}
     assert service.put(f'/hosts/{gpus["name"]}/accelerators',
                        json=report).status_code == 200
-    _schedule(placement, gpus, 2, instance)
+    scenario.schedule(placement, gpus, 2, instance)
 
     refused = _bind(service, instance, gpus['name'])
     assert (refused.status_code, code(refused)) == (
@@ -192,7 +162,7 @@ def test_not_enough_units_is_409_naming_the_pool_and_binds_nothing(
 def test_a_missing_unit_is_replaced_by_a_present_one(service, placement,
                                                      gpus, vcpus):
     vcpus(gpus)
-    instance = _schedule(placement, gpus, 1)
+    instance = scenario.schedule(placement, gpus, 1)
     [unit] = _bound(_bind(service, instance, gpus['name']))
     index = gpus['uuids'].index(unit)
     report = {'accelerators': [u for n, u in enumerate(
@@ -211,13 +181,13 @@ def test_other_hosts_are_left_alone_and_a_migration_keeps_its_source(
     its units (so a revert works) until Nova's migration consumer lets go."""
     other = scenario.reported_host(placement, service, 'compute-2', units=1)
     vcpus(gpus), vcpus(other)
-    instance = _schedule(placement, gpus, 1)
+    instance = scenario.schedule(placement, gpus, 1)
     source = _bound(_bind(service, instance, gpus['name']))
     migration = str(uuid.uuid4())
-    _allocate(placement, migration,
+    scenario.allocate(placement, migration,
               placement.get(f'/allocations/{instance}')['allocations'],
               consumer_type='MIGRATION')
-    _schedule(placement, other, 1, instance)
+    scenario.schedule(placement, other, 1, instance)
 
     destination = _bound(_bind(service, instance, other['name']))
     assert destination == other['uuids']
@@ -226,12 +196,12 @@ def test_other_hosts_are_left_alone_and_a_migration_keeps_its_source(
     # Reconcile passes of the source host, and binds in its pool, keep it.
     assert service.get(f'/hosts/{gpus["name"]}/attachments').status_code \
         == 200
-    newcomer = _schedule(placement, gpus, 2)
+    newcomer = scenario.schedule(placement, gpus, 2)
     assert len(_bound(_bind(service, newcomer, gpus['name']))) == 2
     assert admin.get(f'/accelerators/{source[0]}').json['attachment'][
         'instance_uuid'] == instance
 
-    _allocate(placement, migration, {}, consumer_type='MIGRATION')  # confirm
+    scenario.allocate(placement, migration, {}, consumer_type='MIGRATION')  # confirm
     service.get(f'/hosts/{gpus["name"]}/attachments')
     assert _bound(admin.get(f'/instances/{instance}/bindings')) == \
         destination
@@ -241,9 +211,9 @@ def test_a_deleted_instance_is_released_by_the_hosts_reconcile_pass(
         service, admin, placement, gpus, vcpus):
     """Deleted while its compute host was down: Nova never called DELETE."""
     vcpus(gpus)
-    instance = _schedule(placement, gpus, 2)
+    instance = scenario.schedule(placement, gpus, 2)
     units = _bound(_bind(service, instance, gpus['name']))
-    _allocate(placement, instance, {})
+    scenario.allocate(placement, instance, {})
     assert service.get(f'/hosts/{gpus["name"]}/attachments').status_code \
         == 200
     assert _bound(admin.get(f'/instances/{instance}/bindings')) == []
@@ -256,7 +226,7 @@ def test_the_hosts_feed_is_served_with_bindings_and_placement_away(
         make_app, api_conf, service, placement, gpus, vcpus):
     """The bindings check of the feed waits for Placement, as its repair
     does; the bindings stay."""
-    instance = _schedule(placement, vcpus(gpus), 2)
+    instance = scenario.schedule(placement, vcpus(gpus), 2)
     bound = _bound(_bind(service, instance, gpus['name']))
     api_conf.set_override('endpoint', f'http://127.0.0.1:{free_port()}',
                           group='placement')
@@ -270,10 +240,10 @@ def test_the_hosts_feed_is_served_with_bindings_and_placement_away(
 def test_a_stale_binding_is_released_by_the_next_bind_in_its_pool(
         service, admin, placement, gpus, vcpus):
     vcpus(gpus)
-    gone = _schedule(placement, gpus, 3)
+    gone = scenario.schedule(placement, gpus, 3)
     _bound(_bind(service, gone, gpus['name']))
-    _allocate(placement, gone, {})
-    newcomer = _schedule(placement, gpus, 3)
+    scenario.allocate(placement, gone, {})
+    newcomer = scenario.schedule(placement, gpus, 3)
     assert len(_bound(_bind(service, newcomer, gpus['name']))) == 3
     assert _bound(admin.get(f'/instances/{gone}/bindings')) == []
 
@@ -282,9 +252,9 @@ def test_delete_releases_per_host_or_everywhere_and_is_idempotent(
         service, admin, placement, gpus, vcpus):
     other = scenario.reported_host(placement, service, 'compute-2', units=1)
     vcpus(gpus), vcpus(other)
-    instance = _schedule(placement, gpus, 1)
+    instance = scenario.schedule(placement, gpus, 1)
     here = _bound(_bind(service, instance, gpus['name']))
-    _allocate(placement, instance, {
+    scenario.allocate(placement, instance, {
         gpus['root']: {'resources': {'VCPU': 2}},
         gpus['pool']: {'resources': {'PGPU': 1}},
         other['pool']: {'resources': {'PGPU': 1}}})
@@ -321,7 +291,7 @@ def test_policies(caller, service, placement, gpus, vcpus):
     the instance's project see its bindings; to another project the
     instance has none (as if it did not exist)."""
     vcpus(gpus)
-    instance = _schedule(placement, gpus, 1, project='p1')
+    instance = scenario.schedule(placement, gpus, 1, project='p1')
     path = f'/instances/{instance}/bindings'
     member = caller(token='member', roles='member', project_id='p1')
     outsider = caller(token='outsider', roles='member', project_id='p2')

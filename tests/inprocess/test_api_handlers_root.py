@@ -3,12 +3,19 @@ without a token."""
 from cyborg_placement.api import openapi
 
 
-def test_versions_name_the_microversion_range(anonymous):
+def test_versions_name_both_microversion_ranges(anonymous):
+    """Ours at the root (1.x), the Cyborg-compatible subset under /v2
+    (2.x): keystoneauth picks the one a client's major version asks for."""
     answer = anonymous.get('/')
     assert answer.status_code == 200
-    (version,) = answer.json['versions']
-    assert (version['id'], version['status']) == ('v1.0', 'CURRENT')
-    assert (version['min_version'], version['max_version']) == ('1.0', '1.0')
+    ours, cyborg = answer.json['versions']
+    assert (ours['id'], ours['status']) == ('v1.0', 'CURRENT')
+    assert (ours['min_version'], ours['max_version']) == ('1.0', '1.0')
+    assert ours['links'] == [{'rel': 'self', 'href': 'http://localhost/'}]
+    assert (cyborg['id'], cyborg['min_version'], cyborg['max_version']) == (
+        'v2.0', '2.0', '2.3')
+    assert cyborg['links'] == [{'rel': 'self',
+                                'href': 'http://localhost/v2/'}]
     assert answer.headers['OpenStack-API-Version'] == 'accelerator 1.0'
 
 
@@ -30,3 +37,9 @@ def test_healthcheck_is_503_when_the_database_cannot_be_opened(
 def test_openapi_serves_the_description(anonymous):
     answer = anonymous.get('/openapi.json')
     assert (answer.status_code, answer.json) == (200, openapi.document())
+
+
+def test_our_own_errors_carry_no_cyborg_field(caller):
+    answer = caller().get('/accelerators/not-a-uuid')
+    assert answer.status_code == 400
+    assert set(answer.json) == {'errors'}

@@ -200,7 +200,8 @@ def test_revision_becomes_the_etag_the_api_sends(given, sent):
 
 
 @pytest.mark.parametrize('version, sent', [('1', '1.0'), ('1.0', '1.0'),
-                                           ('1.2', '1.2')])
+                                           ('1.2', '1.2'), ('2', '1.0'),
+                                           ('2.3', '1.0')])
 def test_major_version_means_its_first_microversion(version, sent):
     assert plugin.microversion(version) == sent
 
@@ -227,3 +228,14 @@ def test_plugin_module_names_do_not_clash_with_cyborg():
     assert plugin.API_NAME != 'accelerator'
     assert plugin.API_VERSION_OPTION == 'os_accelerator_api_version'
     assert plugin.check_api_version('2.3') is True
+
+
+@pytest.mark.parametrize('endpoint, root', [
+    ('http://api:6666/v2', 'http://api:6666'),
+    ('http://api:6666/v2/', 'http://api:6666'),
+    ('http://api:6666', 'http://api:6666'),
+    ('http://api/accelerator/v2', 'http://api/accelerator'),
+    ('http://api:6666/v21', 'http://api:6666/v21'),
+    (None, None)])
+def test_a_catalog_entry_of_the_v2_subset_names_our_root(endpoint, root):
+    assert plugin.api_root(endpoint) == root

@@ -7,14 +7,28 @@ from cyborg_placement.api import openapi
 from cyborg_placement.api import util
 
 
+def _version(version_id: str, served: microversion.Range, href: str) -> dict:
+    return {'id': version_id, 'status': 'CURRENT',
+            'min_version': str(served.min), 'max_version': str(served.max),
+            'links': [{'rel': 'self', 'href': href}]}
+
+
+def _v2() -> dict:
+    return _version('v2.0', microversion.V2,
+                    flask.request.host_url + microversion.V2_PREFIX[1:] + '/')
+
+
 def versions():
-    return util.json_response({'versions': [{
-        'id': 'v1.0',
-        'status': 'CURRENT',
-        'min_version': str(microversion.MIN_VERSION),
-        'max_version': str(microversion.MAX_VERSION),
-        'links': [{'rel': 'self', 'href': flask.request.host_url}],
-    }]})
+    """Both APIs: ours (1.x, at the root) and the Cyborg-compatible subset
+    (2.x, under /v2). keystoneauth picks by the major version a client asks
+    for (openstacksdk's accelerator proxy: 2)."""
+    return util.json_response({'versions': [
+        _version('v1.0', microversion.V1, flask.request.host_url), _v2()]})
+
+
+def version_v2():
+    """What keystoneauth reads at an endpoint ending in /v2 (Nova's)."""
+    return util.json_response({'version': _v2()})
 
 
 def healthcheck():

@@ -1,0 +1,71 @@
+"""``/v2/device_profiles``: what a flavor's ``accel:device_profile`` names."""
+import flask
+import microversion_parse
+
+from cyborg_placement.api import errors
+from cyborg_placement.api import util
+from cyborg_placement.api import views
+from cyborg_placement.api.policies import device_profiles as policies
+from cyborg_placement.api.schemas import device_profiles as schemas
+from cyborg_placement.attach import requests
+from cyborg_placement.db import device_profiles
+
+#: From this microversion a profile is found by name as well as by uuid.
+BY_NAME = microversion_parse.Version(2, 2)
+
+
+def _find(name_or_uuid: str):
+    util.text_param(name_or_uuid, 'device profile', schemas.NAME_OR_UUID)
+    db = util.app_state().db
+    try:
+        uuid = util.path_uuid(name_or_uuid, 'device profile')
+    except errors.BadRequest:
+        if flask.g.version < BY_NAME:
+            raise errors.BadRequest(
+                f'{name_or_uuid!r} is not a device profile uuid; names are '
+                f'accepted from microversion {BY_NAME}.') from None
+        return device_profiles.get(db, name=name_or_uuid)
+    return device_profiles.get(db, uuid=uuid)
+
+
+def list_device_profiles():
+    util.context().can(policies.LIST)
+    args = util.query_args(schemas.LIST_QUERY)
+    name = args.get('name')
+    if name is not None:
+        name = util.text_param(name, 'name', schemas.LIST_QUERY['name'])
+    found = device_profiles.list_all(util.app_state().db, name)
+    return util.json_response(
+        {'device_profiles': [views.device_profile(p) for p in found]})
+
+
+def show_device_profile(name_or_uuid: str):
+    util.context().can(policies.SHOW)
+    return util.json_response(views.device_profile(_find(name_or_uuid)))
+
+
+def create_device_profile():
+    """A JSON list of one profile, as Cyborg takes it; each group must ask
+    for at least one unit (Nova makes a request group of each)."""
+    util.context().can(policies.CREATE)
+    profile = util.json_body(schemas.CREATE)[0]
+    for index, units in enumerate(requests.units_per_group(profile['groups'])):
+        if not units:
+            raise errors.BadRequest(
+                f'Group {index} of device profile {profile["name"]!r} asks '
+                'for no unit: give it a "resources:<RESOURCE_CLASS>" key.')
+    uuid = profile.get('uuid')
+    made = device_profiles.create(
+        util.app_state().db, profile['name'], profile['groups'],
+        profile.get('description'),
+        uuid and util.path_uuid(uuid, 'device profile'))
+    return util.json_response(views.device_profile(made), 201, {
+        'Location': flask.url_for('show_device_profile',
+                                  name_or_uuid=made.uuid)})
+
+
+def delete_device_profile(name_or_uuid: str):
+    """Refused (409) while accelerator requests made from it exist."""
+    util.context().can(policies.DELETE)
+    device_profiles.delete(util.app_state().db, _find(name_or_uuid).uuid)
+    return flask.Response(status=204)
