@@ -76,3 +76,19 @@ def test_disable_and_enable(caller, admin, gpus):
     assert (missing.status_code, code(missing)) == (
         404, 'accelerator.not_found')
     assert operator.get('/v2/devices/not-a-uuid').status_code == 400
+
+
+def test_a_device_disabled_through_cyborgs_call_goes_to_nobody_new(
+        caller, admin, gpus):
+    unit = gpus['uuids'][0]
+    operator = v2(caller())
+    assert admin.put(f'/accelerators/{unit}/disabled', json={
+        'disabled': True, 'reason': 'RMA 4711'}).status_code == 200
+    assert operator.post(f'/v2/devices/{unit}/disable').status_code == 200
+    shown = admin.get(f'/accelerators/{unit}').json
+    assert (shown['disabled'], shown['disabled_reason']) == (True, 'RMA 4711')
+    refused = admin.put(f'/accelerators/{unit}', json={'host': scenario.HOST})
+    assert (refused.status_code, code(refused)) == (
+        409, 'accelerator.attach.unschedulable')
+    operator.post(f'/v2/devices/{unit}/enable')
+    assert admin.get(f'/accelerators/{unit}').json['disabled'] is False
