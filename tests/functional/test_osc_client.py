@@ -18,8 +18,9 @@ def keystone_api(keystone, placement_server, tmp_path_factory):
                        sections={'keystone_authtoken':
                                  keystone.authtoken_options()})
     server.start()
-    keystone.register_service('accelerator', server.url)
+    service = keystone.register_service('accelerator', server.url)
     yield server
+    keystone.remove_service(service)
     server.stop()
 
 

@@ -15,8 +15,9 @@ def keystone_placement(keystone, tmp_path_factory):
     server = LocalPlacement(tmp_path_factory.mktemp('placement-ks'),
                             keystone_authtoken=keystone.authtoken_options())
     server.start()
-    keystone.register_service('placement', server.url)
+    service = keystone.register_service('placement', server.url)
     yield server
+    keystone.remove_service(service)
     server.stop()
 
 
