@@ -47,6 +47,13 @@ class ApiServer(ServerProcess):
             log_path=self.workdir / 'cyborg-api.log', env=env or {},
             ready_path='/healthcheck', ready_status=200)
 
+    @classmethod
+    def on_sqlite(cls, workdir: str | os.PathLike, placement_url: str,
+                  **options) -> 'ApiServer':
+        """A server whose database is a SQLite file in ``workdir``."""
+        return cls(workdir, f'sqlite:///{workdir}/cyborg.sqlite',
+                   placement_url, **options)
+
     @property
     def conf_file(self) -> pathlib.Path:
         return self.workdir / 'cyborg.conf'

@@ -115,8 +115,8 @@ def _build(server: ApiServer, clients: dict, placement: PlacementClient,
 def _noauth_scene(placement_server, workdir, sections: dict | None = None
                   ) -> Scene:
     """A scene behind noauth; ``sections`` add to the API's cyborg.conf."""
-    server = ApiServer(workdir, f'sqlite:///{workdir}/cyborg.sqlite',
-                       placement_server.url, workers=1, sections=sections)
+    server = ApiServer.on_sqlite(workdir, placement_server.url, workers=1,
+                                 sections=sections)
     server.start()
     project_a, project_b = f'project-a-{workdir.name}', \
         f'project-b-{workdir.name}'
@@ -151,11 +151,10 @@ def noauth_scene(placement_server, tmp_path_factory):
 @pytest.fixture(scope='module')
 def keystone_scene(keystone, placement_server, tmp_path_factory):
     workdir = tmp_path_factory.mktemp('isolation-keystone')
-    server = ApiServer(workdir, f'sqlite:///{workdir}/cyborg.sqlite',
-                       placement_server.url, workers=1,
-                       auth_strategy='keystone',
-                       sections={'keystone_authtoken':
-                                 keystone.authtoken_options()})
+    server = ApiServer.on_sqlite(workdir, placement_server.url, workers=1,
+                                 auth_strategy='keystone',
+                                 sections={'keystone_authtoken':
+                                           keystone.authtoken_options()})
     server.start()
     suffix = uuid.uuid4().hex[:8]
     project_a = keystone.project(f'a-{suffix}')

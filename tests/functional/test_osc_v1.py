@@ -17,8 +17,7 @@ from tests.functional.cli_runner import openstack
 def api(placement_server, tmp_path_factory) -> ApiServer:
     """One noauth ``cyborg-api`` on SQLite for this module's stories."""
     workdir = tmp_path_factory.mktemp('cli-api')
-    server = ApiServer(workdir, f'sqlite:///{workdir}/cyborg.sqlite',
-                       placement_server.url)
+    server = ApiServer.on_sqlite(workdir, placement_server.url)
     server.start()
     yield server
     server.stop()

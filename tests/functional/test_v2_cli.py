@@ -19,8 +19,7 @@ from tests.inprocess import scenario
 @pytest.fixture(scope='module')
 def api(placement_server, tmp_path_factory) -> ApiServer:
     workdir = tmp_path_factory.mktemp('cli-v2-api')
-    server = ApiServer(workdir, f'sqlite:///{workdir}/cyborg.sqlite',
-                       placement_server.url)
+    server = ApiServer.on_sqlite(workdir, placement_server.url)
     server.start()
     yield server
     server.stop()

@@ -174,8 +174,7 @@ def api(placement_server, tmp_path_factory):
     """A ``cyborg-api`` of this module's own, so a test may stop it."""
     from tests.api_server import ApiServer
     workdir = tmp_path_factory.mktemp('nova-ext-api')
-    server = ApiServer(workdir, f'sqlite:///{workdir}/cyborg.sqlite',
-                       placement_server.url, workers=1)
+    server = ApiServer.on_sqlite(workdir, placement_server.url, workers=1)
     server.start()
     yield server
     server.stop()

@@ -55,15 +55,6 @@ def host(sysfs):
     ])
 
 
-@pytest.fixture
-def bin_dir(tmp_path, monkeypatch):
-    """A PATH holding only our directory and the basic system tools."""
-    directory = tmp_path / 'bin'
-    directory.mkdir()
-    monkeypatch.setenv('PATH', f'{directory}:/usr/bin:/bin')
-    return directory
-
-
 def discover(host, tmp_path, **agent):
     conf = make_conf(tmp_path, {'agent': {'sysfs_root': host.root, **agent}})
     return {d.record.address: d.record.facts

@@ -25,14 +25,6 @@ def host(sysfs):
                           catalog.intel_qat_4xxx(QAT, vfs=4)])
 
 
-@pytest.fixture
-def bin_dir(tmp_path, monkeypatch):
-    directory = tmp_path / 'bin'
-    directory.mkdir()
-    monkeypatch.setenv('PATH', f'{directory}:/usr/bin:/bin')
-    return directory
-
-
 class Cycles:
     """The daemon's judgement, one ``cycle()`` per publication cycle."""
 
