@@ -116,7 +116,7 @@ class Host:
     name: str
     mix: str
     workdir: pathlib.Path
-    conf: cfg.ConfigOpts
+    conf: cfg.ConfigOpts | None
     root_uuid: str | None = None
     agent: daemon.Agent | None = None
 
@@ -149,15 +149,26 @@ class Fleet:
         workdir = self.workdir / name
         sysfs = sysfs_tree.build(workdir / 'sys', MIXES[mix]())
         sysfs.driver_dir('vfio-pci')
+        host = Host(name, mix, workdir, None)
+        self._write_conf(host, self.agent_options)
+        return host
+
+    def _write_conf(self, host: Host, agent_options: dict) -> None:
         sections = {
-            'agent': {'sysfs_root': sysfs.root, 'resource_provider_name': name,
-                      'state_dir': workdir / 'state', **self.agent_options},
+            'agent': {'sysfs_root': host.workdir / 'sys',
+                      'resource_provider_name': host.name,
+                      'state_dir': host.workdir / 'state', **agent_options},
             'placement': ini.token_auth(self.placement_url),
         }
         if self.api_url:
             sections['accelerator_api'] = ini.token_auth(self.api_url)
-        return Host(name, mix, workdir,
-                    load_conf(workdir / 'cyborg.conf', sections))
+        host.conf = load_conf(host.workdir / 'cyborg.conf', sections)
+
+    def configure(self, agent_options: dict) -> None:
+        """Rewrite every host's ``[agent]`` options (for the next start)."""
+        self.agent_options = agent_options
+        for host in self.hosts:
+            self._write_conf(host, agent_options)
 
     def create_compute_nodes(self, client: PlacementClient) -> None:
         """The root providers nova-compute would have made, with inventory."""

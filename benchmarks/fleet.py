@@ -1,0 +1,401 @@
+"""A fleet of N hosts running the real agent against one Placement and one API.
+
+Starts Placement as clouds run it (MariaDB, several gunicorn workers; SQLite
+and one worker with ``--placement-db sqlite``) and ``cyborg-api`` on
+PostgreSQL, MariaDB or SQLite with ``[api] workers``, builds N hosts with
+``tools/harness/fleet.py`` (a sysfs tree of real ids per host, a compute-node
+provider each, the real agent code in threads of this process) and prints, as
+markdown, each figure with its ratio to a ceiling measured in the same run:
+Placement's own rate for a plain ``GET /resource_providers``.
+
+1. first publish of N hosts started together; 2. a steady cycle and a
+reconcile pass of every host; 3. the fleet restarted at once, for each
+``--restart`` variant of ``[agent]`` options; 4. 50 clients attaching at
+the same moment, two per accelerator; 5. Nova's scheduling query (Nova's
+``ResourceRequest``) for ``resources:PGPU=1`` and ``=8`` over the pooled
+layout and over the same GPUs as one provider per device, side by side.
+
+Usage: python benchmarks/fleet.py --hosts 100 [--placement-db mysql]
+       [--placement-workers 4] [--api-db postgresql] [--api-workers 4]
+       [--restart NAME:key=value,...] [--json FILE]
+"""
+import argparse
+import concurrent.futures
+import contextlib
+import json
+import os
+import pathlib
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+
+import requests
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+
+from tests import databases  # noqa: E402
+from tests.api_server import ApiServer  # noqa: E402
+from tools.harness import fleet  # noqa: E402
+from tools.harness import ini  # noqa: E402
+from tools.harness import nova_request  # noqa: E402
+from tools.harness.local_placement import LocalPlacement  # noqa: E402
+
+FIGURES: dict = {}
+
+
+def say(text: str = '') -> None:
+    print(text, flush=True)
+
+
+def ceiling(url: str, clients: int, seconds: float) -> float:
+    """Placement's rate for its cheapest call, ``GET /resource_providers``."""
+    deadline = time.monotonic() + seconds
+    headers = {'X-Auth-Token': 'admin'}
+
+    def worker(_):
+        session, done = requests.Session(), 0
+        while time.monotonic() < deadline:
+            session.get(f'{url}/resource_providers',
+                        headers=headers).raise_for_status()
+            done += 1
+        return done
+
+    started = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(clients) as pool:
+        total = sum(pool.map(worker, range(clients)))
+    return total / (time.monotonic() - started)
+
+
+def spread(values: dict) -> str:
+    numbers = sorted(values.values())
+    if not numbers:
+        return '-'
+    low, high = numbers[0], numbers[-1]
+    mean = sum(numbers) / len(numbers)
+    return f'{low}' if low == high else f'{low}-{high} (mean {mean:.1f})'
+
+
+def ms(values: list[float]) -> str:
+    return ' / '.join(f'{fleet.percentile(values, p) * 1000:.0f}'
+                      for p in (0.5, 0.95, 0.99, 1.0))
+
+
+def by_mix(hosts, counts: dict) -> str:
+    mixes = {}
+    for host in hosts:
+        mixes.setdefault(host.mix, []).append(counts[host.name])
+    return ', '.join(f'{mix}: {spread(dict(enumerate(v)))}'
+                     for mix, v in sorted(mixes.items()))
+
+
+def report_phase(name: str, phase: fleet.Phase, hosts, top: float,
+                 minimum: dict | None = None) -> dict:
+    placement = phase.per_host('placement')
+    writes = phase.per_host('placement', writes_only=True)
+    api = phase.per_host('api')
+    total = sum(placement.values())
+    peak = phase.peak_rate('placement')
+    figures = {
+        'hosts': len(phase.hosts), 'seconds': round(phase.seconds, 2),
+        'placement_requests': total, 'placement_writes': sum(writes.values()),
+        'placement_per_host': spread(placement),
+        'placement_per_host_by_mix': by_mix(hosts, placement),
+        'writes_per_host': spread(writes),
+        'placement_rate': round(total / phase.seconds, 1),
+        'placement_peak_1s': peak, 'peak_vs_ceiling': round(peak / top, 3),
+        'placement_409': phase.statuses('placement').get(409, 0),
+        'placement_statuses': dict(phase.statuses('placement')),
+        'api_requests': sum(api.values()),
+        'api_statuses': dict(phase.statuses('api')),
+        'api_ms_p50_p95_p99_max': ms(phase.latencies('api')),
+        'placement_ms_p50_p95_p99_max': ms(phase.latencies('placement')),
+        'failures': phase.failures[:5], 'failed_hosts': len(phase.failures),
+    }
+    if minimum is not None:
+        figures['minimum_per_host_by_mix'] = by_mix(hosts, minimum)
+        figures['requests_over_minimum'] = round(
+            total / sum(minimum.values()), 2)
+    FIGURES[name] = figures
+    say(f'\n## {name}\n')
+    say('| figure | value |\n|---|---|')
+    for key, value in figures.items():
+        say(f'| {key} | {value} |')
+    return figures
+
+
+def minimum_first_publish(host) -> int:
+    """What Placement cannot do with less for a new host: find the root
+    (1), list its tree (1), and per pool create it, set its traits and set
+    its inventory (3: Placement takes them in separate calls)."""
+    return 2 + 3 * len(host.pools)
+
+
+def per_device_twins(client, hosts, threads: int = 8) -> list[str]:
+    """The same GPUs as upstream Cyborg publishes them: one provider each.
+
+    Traits as upstream Cyborg's GPU driver names them, so a flavor's trait
+    selects one layout or the other on the same Placement.
+    """
+    def twin(host) -> str | None:
+        gpus = [p for p in host.pools.values() if p.resource_class == 'PGPU']
+        if not gpus:
+            return None
+        name = f'{host.name}-perdev'
+        node = client.post('/resource_providers',
+                           {'name': name, 'uuid': str(uuid.uuid4())})
+        client.put(f'/resource_providers/{node["uuid"]}/inventories', {
+            'resource_provider_generation': node['generation'],
+            'inventories': fleet.COMPUTE_INVENTORY})
+        for index in range(sum(p.total for p in gpus)):
+            child = client.post('/resource_providers', {
+                'name': f'{name}_gpu{index}', 'uuid': str(uuid.uuid4()),
+                'parent_provider_uuid': node['uuid']})
+            after = client.put(
+                f'/resource_providers/{child["uuid"]}/inventories', {
+                    'resource_provider_generation': child['generation'],
+                    'inventories': {'PGPU': {'total': 1}}})
+            client.put(f'/resource_providers/{child["uuid"]}/traits', {
+                'resource_provider_generation':
+                    after['resource_provider_generation'],
+                'traits': ['OWNER_CYBORG', 'CUSTOM_GPU_NVIDIA',
+                           'CUSTOM_GPU_PRODUCT_ID_2330']})
+        return name
+
+    for trait in ('CUSTOM_GPU_NVIDIA', 'CUSTOM_GPU_PRODUCT_ID_2330'):
+        client.put(f'/traits/{trait}')
+    with concurrent.futures.ThreadPoolExecutor(threads) as pool:
+        return [n for n in pool.map(twin, hosts) if n]
+
+
+def scheduling(client, hosts, top: float) -> None:
+    started = time.monotonic()
+    twins = per_device_twins(client, hosts)
+    say(f'\n# per-device layout: {len(twins)} twin hosts in '
+        f'{time.monotonic() - started:.0f} s')
+    requests_ = {}
+    for count in (1, 8):
+        requests_[f'pooled PGPU={count}'] = ({
+            'resources:PGPU': str(count),
+            'trait:CUSTOM_ACCEL_PRODUCT_10DE_2330': 'required'}, [])
+        requests_[f'per-device PGPU={count}'] = ({
+            'resources:PGPU': str(count),
+            'trait:CUSTOM_GPU_PRODUCT_ID_2330': 'required'}, [])
+    # Upstream Cyborg asks for 8 devices as 8 request groups of one (a
+    # device profile of 8 groups): one provider cannot hold 8 of them.
+    groups = {'group_policy': 'isolate'}
+    for group in range(1, 9):
+        groups[f'resources{group}:PGPU'] = '1'
+        groups[f'trait{group}:CUSTOM_GPU_PRODUCT_ID_2330'] = 'required'
+    requests_['per-device 8 groups of PGPU=1 (isolate)'] = (groups, [])
+    queries = nova_request.allocation_candidate_queries(requests_)
+    say('\n## Nova scheduling query over the fleet\n')
+    say('| request | query | best of 3 s | candidates | '
+        'queries/s vs ceiling |\n|---|---|---|---|---|')
+    rows = {}
+    for name, query in queries.items():
+        best, found = None, ''
+        for _ in range(3):
+            began = time.monotonic()
+            try:
+                body = client.get(f'/allocation_candidates?{query}',
+                                  microversion='1.36')
+                found = str(len(body['allocation_requests']))
+            except fleet.PlacementUnreachable as exc:
+                found = f'failed: {exc}'
+            elapsed = time.monotonic() - began
+            best = elapsed if best is None else min(best, elapsed)
+            if found.startswith('failed'):
+                break
+        rows[name] = {'query': query, 'seconds': round(best, 3),
+                      'candidates': found,
+                      'vs_ceiling': round((1 / best) / top, 4)}
+        say(f'| {name} | `{query}` | {best:.3f} | {found} | '
+            f'{(1 / best) / top:.4f} |')
+    FIGURES['scheduling'] = rows
+
+
+def attaches(api_url: str, client, hosts, clients: int) -> None:
+    """``clients`` at once, two per accelerator, five per pool."""
+    gpu_hosts = [h for h in hosts if h.mix == 'gpu8']
+    targets = []
+    for host in gpu_hosts:
+        targets += fleet.accelerators_of(api_url, host.name)[:5]
+        if len(targets) >= clients // 2:
+            break
+    targets = targets[:clients // 2] * 2
+    results = fleet.attach_race(api_url, targets)
+    statuses = {}
+    for result in results:
+        statuses[result.status] = statuses.get(result.status, 0) + 1
+    held, pools = fleet.holders(api_url, client, targets)
+    twice = sum(1 for used in pools.values() if used[1] > used[0])
+    figures = {
+        'clients': len(results), 'accelerators': len(held),
+        'statuses': statuses,
+        'errors (5xx)': sum(n for s, n in statuses.items() if s >= 500),
+        'accelerators held once': sum(1 for n in held.values() if n == 1),
+        'pools where Placement usage != units held': sum(
+            1 for a, b in pools.values() if a != b),
+        'units bound twice': twice,
+        'ms p50/p95/p99/max': ms(sorted(r.seconds for r in results)),
+    }
+    FIGURES['attach race'] = figures
+    say('\n## 50 clients attaching at once (two per accelerator)\n')
+    say('| figure | value |\n|---|---|')
+    for key, value in figures.items():
+        say(f'| {key} | {value} |')
+
+
+def machine() -> dict:
+    def version(module):
+        from importlib import metadata
+        try:
+            return metadata.version(module)
+        except metadata.PackageNotFoundError:
+            return '-'
+
+    def server(argv):
+        try:
+            return subprocess.run(argv, capture_output=True, text=True,
+                                  timeout=10).stdout.strip()
+        except OSError:
+            return '-'
+    meminfo = pathlib.Path('/proc/meminfo').read_text().split('\n')[0]
+    return {'nproc': os.cpu_count(), 'memory': meminfo.split(':')[1].strip(),
+            'python': platform.python_version(),
+            'openstack-placement': version('openstack-placement'),
+            'nova': version('nova'), 'gunicorn': version('gunicorn'),
+            'SQLAlchemy': version('SQLAlchemy'),
+            'mariadb': server(['mysql', '-h', '127.0.0.1', '-u', 'root', '-N',
+                               '-e', 'select version()']),
+            'postgresql': server(['psql', '-h', '127.0.0.1', '-U', 'postgres',
+                                  '-tAc', 'show server_version']),
+            'load average at start': os.getloadavg()}
+
+
+def database(kind: str, path: str):
+    if kind == 'postgresql':
+        return databases.fresh_postgresql()
+    if kind == 'mysql':
+        return databases.fresh_mysql()
+    return contextlib.nullcontext(None if path is None
+                                  else f'sqlite:///{path}')
+
+
+def variants(specs: list[str]) -> list[tuple[str, dict]]:
+    """``NAME:key=value,key=value`` -> (name, [agent] options)."""
+    found = []
+    for spec in specs or ['restart:']:
+        name, _, options = spec.partition(':')
+        found.append((name, dict(item.split('=', 1)
+                                 for item in options.split(',') if item)))
+    return found
+
+
+def run(args, tmp: str) -> None:
+    with database(args.placement_db, None) as placement_db, \
+            database(args.api_db, f'{tmp}/cyborg.sqlite') as api_db:
+        placement_server = LocalPlacement(
+            f'{tmp}/placement', database_url=placement_db,
+            workers=args.placement_workers)
+        placement_server.start()
+        api = ApiServer(f'{tmp}/api', api_db, placement_server.url,
+                        workers=args.api_workers)
+        api.start()
+        try:
+            measure(args, tmp, placement_server.url, api.url)
+        finally:
+            api.stop()
+            placement_server.stop()
+
+
+def measure(args, tmp: str, placement_url: str, api_url: str) -> None:
+    client = fleet.PlacementClient.from_conf(fleet.load_conf(
+        f'{tmp}/admin.conf', {'placement': ini.token_auth(placement_url)}))
+    top = ceiling(placement_url, args.ceiling_clients, args.ceiling_seconds)
+    FIGURES['ceiling GET /resource_providers per s'] = round(top, 1)
+    say(f'# ceiling: {top:.1f} GET /resource_providers per s '
+        f'({args.ceiling_clients} clients, {args.ceiling_seconds:.0f} s)')
+    started = time.monotonic()
+    hosts = fleet.Fleet(f'{tmp}/hosts', args.hosts, placement_url, api_url,
+                        agent_options=variants(args.start)[0][1])
+    hosts.create_compute_nodes(client)
+    hosts.start_agents()
+    say(f'# {args.hosts} hosts built (sysfs, conf, compute node, agent) in '
+        f'{time.monotonic() - started:.0f} s')
+    minimum = {h.name: minimum_first_publish(h) for h in hosts.hosts}
+
+    def run_(action) -> fleet.Phase:
+        return hosts.run(action, concurrency=args.concurrency)
+    report_phase('first publish, all hosts at once', run_(fleet.cycle),
+                 hosts.hosts, top, minimum)
+    steady = report_phase('steady cycle (daemon, nothing changed)',
+                          run_(fleet.cycle), hosts.hosts, top)
+    per_cycle = steady['placement_requests'] / args.hosts
+    FIGURES['steady share of Placement at report_interval'] = {
+        'report_interval': args.report_interval,
+        'requests per s': round(args.hosts * per_cycle
+                                / args.report_interval, 2),
+        'share of ceiling': round(args.hosts * per_cycle
+                                  / args.report_interval / top, 4),
+        'share of time (steady cycle seconds / interval)': round(
+            steady['seconds'] / args.report_interval, 4)}
+    say(f'\n# steady share: {FIGURES["steady share of Placement at report_interval"]}')
+    report_phase('reconcile pass, all hosts at once', run_(fleet.reconcile),
+                 hosts.hosts, top)
+    for name, options in variants(args.restart):
+        hosts.configure(options)
+        hosts.start_agents()
+        report_phase(f'{name}: fleet restarted at once {options or ""}',
+                     run_(fleet.cycle), hosts.hosts, top)
+    if not args.skip_scheduling:
+        scheduling(client, hosts.hosts, top)
+    attaches(api_url, client, hosts.hosts, args.attach_clients)
+    report_phase('reconcile pass after the attaches', run_(fleet.reconcile),
+                 hosts.hosts, top)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--hosts', type=int, default=100)
+    parser.add_argument('--placement-db', choices=('sqlite', 'mysql'),
+                        default='mysql')
+    parser.add_argument('--placement-workers', type=int, default=4)
+    parser.add_argument('--api-db', choices=('sqlite', 'postgresql', 'mysql'),
+                        default='postgresql')
+    parser.add_argument('--api-workers', type=int, default=4)
+    parser.add_argument('--concurrency', type=int, default=None,
+                        help='Threads running agents (default: one per host).')
+    parser.add_argument('--attach-clients', type=int, default=50)
+    parser.add_argument('--report-interval', type=int, default=60)
+    parser.add_argument('--ceiling-clients', type=int, default=16)
+    parser.add_argument('--ceiling-seconds', type=float, default=10)
+    parser.add_argument('--start', action='append', metavar='NAME:OPTIONS',
+                        help='[agent] options of the first start.')
+    parser.add_argument('--restart', action='append', metavar='NAME:OPTIONS',
+                        help='A restart of the whole fleet with these [agent] '
+                             'options (key=value,...); repeat for more.')
+    parser.add_argument('--skip-scheduling', action='store_true')
+    parser.add_argument('--json', help='Also write the figures here.')
+    args = parser.parse_args()
+    FIGURES['machine'] = machine()
+    FIGURES['command'] = ' '.join(sys.argv)
+    say(f'# {FIGURES["machine"]}')
+    began = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix='fleet-') as tmp:
+        try:
+            run(args, tmp)
+        finally:
+            FIGURES['total seconds'] = round(time.monotonic() - began)
+            say(f'\n# total {FIGURES["total seconds"]} s')
+            if args.json:
+                pathlib.Path(args.json).write_text(
+                    json.dumps(FIGURES, indent=1, default=str))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
