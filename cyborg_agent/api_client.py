@@ -29,7 +29,13 @@ def make_adapter(conf: cfg.ConfigOpts) -> ks_adapter.Adapter:
 
 
 class ApiUnreachable(Exception):
-    """The API could not be reached or failed (5xx): try again later."""
+    """The API could not be reached, failed (5xx) or is busy (429): try
+    again later, after the ``retry_after`` seconds it may have asked for."""
+
+    def __init__(self, message: str, retry_after: float | None = None
+                 ) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class ApiRefused(Exception):
@@ -50,8 +56,9 @@ def call(adapter: ks_adapter.Adapter, method: str, url: str, **kwargs
         raise ApiUnreachable(f'accelerator API unreachable: {exc}') from exc
     if response.status_code >= 400:
         detail, _code = error_body.detail_and_code(response)
-        if response.status_code >= 500:
-            raise ApiUnreachable(f'accelerator API {method} {url}: '
-                                 f'{response.status_code} {detail}')
+        if response.status_code == 429 or response.status_code >= 500:
+            raise ApiUnreachable(
+                f'accelerator API {method} {url}: {response.status_code} '
+                f'{detail}', error_body.retry_after(response.headers))
         raise ApiRefused(response.status_code, detail)
     return response.json()

@@ -6,9 +6,12 @@ Placement sync, the device report) every ``[agent] report_interval``, and
 reconcile passes every ``[agent] reconcile_interval``, so an attach request
 does not wait for the next publication. Neither gives up: while Placement
 (or the compute-node provider, or the API) is away a loop backs off with
-jitter and tries again, and the other keeps its pace. ``--once`` is for
-scripts: one publication and one reconcile pass, retried for a few seconds
-only, then a failure is one line on stderr.
+jitter and tries again (after the ``Retry-After`` a busy Placement may give),
+and the other keeps its pace. Each loop's first run waits a random part of
+its interval (``[agent] periodic_fuzzy_delay``), so a fleet started at once
+spreads its cycles over the interval instead of stampeding Placement.
+``--once`` is for scripts: no start delay, one publication and one reconcile
+pass, retried for a few seconds only, then a failure is one line on stderr.
 """
 import signal
 import sys
@@ -109,11 +112,12 @@ class _Loop:
     """
 
     def __init__(self, failed: str, action, interval: int,
-                 stop: threading.Event) -> None:
+                 stop: threading.Event, first_delay: float = 0.0) -> None:
         self.failed = failed
         self.action = action
         self.interval = interval
         self.stop = stop
+        self.first_delay = first_delay
         self.status = 0
 
     def run(self) -> None:
@@ -130,11 +134,12 @@ class _Loop:
 
     def _repeat(self) -> None:
         backoff = retry.Backoff(base=1.0, cap=max(self.interval, 5))
+        self.stop.wait(self.first_delay)
         while not self.stop.is_set():
             try:
                 self.action()
             except (TRANSIENT + (placement_client.PlacementError,)) as exc:
-                delay = backoff.next_delay()
+                delay = backoff.next_delay(retry.asked_delay(exc))
                 LOG.warning('%s, retrying in %.1fs: %s', self.failed, delay,
                             exc)
                 self.stop.wait(delay)
@@ -147,16 +152,20 @@ def _run_forever(agent: Agent) -> int:
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
+    fuzzy = agent.conf.agent.periodic_fuzzy_delay
     interval = agent.conf.agent.report_interval
-    LOG.info('Publishing to Placement under %s every %ds',
-             agent.sync.root_name, interval)
-    loops = [_Loop('Cycle failed', agent.cycle, interval, stop)]
+    first = retry.start_delay(fuzzy, interval)
+    LOG.info('Publishing to Placement under %s every %ds, first in %.1fs',
+             agent.sync.root_name, interval, first)
+    loops = [_Loop('Cycle failed', agent.cycle, interval, stop, first)]
     threads = []
     if agent.reconciler is not None:
         cadence = agent.conf.agent.reconcile_interval
-        LOG.info('Reconciling attachments every %ds', cadence)
+        first = retry.start_delay(fuzzy, cadence)
+        LOG.info('Reconciling attachments every %ds, first in %.1fs',
+                 cadence, first)
         loops.append(_Loop('Reconcile pass failed', agent.reconcile,
-                           cadence, stop))
+                           cadence, stop, first))
         threads.append(threading.Thread(target=loops[-1].run,
                                         name='reconciler'))
     for thread in threads:

@@ -1,7 +1,10 @@
-"""Back-off with jitter for calls to a service that may be away.
+"""Back-off with jitter for calls to a service that may be away or busy.
 
-Many agents lose Placement at the same moment (a restart, a network cut);
-jitter spreads their returns so Placement is not hit by all of them at once.
+Many agents lose Placement at the same moment (a restart, a network cut) and
+many start at the same moment (a fleet rebooted or upgraded at once): jitter
+spreads their first cycles and their returns so Placement is not hit by all
+of them at once. A service that says how long to wait (``Retry-After`` on a
+429 or a 503) is believed, up to the back-off's cap.
 """
 import random
 import time
@@ -17,13 +20,38 @@ class Backoff:
         self._rand = rand
         self.failures = 0
 
-    def next_delay(self) -> float:
+    def next_delay(self, at_least: float | None = None) -> float:
+        """The next wait; ``at_least``: what the service asked for.
+
+        A requested wait is honoured up to ``cap`` and spread over half of
+        itself again, so agents told the same ``Retry-After`` do not all
+        come back in the same second.
+        """
         ceiling = min(self.cap, self.base * 2 ** self.failures)
         self.failures += 1
-        return ceiling / 2 + self._rand() * ceiling / 2
+        delay = ceiling / 2 + self._rand() * ceiling / 2
+        if at_least:
+            asked = min(self.cap, at_least)
+            delay = max(delay, asked + self._rand() * asked / 2)
+        return delay
 
     def reset(self) -> None:
         self.failures = 0
+
+
+def start_delay(fuzzy_delay: float, interval: float,
+                rand=random.random) -> float:
+    """A random wait before a periodic task's first run.
+
+    Within one interval at most: that is enough to spread a fleet's cycles
+    evenly, and keeps the first publication of a single host prompt.
+    """
+    return rand() * min(fuzzy_delay, interval)
+
+
+def asked_delay(exc: BaseException) -> float | None:
+    """The wait a failure's service asked for (``Retry-After``), if any."""
+    return getattr(exc, 'retry_after', None)
 
 
 def until(deadline_seconds: float, backoff: Backoff, attempt, retryable,
@@ -38,7 +66,7 @@ def until(deadline_seconds: float, backoff: Backoff, attempt, retryable,
         try:
             return attempt()
         except retryable as exc:
-            delay = backoff.next_delay()
+            delay = backoff.next_delay(asked_delay(exc))
             if time.monotonic() + delay > deadline:
                 raise
             if on_retry is not None:

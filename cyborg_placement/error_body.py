@@ -6,6 +6,8 @@ CLI, the agent, the Placement client and the Nova driver all show the first
 error's ``detail`` to a person, so they read it here. Imports nothing but the
 standard library: the Nova driver loads it inside nova-compute.
 """
+import datetime
+import email.utils
 import typing
 
 #: How much of a body that is not an error body is worth showing.
@@ -32,3 +34,26 @@ def detail_and_code(response: Response) -> tuple[str, str | None]:
         return str(first['detail']), first.get('code')
     except (ValueError, KeyError, IndexError, TypeError, AttributeError):
         return (response.text or '')[:TEXT_LIMIT] or response.reason or '', None
+
+
+def retry_after(headers: typing.Mapping[str, str]) -> float | None:
+    """Seconds a ``Retry-After`` header asks the caller to wait, if any.
+
+    The header is either a number of seconds or an HTTP date; anything else
+    (or a date in the past) is no request at all.
+    """
+    value = (headers.get('Retry-After') or '').strip()
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=datetime.UTC)
+    wait = (when - datetime.datetime.now(datetime.UTC)).total_seconds()
+    return wait if wait > 0 else None

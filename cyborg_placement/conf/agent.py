@@ -28,6 +28,17 @@ OPTS = [
              'discovery, the Placement sync and the device report to the '
              'accelerator API.'),
     cfg.IntOpt(
+        'periodic_fuzzy_delay', default=60, min=0,
+        help='Largest number of seconds the agent daemon waits at start, '
+             'chosen at random, before its first publication cycle and its '
+             'first reconcile pass; never more than one report_interval '
+             '(reconcile_interval for the reconciler). A fleet of hosts '
+             'started at once (a reboot, an upgrade) then spreads its '
+             'cycles over the interval instead of sending every host\'s '
+             'requests to Placement in the same second. The name and '
+             "meaning are those of Nova's [DEFAULT] periodic_fuzzy_delay. "
+             '0 starts at once. --once never waits.'),
+    cfg.IntOpt(
         'reconcile_interval', default=5, min=1,
         help='Seconds between two passes of the attachment reconciler of the '
              'agent daemon (only with [accelerator_api]). A pass asks the '

@@ -58,6 +58,18 @@ class Conflict(PlacementError):
 class PlacementUnreachable(Exception):
     """Placement could not be reached at all (connection refused, timeout)."""
 
+    def __init__(self, message: str, retry_after: float | None = None
+                 ) -> None:
+        super().__init__(message)
+        #: Seconds Placement asked us to wait (``Retry-After``), if it did.
+        self.retry_after = retry_after
+
+
+class PlacementBusy(PlacementUnreachable):
+    """Placement, or a proxy or rate limiter in front of it, answered 429 or
+    5xx: it is there but cannot serve us now. Retried like an outage, after
+    the ``Retry-After`` it may give."""
+
 
 _ERRORS_BY_STATUS = {404: NotFound, 409: Conflict}
 
@@ -134,9 +146,11 @@ class PlacementClient:
             raise PlacementUnreachable(
                 f'Placement unreachable (check the [placement] auth '
                 f'options): {exc}') from exc
-        if response.status_code >= 500:
-            raise PlacementUnreachable(
-                f'Placement {method} {url}: {response.status_code}')
+        if response.status_code == 429 or response.status_code >= 500:
+            raise PlacementBusy(
+                f'Placement {method} {url}: {response.status_code} '
+                f'{response.reason or ""}'.strip(),
+                retry_after=error_body.retry_after(response.headers))
         if response.status_code >= 400:
             raise _error_from_response(method, url, response)
         if response.status_code == 204 or not response.content:

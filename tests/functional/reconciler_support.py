@@ -11,6 +11,7 @@ import subprocess
 import sys
 import uuid
 
+from cyborg_agent.journal import Journal
 from cyborg_placement import crash_points
 from tests.api_server import ApiClient
 from tests.functional.compute_nodes import create_compute_node
@@ -69,9 +70,7 @@ class AgentHost:
 
     def journal(self) -> list[str]:
         """Attachments the agent still keeps undo records for."""
-        if not self.state_dir.exists():
-            return []
-        return sorted(p.stem for p in self.state_dir.iterdir())
+        return Journal(self.state_dir).uuids()
 
     def device(self, address: str) -> pathlib.Path:
         return self.sysfs.bus / 'devices' / address
