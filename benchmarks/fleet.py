@@ -44,6 +44,9 @@ from tools.harness import nova_request  # noqa: E402
 from tools.harness.local_placement import LocalPlacement  # noqa: E402
 
 FIGURES: dict = {}
+#: Without and with the daemon's spreading of its first cycle.
+DEFAULT_RESTARTS = ['no spreading:periodic_fuzzy_delay=0',
+                    'spread over report_interval:periodic_fuzzy_delay=60']
 
 
 def say(text: str = '') -> None:
@@ -288,7 +291,7 @@ def database(kind: str, path: str):
 def variants(specs: list[str]) -> list[tuple[str, dict]]:
     """``NAME:key=value,key=value`` -> (name, [agent] options)."""
     found = []
-    for spec in specs or ['restart:']:
+    for spec in specs or DEFAULT_RESTARTS:
         name, _, options = spec.partition(':')
         found.append((name, dict(item.split('=', 1)
                                  for item in options.split(',') if item)))
@@ -321,7 +324,7 @@ def measure(args, tmp: str, placement_url: str, api_url: str) -> None:
         f'({args.ceiling_clients} clients, {args.ceiling_seconds:.0f} s)')
     started = time.monotonic()
     hosts = fleet.Fleet(f'{tmp}/hosts', args.hosts, placement_url, api_url,
-                        agent_options=variants(args.start)[0][1])
+                        agent_options=dict(item.split('=', 1) for item in args.start))
     hosts.create_compute_nodes(client)
     hosts.start_agents()
     say(f'# {args.hosts} hosts built (sysfs, conf, compute node, agent) in '
@@ -350,7 +353,7 @@ def measure(args, tmp: str, placement_url: str, api_url: str) -> None:
         hosts.configure(options)
         hosts.start_agents()
         report_phase(f'{name}: fleet restarted at once {options or ""}',
-                     run_(fleet.cycle), hosts.hosts, top)
+                     run_(fleet.started_cycle), hosts.hosts, top)
     if not args.skip_scheduling:
         scheduling(client, hosts.hosts, top)
     attaches(api_url, client, hosts.hosts, args.attach_clients)
@@ -373,8 +376,9 @@ def main() -> int:
     parser.add_argument('--report-interval', type=int, default=60)
     parser.add_argument('--ceiling-clients', type=int, default=16)
     parser.add_argument('--ceiling-seconds', type=float, default=10)
-    parser.add_argument('--start', action='append', metavar='NAME:OPTIONS',
-                        help='[agent] options of the first start.')
+    parser.add_argument('--start', action='append', default=[],
+                        metavar='KEY=VALUE',
+                        help='An [agent] option of the first start.')
     parser.add_argument('--restart', action='append', metavar='NAME:OPTIONS',
                         help='A restart of the whole fleet with these [agent] '
                              'options (key=value,...); repeat for more.')

@@ -25,6 +25,7 @@ from oslo_config import cfg
 import requests
 
 from cyborg_agent import daemon
+from cyborg_agent import retry
 from cyborg_agent.publish import tree
 from cyborg_placement.placement.client import PlacementClient
 from tools.harness import catalog
@@ -222,6 +223,15 @@ class Fleet:
 
 def cycle(host: Host) -> None:
     """One publication cycle: discovery, Placement sync, device report."""
+    host.agent.cycle()
+
+
+def started_cycle(host: Host) -> None:
+    """A started daemon's first cycle, after the random wait its
+    ``[agent] periodic_fuzzy_delay`` gives, as the daemon waits."""
+    options = host.conf.agent
+    time.sleep(retry.start_delay(options.periodic_fuzzy_delay,
+                                 options.report_interval))
     host.agent.cycle()
 
 
