@@ -20,12 +20,14 @@ Usage: python benchmarks/fleet.py --hosts 100 [--placement-db mysql]
        [--restart NAME:key=value,...] [--json FILE]
 """
 import argparse
+import collections
 import concurrent.futures
 import contextlib
 import json
 import os
 import pathlib
 import platform
+import signal
 import subprocess
 import sys
 import tempfile
@@ -36,11 +38,13 @@ import requests
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
+from cyborg_placement.placement.client import PlacementUnreachable  # noqa: E402,E501
 from tests import databases  # noqa: E402
 from tests.api_server import ApiServer  # noqa: E402
 from tools.harness import fleet  # noqa: E402
 from tools.harness import ini  # noqa: E402
 from tools.harness import nova_request  # noqa: E402
+from tools.harness.counting_proxy import CountingProxy  # noqa: E402
 from tools.harness.local_placement import LocalPlacement  # noqa: E402
 
 FIGURES: dict = {}
@@ -95,7 +99,9 @@ def by_mix(hosts, counts: dict) -> str:
 
 
 def report_phase(name: str, phase: fleet.Phase, hosts, top: float,
-                 minimum: dict | None = None) -> dict:
+                 api_placement: list, minimum: dict | None = None) -> dict:
+    """Figures of one phase; ``api_placement`` are the (method, path) of
+    the calls the API itself made to Placement meanwhile."""
     placement = phase.per_host('placement')
     writes = phase.per_host('placement', writes_only=True)
     api = phase.per_host('api')
@@ -112,6 +118,10 @@ def report_phase(name: str, phase: fleet.Phase, hosts, top: float,
         'placement_409': phase.statuses('placement').get(409, 0),
         'placement_statuses': dict(phase.statuses('placement')),
         'api_requests': sum(api.values()),
+        'api_requests_per_host': spread(api),
+        'api_to_placement_requests': len(api_placement),
+        'api_to_placement_kinds': dict(collections.Counter(
+            f'{method} {_shape(path)}' for method, path in api_placement)),
         'api_statuses': dict(phase.statuses('api')),
         'api_ms_p50_p95_p99_max': ms(phase.latencies('api')),
         'placement_ms_p50_p95_p99_max': ms(phase.latencies('placement')),
@@ -129,6 +139,12 @@ def report_phase(name: str, phase: fleet.Phase, hosts, top: float,
     return figures
 
 
+def _shape(path: str) -> str:
+    """A Placement path with its uuids and query left out."""
+    parts = path.split('?')[0].split('/')
+    return '/'.join('{id}' if len(part) == 36 else part for part in parts)
+
+
 def minimum_first_publish(host) -> int:
     """What Placement cannot do with less for a new host: find the root
     (1), list its tree (1), and per pool create it, set its traits and set
@@ -136,7 +152,7 @@ def minimum_first_publish(host) -> int:
     return 2 + 3 * len(host.pools)
 
 
-def per_device_twins(client, hosts, threads: int = 8) -> list[str]:
+def per_device_twins(client, hosts, threads: int = 32) -> list[str]:
     """The same GPUs as upstream Cyborg publishes them: one provider each.
 
     Traits as upstream Cyborg's GPU driver names them, so a flavor's trait
@@ -195,19 +211,19 @@ def scheduling(client, hosts, top: float) -> None:
     requests_['per-device 8 groups of PGPU=1 (isolate)'] = (groups, [])
     queries = nova_request.allocation_candidate_queries(requests_)
     say('\n## Nova scheduling query over the fleet\n')
-    say('| request | query | best of 3 s | candidates | '
+    say('| request | query | best of 5 s | candidates | '
         'queries/s vs ceiling |\n|---|---|---|---|---|')
     rows = {}
     for name, query in queries.items():
         best, found = None, ''
-        for _ in range(3):
+        for _ in range(5):
             began = time.monotonic()
             try:
                 body = client.get(f'/allocation_candidates?{query}',
                                   microversion='1.36')
                 found = str(len(body['allocation_requests']))
-            except fleet.PlacementUnreachable as exc:
-                found = f'failed: {exc}'
+            except PlacementUnreachable as exc:
+                found = f'failed: HTTP {str(exc).rsplit(": ", 1)[-1]}'
             elapsed = time.monotonic() - began
             best = elapsed if best is None else min(best, elapsed)
             if found.startswith('failed'):
@@ -247,6 +263,41 @@ def attaches(api_url: str, client, hosts, clients: int) -> None:
     }
     FIGURES['attach race'] = figures
     say('\n## 50 clients attaching at once (two per accelerator)\n')
+    say('| figure | value |\n|---|---|')
+    for key, value in figures.items():
+        say(f'| {key} | {value} |')
+
+
+def steady_share(args, steady: dict, feed: dict, top: float) -> None:
+    """Placement's load from a steady fleet, against its ceiling.
+
+    Agents publish every ``report_interval`` (their reads, and what the
+    API asks Placement for their device reports); reconcilers read the
+    API's feed every ``reconcile_interval``, and each feed read makes the
+    API read Placement too.
+    """
+    agents = steady['placement_requests'] / args.report_interval
+    reports = steady['api_to_placement_requests'] / args.report_interval
+    feeds = feed['api_to_placement_requests'] / args.reconcile_interval
+    total = agents + reports + feeds
+    figures = {
+        'report_interval': args.report_interval,
+        'reconcile_interval': args.reconcile_interval,
+        'agents -> Placement per s': round(agents, 2),
+        'API -> Placement per s (device reports)': round(reports, 2),
+        'API -> Placement per s (reconcile feed)': round(feeds, 2),
+        'total per s': round(total, 2),
+        'agents share of ceiling': round(agents / top, 4),
+        'total share of ceiling': round(total / top, 4),
+        'API feed reads per s': round(args.hosts / args.reconcile_interval,
+                                      2),
+        'API feed rate measured (hosts / pass seconds)': round(
+            args.hosts / feed['seconds'], 1),
+        'API report rate measured (hosts / steady cycle seconds)': round(
+            args.hosts / steady['seconds'], 1),
+    }
+    FIGURES['steady load'] = figures
+    say('\n## Steady fleet: load on Placement and the API\n')
     say('| figure | value |\n|---|---|')
     for key, value in figures.items():
         say(f'| {key} | {value} |')
@@ -305,17 +356,21 @@ def run(args, tmp: str) -> None:
             f'{tmp}/placement', database_url=placement_db,
             workers=args.placement_workers)
         placement_server.start()
-        api = ApiServer(f'{tmp}/api', api_db, placement_server.url,
+        # The API's own calls to Placement go through a counting proxy.
+        proxy = CountingProxy(placement_server.url).start()
+        api = ApiServer(f'{tmp}/api', api_db, proxy.url,
                         workers=args.api_workers)
         api.start()
         try:
-            measure(args, tmp, placement_server.url, api.url)
+            measure(args, tmp, placement_server.url, api.url, proxy)
         finally:
             api.stop()
+            proxy.stop()
             placement_server.stop()
 
 
-def measure(args, tmp: str, placement_url: str, api_url: str) -> None:
+def measure(args, tmp: str, placement_url: str, api_url: str,
+            proxy: CountingProxy) -> None:
     client = fleet.PlacementClient.from_conf(fleet.load_conf(
         f'{tmp}/admin.conf', {'placement': ini.token_auth(placement_url)}))
     top = ceiling(placement_url, args.ceiling_clients, args.ceiling_seconds)
@@ -331,34 +386,24 @@ def measure(args, tmp: str, placement_url: str, api_url: str) -> None:
         f'{time.monotonic() - started:.0f} s')
     minimum = {h.name: minimum_first_publish(h) for h in hosts.hosts}
 
-    def run_(action) -> fleet.Phase:
-        return hosts.run(action, concurrency=args.concurrency)
-    report_phase('first publish, all hosts at once', run_(fleet.cycle),
-                 hosts.hosts, top, minimum)
-    steady = report_phase('steady cycle (daemon, nothing changed)',
-                          run_(fleet.cycle), hosts.hosts, top)
-    per_cycle = steady['placement_requests'] / args.hosts
-    FIGURES['steady share of Placement at report_interval'] = {
-        'report_interval': args.report_interval,
-        'requests per s': round(args.hosts * per_cycle
-                                / args.report_interval, 2),
-        'share of ceiling': round(args.hosts * per_cycle
-                                  / args.report_interval / top, 4),
-        'share of time (steady cycle seconds / interval)': round(
-            steady['seconds'] / args.report_interval, 4)}
-    say(f'\n# steady share: {FIGURES["steady share of Placement at report_interval"]}')
-    report_phase('reconcile pass, all hosts at once', run_(fleet.reconcile),
-                 hosts.hosts, top)
+    def phase(name: str, action, **kwargs) -> dict:
+        proxy.clear()
+        ran = hosts.run(action, concurrency=args.concurrency)
+        return report_phase(name, ran, hosts.hosts, top, list(proxy.seen),
+                            **kwargs)
+    phase('first publish, all hosts at once', fleet.cycle, minimum=minimum)
+    steady = phase('steady cycle (daemon, nothing changed)', fleet.cycle)
+    feed = phase('reconcile pass, all hosts at once', fleet.reconcile)
+    steady_share(args, steady, feed, top)
     for name, options in variants(args.restart):
         hosts.configure(options)
         hosts.start_agents()
-        report_phase(f'{name}: fleet restarted at once {options or ""}',
-                     run_(fleet.started_cycle), hosts.hosts, top)
+        phase(f'{name}: fleet restarted at once {options}',
+              fleet.started_cycle)
     if not args.skip_scheduling:
         scheduling(client, hosts.hosts, top)
     attaches(api_url, client, hosts.hosts, args.attach_clients)
-    report_phase('reconcile pass after the attaches', run_(fleet.reconcile),
-                 hosts.hosts, top)
+    phase('reconcile pass after the attaches', fleet.reconcile)
 
 
 def main() -> int:
@@ -374,6 +419,7 @@ def main() -> int:
                         help='Threads running agents (default: one per host).')
     parser.add_argument('--attach-clients', type=int, default=50)
     parser.add_argument('--report-interval', type=int, default=60)
+    parser.add_argument('--reconcile-interval', type=int, default=5)
     parser.add_argument('--ceiling-clients', type=int, default=16)
     parser.add_argument('--ceiling-seconds', type=float, default=10)
     parser.add_argument('--start', action='append', default=[],
@@ -385,6 +431,8 @@ def main() -> int:
     parser.add_argument('--skip-scheduling', action='store_true')
     parser.add_argument('--json', help='Also write the figures here.')
     args = parser.parse_args()
+    # A timeout's SIGTERM still stops the servers and drops the databases.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     FIGURES['machine'] = machine()
     FIGURES['command'] = ' '.join(sys.argv)
     say(f'# {FIGURES["machine"]}')
