@@ -26,6 +26,7 @@ from cyborg_agent import journal
 from cyborg_agent import reconciler
 from cyborg_agent import report
 from cyborg_agent import retry
+from cyborg_agent import saved_state
 from cyborg_agent.discovery import rules
 from cyborg_agent.publish import sync as placement_sync
 from cyborg_placement.placement import client as placement_client
@@ -52,11 +53,12 @@ class Agent:
 
     def __init__(self, conf: cfg.ConfigOpts) -> None:
         self.conf = conf
+        root_name = hostname.root_provider_name(conf)
         self.sync = placement_sync.ProviderSync(
-            placement_client.PlacementClient.from_conf(conf),
-            hostname.root_provider_name(conf),
+            placement_client.PlacementClient.from_conf(conf), root_name,
             manage_root=conf.agent.manage_root_provider,
-            pool_by_numa=conf.agent.pool_by_numa)
+            pool_by_numa=conf.agent.pool_by_numa,
+            saved=_state_file(conf, 'placement', root_name))
         self.api = None
         self.reconciler = None
         if api_client.is_configured(conf):
@@ -69,18 +71,30 @@ class Agent:
         self.publish(discovery.discover_units(self.conf))
 
     def publish(self, units: list[Unit]) -> None:
+        placement = self.sync.client
+        before = placement.writes, sum(placement.counts.values())
         published = self.sync.sync(units)
         if self.api is not None:
             # After publication, so the pools the report names exist.
             root = self.sync.root_name
             report.send_report(self.api, root,
                                report.build_report(units, published))
-        LOG.debug('Cycle done: %d unit(s) in %d pool(s)', len(units),
-                  len(published))
+        writes = placement.writes - before[0]
+        LOG.debug('Cycle done: %d unit(s) in %d pool(s); Placement: %d '
+                  'read(s), %d write(s)', len(units), len(published),
+                  sum(placement.counts.values()) - before[1] - writes, writes)
 
     def reconcile(self) -> None:
         if self.reconciler is not None:
             self.reconciler.run_pass()
+
+
+def _state_file(conf: cfg.ConfigOpts, kind: str, root_name: str
+                ) -> saved_state.StateFile | None:
+    if not conf.agent.save_published_state:
+        return None
+    return saved_state.StateFile(conf.agent.state_dir,
+                                 saved_state.file_name(kind, root_name))
 
 
 def _run_once(agent: Agent) -> int:

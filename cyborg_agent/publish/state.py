@@ -4,7 +4,9 @@ The sync keeps one :class:`KnownProvider` per provider of this host's tree, with
 the generation it was read or written at: an unchanged generation means nobody
 changed the provider, so the cached inventories, traits and usages can be
 trusted without reading them again. The functions here are pure: they decide
-the next traits and inventories from the cached state and the desired pool.
+the next traits and inventories from the cached state and the desired pool,
+and turn the known providers into the document a restarted agent starts from
+(``[agent] state_dir``) and back.
 """
 import dataclasses
 
@@ -54,6 +56,58 @@ class KnownProvider:
         if self.usages_current:
             self.usages_generation = generation
         self.generation = generation
+
+
+#: Version of the saved document; another one is ignored, not migrated.
+SAVED_FORMAT = 1
+
+
+def saved_document(root_name: str, root_uuid: str,
+                   known: dict[str, KnownProvider],
+                   rule_traits: dict[str, frozenset[str]]) -> dict:
+    """What a restarted agent needs to trust instead of reading again.
+
+    Usages are left out: they change without a generation bump (a deleted
+    allocation), so they are read again whenever they matter.
+    """
+    return {
+        'format': SAVED_FORMAT, 'root_name': root_name, 'root_uuid': root_uuid,
+        'providers': {uuid: {
+            'name': k.name, 'parent_uuid': k.parent_uuid,
+            'generation': k.generation, 'traits': sorted(k.traits),
+            'inventories': k.inventories, 'owned': k.owned,
+            'rule_traits': sorted(rule_traits.get(uuid, ())),
+        } for uuid, k in sorted(known.items())},
+    }
+
+
+def from_saved(document: dict, root_name: str) -> tuple[
+        str, dict[str, KnownProvider], dict[str, frozenset[str]]]:
+    """The root uuid, providers and rule traits of a saved document.
+
+    Raises ``ValueError`` when the document is not one this agent wrote for
+    this root: the caller ignores it and reads Placement instead.
+    """
+    if document.get('format') != SAVED_FORMAT:
+        raise ValueError(f'format {document.get("format")!r}, not '
+                         f'{SAVED_FORMAT}')
+    if document.get('root_name') != root_name:
+        raise ValueError(f'saved for {document.get("root_name")!r}')
+    try:
+        known, rules = {}, {}
+        for uuid, saved in document['providers'].items():
+            known[uuid] = KnownProvider(
+                str(uuid), str(saved['name']), saved['parent_uuid'],
+                int(saved['generation']),
+                frozenset(str(t) for t in saved['traits']),
+                {str(rc): dict(inv)
+                 for rc, inv in saved['inventories'].items()},
+                bool(saved['owned']))
+            if saved['rule_traits']:
+                rules[uuid] = frozenset(str(t) for t in saved['rule_traits'])
+        return str(document['root_uuid']), known, rules
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(f'malformed: {exc!r}') from None
 
 
 def is_ours(uuid: str, name: str, traits: frozenset[str],

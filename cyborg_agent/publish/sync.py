@@ -7,12 +7,18 @@ only the providers whose generation moved: someone else (an operator, an
 allocation) changed them. Writes are sent only for differences. Only providers
 the agent owns (``OWNER_CYBORG``) under this host's root are ever written; the
 compute-node provider itself belongs to Nova and is only read.
+
+Given a :class:`~cyborg_agent.saved_state.StateFile`, what it knows also
+outlives the process: a restarted agent starts from the saved providers, and
+trusts each one the first listing shows at the saved generation, so restarting
+an unchanged host costs that one listing too.
 """
 from collections.abc import Callable
 from collections.abc import Iterable
 
 from oslo_log import log as logging
 
+from cyborg_agent import saved_state
 from cyborg_agent.publish import pools
 from cyborg_agent.publish import state
 from cyborg_agent.publish import tree
@@ -34,17 +40,23 @@ class ProviderSync:
 
     def __init__(self, client: placement_client.PlacementClient,
                  root_name: str, *, manage_root: bool = False,
-                 pool_by_numa: bool = False) -> None:
+                 pool_by_numa: bool = False,
+                 saved: saved_state.StateFile | None = None) -> None:
         self.client = client
         self.root_name = root_name
         self.manage_root = manage_root
         self.pool_by_numa = pool_by_numa
         self.root_uuid: str | None = None
         self._known: dict[str, state.KnownProvider] = {}
+        # Saved by an earlier process, trusted once a listing confirms them.
+        self._unconfirmed: dict[str, state.KnownProvider] = {}
         self._rule_traits: dict[str, frozenset[str]] = {}
         self._traits_exist: set[str] = set()
         self._classes_exist: set[str] = set()
         self._warned_foreign: set[str] = set()
+        self._saved = saved
+        if saved is not None:
+            self._load(saved.read())
 
     def sync(self, units: Iterable[Unit]) -> dict[str, tree.PoolProvider]:
         """One cycle: returns the desired tree, now published."""
@@ -56,7 +68,20 @@ class ProviderSync:
             self._publish(provider)
         for uuid in self._retirement_order(listing, desired):
             self._retire(self._known[uuid])
+        if self._saved is not None:
+            self._saved.write(state.saved_document(
+                self.root_name, self.root_uuid, self._known,
+                self._rule_traits))
         return desired
+
+    def _load(self, document: dict | None) -> None:
+        if document is None:
+            return
+        try:
+            self.root_uuid, self._unconfirmed, self._rule_traits = (
+                state.from_saved(document, self.root_name))
+        except ValueError as exc:
+            self._saved.ignore(exc)
 
     # Reading.
 
@@ -86,6 +111,7 @@ class ProviderSync:
             LOG.warning('Root provider %s (%s) is gone; looking it up again',
                         self.root_name, self.root_uuid)
             self._known.clear()
+            self._unconfirmed.clear()
         self.root_uuid = self._find_root()
         return self.client.providers_in_tree(self.root_uuid)
 
@@ -97,9 +123,20 @@ class ProviderSync:
         for uuid, provider in present.items():
             known = self._known.get(uuid)
             if known is None:
-                self._read_new(provider)
+                self._confirm_or_read(provider)
             elif known.owned and known.generation != provider['generation']:
                 self._reread(known)
+        self._unconfirmed.clear()
+
+    def _confirm_or_read(self, provider: dict) -> None:
+        """Trust what an earlier process saved while the generation holds."""
+        saved = self._unconfirmed.get(provider['uuid'])
+        if saved is None or saved.generation != provider['generation']:
+            self._read_new(provider)
+            return
+        self._known[saved.uuid] = saved
+        self._traits_exist.update(saved.traits)
+        self._classes_exist.update(saved.inventories)
 
     def _read_new(self, provider: dict) -> None:
         """First sight of a provider: learn whether it is ours.

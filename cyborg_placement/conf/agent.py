@@ -89,7 +89,19 @@ OPTS = [
         help='Directory where the attachment reconciler records, before it '
              'changes the host, what it needs to undo the change (such as the '
              'driver a unit was bound to before a host attachment), so a '
-             'restarted agent can finish or roll back.'),
+             'restarted agent can finish or roll back; and where the agent '
+             'keeps what it last published (see save_published_state).'),
+    cfg.BoolOpt(
+        'save_published_state', default=True,
+        help='Keep in state_dir (under published/) what the agent last '
+             'published to Placement, with the generations Placement gave '
+             'it. A restarted agent trusts what it saved while '
+             "Placement's listing of the host's providers shows the same "
+             'generations, so restarting an unchanged host costs one '
+             'listing instead of a read of every provider. A provider whose '
+             'generation moved is read again; a missing or corrupt file is '
+             'reported in the log and read from the services instead. '
+             'false: keep nothing across restarts.'),
     cfg.StrOpt(
         'host_attach_driver', default='vfio-pci',
         help='The kernel driver a unit is bound to when it is attached to '
