@@ -48,9 +48,14 @@ from tools.harness.counting_proxy import CountingProxy  # noqa: E402
 from tools.harness.local_placement import LocalPlacement  # noqa: E402
 
 FIGURES: dict = {}
-#: Without and with the daemon's spreading of its first cycle.
-DEFAULT_RESTARTS = ['no spreading:periodic_fuzzy_delay=0',
-                    'spread over report_interval:periodic_fuzzy_delay=60']
+#: Restarts without and with what the agent keeps across them ([agent]
+#: save_published_state) and without and with the daemon's spreading of its
+#: first cycle ([agent] periodic_fuzzy_delay).
+DEFAULT_RESTARTS = [
+    'nothing saved, at once:save_published_state=false,periodic_fuzzy_delay=0',
+    'nothing saved, spread:save_published_state=false,periodic_fuzzy_delay=60',
+    'saved state, at once:periodic_fuzzy_delay=0',
+    'saved state, spread:periodic_fuzzy_delay=60']
 
 
 def say(text: str = '') -> None:

@@ -115,10 +115,14 @@ def test_steady_cycle_is_one_read_and_no_write(run):
         ('GET', '/resource_providers')}
 
 
-def test_restarted_fleet_writes_nothing(run):
+def test_restarted_fleet_costs_one_listing_per_host(run):
+    """``[agent] save_published_state``: what the last process published is
+    trusted while Placement's listing shows the same generations."""
     hosts, phases = run
-    assert phases['restart'].per_host('placement', writes_only=True) == {
-        h.name: 0 for h in hosts.hosts}
+    restart = phases['restart']
+    assert restart.per_host('placement') == {h.name: 1 for h in hosts.hosts}
+    assert {(c.method, c.path) for c in restart.of('placement')} == {
+        ('GET', '/resource_providers')}
 
 
 def test_concurrent_attaches_never_bind_a_unit_twice(run, api_server,
