@@ -43,6 +43,7 @@ from tests import databases  # noqa: E402
 from tests.api_server import ApiServer  # noqa: E402
 from tools.harness import fleet  # noqa: E402
 from tools.harness import ini  # noqa: E402
+from tools.harness import nova_compute  # noqa: E402
 from tools.harness import nova_request  # noqa: E402
 from tools.harness.counting_proxy import CountingProxy  # noqa: E402
 from tools.harness.local_placement import LocalPlacement  # noqa: E402
@@ -168,15 +169,11 @@ def per_device_twins(client, hosts, threads: int = 32) -> list[str]:
         if not gpus:
             return None
         name = f'{host.name}-perdev'
-        node = client.post('/resource_providers',
-                           {'name': name, 'uuid': str(uuid.uuid4())})
-        client.put(f'/resource_providers/{node["uuid"]}/inventories', {
-            'resource_provider_generation': node['generation'],
-            'inventories': fleet.COMPUTE_INVENTORY})
+        node = nova_compute.create_compute_node(client, name)
         for index in range(sum(p.total for p in gpus)):
             child = client.post('/resource_providers', {
                 'name': f'{name}_gpu{index}', 'uuid': str(uuid.uuid4()),
-                'parent_provider_uuid': node['uuid']})
+                'parent_provider_uuid': node})
             after = client.put(
                 f'/resource_providers/{child["uuid"]}/inventories', {
                     'resource_provider_generation': child['generation'],

@@ -24,18 +24,34 @@ TRANSITIONS = {
 }
 
 
+def _ensure_host_revision(db: db_engine.Database, host: str) -> None:
+    """Make the host's revision row exist before a writer locks it.
+
+    In a transaction of its own: inside the writer's, the insert would
+    follow an UPDATE that found no row, and on MySQL/MariaDB that UPDATE's
+    gap lock makes two first attaches on a host deadlock (InnoDB then rolls
+    back the whole transaction, savepoint included: a 500) instead of one
+    waiting for the other.
+    """
+    with db.reader() as session:
+        if session.scalar(sa.select(models.HostRevision.host).where(
+                models.HostRevision.host == host)) is not None:
+            return
+    try:
+        with db.writer() as session:
+            session.add(models.HostRevision(host=host, revision=0))
+    except sa_exc.IntegrityError:
+        pass  # another writer made it first
+
+
 def _next_host_revision(session: orm.Session, host: str) -> int:
-    """Take the host's next revision, holding its row lock until commit."""
-    updated = session.execute(
+    """Take the host's next revision, holding its row lock until commit.
+
+    The row exists: every writer runs :func:`_ensure_host_revision` first.
+    """
+    session.execute(
         sa.update(models.HostRevision).where(models.HostRevision.host == host)
         .values(revision=models.HostRevision.revision + 1))
-    if updated.rowcount == 0:
-        try:
-            with session.begin_nested():
-                session.add(models.HostRevision(host=host, revision=1))
-            return 1
-        except sa_exc.IntegrityError:
-            return _next_host_revision(session, host)
     return session.scalar(sa.select(models.HostRevision.revision).where(
         models.HostRevision.host == host))
 
@@ -100,6 +116,7 @@ def _insert(db: db_engine.Database, accelerator: models.Accelerator,
     record.uuid = str(uuid_lib.uuid4())
     record.accelerator_id = record.active_accelerator_id = accelerator.id
     record.agent_host = accelerator.host or ''
+    _ensure_host_revision(db, record.agent_host)
     try:
         with db.writer() as session:
             record.host_revision = _next_host_revision(
@@ -123,6 +140,7 @@ def _change(db: db_engine.Database, attachment: models.Attachment,
     read after the lock, so the check sees the last committed change.
     Returns None when someone else changed it first.
     """
+    _ensure_host_revision(db, attachment.agent_host)
     with db.writer() as session:
         revision = _next_host_revision(session, attachment.agent_host)
         record = session.get(models.Attachment, attachment.id)

@@ -19,7 +19,6 @@ import pathlib
 import threading
 import time
 import urllib.parse
-import uuid
 
 from oslo_config import cfg
 import requests
@@ -30,6 +29,7 @@ from cyborg_agent.publish import tree
 from cyborg_placement.placement.client import PlacementClient
 from tools.harness import catalog
 from tools.harness import ini
+from tools.harness import nova_compute
 from tools.harness import sysfs_tree
 
 
@@ -50,10 +50,6 @@ MIXES = {
 }
 #: The order hosts are given their mix in: 45% / 45% / 10%.
 PATTERN = ('gpu8',) * 9 + ('gpu4-qat2x16',) * 9 + ('fpga2-ai2',) * 2
-
-#: The compute node's own inventory, as nova-compute reports it.
-COMPUTE_INVENTORY = {'VCPU': {'total': 128}, 'MEMORY_MB': {'total': 1048576},
-                     'DISK_GB': {'total': 4000}}
 
 WRITES = frozenset({'PUT', 'POST', 'PATCH', 'DELETE'})
 
@@ -172,14 +168,10 @@ class Fleet:
             self._write_conf(host, agent_options)
 
     def create_compute_nodes(self, client: PlacementClient) -> None:
-        """The root providers nova-compute would have made, with inventory."""
+        """The root providers nova-compute would have made."""
         for host in self.hosts:
-            node = client.post('/resource_providers', {
-                'name': host.name, 'uuid': str(uuid.uuid4())})
-            client.put(f'/resource_providers/{node["uuid"]}/inventories', {
-                'resource_provider_generation': node['generation'],
-                'inventories': COMPUTE_INVENTORY})
-            host.root_uuid = node['uuid']
+            host.root_uuid = nova_compute.create_compute_node(client,
+                                                              host.name)
 
     def start_agents(self) -> None:
         """A fresh agent process on every host (a fleet (re)started)."""
