@@ -105,9 +105,7 @@ def by_mix(hosts, counts: dict) -> str:
 
 
 def report_phase(name: str, phase: fleet.Phase, hosts, top: float,
-                 api_placement: list, minimum: dict | None = None) -> dict:
-    """Figures of one phase; ``api_placement`` are the (method, path) of
-    the calls the API itself made to Placement meanwhile."""
+                 minimum: dict | None = None) -> dict:
     placement = phase.per_host('placement')
     writes = phase.per_host('placement', writes_only=True)
     api = phase.per_host('api')
@@ -125,9 +123,10 @@ def report_phase(name: str, phase: fleet.Phase, hosts, top: float,
         'placement_statuses': dict(phase.statuses('placement')),
         'api_requests': sum(api.values()),
         'api_requests_per_host': spread(api),
-        'api_to_placement_requests': len(api_placement),
+        'api_to_placement_requests': len(phase.api_placement),
         'api_to_placement_kinds': dict(collections.Counter(
-            f'{method} {_shape(path)}' for method, path in api_placement)),
+            f'{method} {_shape(path)}'
+            for method, path in phase.api_placement)),
         'api_statuses': dict(phase.statuses('api')),
         'api_ms_p50_p95_p99_max': ms(phase.latencies('api')),
         'placement_ms_p50_p95_p99_max': ms(phase.latencies('placement')),
@@ -381,7 +380,9 @@ def measure(args, tmp: str, placement_url: str, api_url: str,
         f'({args.ceiling_clients} clients, {args.ceiling_seconds:.0f} s)')
     started = time.monotonic()
     hosts = fleet.Fleet(f'{tmp}/hosts', args.hosts, placement_url, api_url,
-                        agent_options=dict(item.split('=', 1) for item in args.start))
+                        agent_options=dict(item.split('=', 1)
+                                           for item in args.start),
+                        api_placement=proxy)
     hosts.create_compute_nodes(client)
     hosts.start_agents()
     say(f'# {args.hosts} hosts built (sysfs, conf, compute node, agent) in '
@@ -389,10 +390,8 @@ def measure(args, tmp: str, placement_url: str, api_url: str,
     minimum = {h.name: minimum_first_publish(h) for h in hosts.hosts}
 
     def phase(name: str, action, **kwargs) -> dict:
-        proxy.clear()
         ran = hosts.run(action, concurrency=args.concurrency)
-        return report_phase(name, ran, hosts.hosts, top, list(proxy.seen),
-                            **kwargs)
+        return report_phase(name, ran, hosts.hosts, top, **kwargs)
     phase('first publish, all hosts at once', fleet.cycle, minimum=minimum)
     steady = phase('steady cycle (daemon, nothing changed)', fleet.cycle)
     feed = phase('reconcile pass, all hosts at once', fleet.reconcile)

@@ -297,6 +297,28 @@ def open_consumers(db: db_engine.Database, pool_provider_uuid: str
         return set(session.scalars(query))
 
 
+def claimed_pools_of_host(db: db_engine.Database, host: str
+                          ) -> list[tuple[str, str]]:
+    """The (pool provider, resource class) pairs of the host's units that
+    the API ever claimed on: the pools whose consumers have claim records.
+
+    A sweep acts only on consumers with claim records, so on other pools it
+    has nothing to do and need not ask Placement: a fleet's idle reconcile
+    passes then cost Placement nothing.
+    """
+    query = (sa.select(models.Accelerator.pool_provider_uuid,
+                       models.Accelerator.resource_class)
+             .join(models.Attachment,
+                   models.Attachment.accelerator_id == models.Accelerator.id)
+             .where(models.Accelerator.host == host,
+                    models.Attachment.api_claim.is_(True),
+                    models.Accelerator.pool_provider_uuid.is_not(None),
+                    models.Accelerator.resource_class.is_not(None))
+             .distinct())
+    with db.reader() as session:
+        return [tuple(row) for row in session.execute(query)]
+
+
 def pools_of_host(db: db_engine.Database, host: str) -> list[tuple[str, str]]:
     """The (pool provider, resource class) pairs of the host's units."""
     query = (sa.select(models.Accelerator.pool_provider_uuid,

@@ -15,6 +15,7 @@ from cyborg_placement.placement.client import PlacementClient
 from tests.api_server import ApiServer
 from tools.harness import fleet
 from tools.harness import ini
+from tools.harness.counting_proxy import CountingProxy
 
 HOSTS = 20
 #: Hosts whose accelerators clients race for (two per pool, two clients
@@ -31,28 +32,39 @@ def placement(placement_server, tmp_path_factory) -> PlacementClient:
         {'placement': ini.token_auth(placement_server.url)}))
 
 
+@pytest.fixture(scope='module')
+def api_placement(placement_server) -> CountingProxy:
+    """The API's own way to Placement, counted."""
+    proxy = CountingProxy(placement_server.url).start()
+    yield proxy
+    proxy.stop()
+
+
 @pytest.fixture(scope='module', params=['sqlite', 'postgresql', 'mysql'])
-def api_server(request, placement_server, tmp_path_factory) -> ApiServer:
+def api_server(request, api_placement, tmp_path_factory) -> ApiServer:
     """``cyborg-api`` with several workers on each database clouds use."""
     workdir = tmp_path_factory.mktemp(f'fleet-api-{request.param}')
     url = (f'sqlite:///{workdir}/cyborg.sqlite' if request.param == 'sqlite'
            else request.getfixturevalue(f'{request.param}_url'))
-    server = ApiServer(workdir, url, placement_server.url, workers=4)
+    server = ApiServer(workdir, url, api_placement.url, workers=4)
     server.start()
     yield server
     server.stop()
 
 
 @pytest.fixture(scope='module')
-def run(placement_server, api_server, placement, tmp_path_factory):
+def run(placement_server, api_server, api_placement, placement,
+        tmp_path_factory):
     """The fleet's phases, run once per API database."""
     hosts = fleet.Fleet(tmp_path_factory.mktemp('fleet'), HOSTS,
                         placement_server.url, api_server.url,
-                        prefix=f'fleet-{uuid.uuid4().hex[:6]}')
+                        prefix=f'fleet-{uuid.uuid4().hex[:6]}',
+                        api_placement=api_placement)
     hosts.create_compute_nodes(placement)
     hosts.start_agents()
     phases = {'first': hosts.run(fleet.cycle),
               'steady': hosts.run(fleet.cycle)}
+    phases['reconcile'] = hosts.run(fleet.reconcile)
     hosts.start_agents()
     phases['restart'] = hosts.run(fleet.cycle)
     return hosts, phases
@@ -130,6 +142,15 @@ def test_steady_cycle_is_one_read_and_no_write(run):
         ('GET', '/resource_providers')}
 
 
+def test_idle_reconcile_pass_is_one_api_read_and_nothing_in_placement(run):
+    """No attachment anywhere: the API's feed has nothing to repair."""
+    hosts, phases = run
+    reconcile = phases['reconcile']
+    assert reconcile.per_host('api') == {h.name: 1 for h in hosts.hosts}
+    assert reconcile.per_host('placement') == {h.name: 0 for h in hosts.hosts}
+    assert reconcile.api_placement == []
+
+
 def test_restarted_fleet_costs_one_listing_per_host(run):
     """``[agent] save_published_state``: what the last process published is
     trusted while Placement's listing shows the same generations."""
@@ -162,6 +183,9 @@ def test_concurrent_attaches_never_bind_a_unit_twice(run, api_server,
 
     reconciled = hosts.run(fleet.reconcile, racing)
     assert reconciled.failures == []
+    # The feed reads the consumers of each pool the API claimed on, once.
+    assert sorted(reconciled.api_placement) == sorted(
+        ('GET', f'/resource_providers/{pool}/allocations') for pool in pools)
     states = {a['uuid']: a['attachment']['state']
               for host in racing
               for a in fleet.accelerators_of(api_server.url, host.name)

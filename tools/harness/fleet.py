@@ -31,6 +31,7 @@ from tools.harness import catalog
 from tools.harness import ini
 from tools.harness import nova_compute
 from tools.harness import sysfs_tree
+from tools.harness.counting_proxy import CountingProxy
 
 
 def _fpga_ai_server() -> list[sysfs_tree.PciFunction]:
@@ -132,8 +133,11 @@ class Fleet:
     def __init__(self, workdir: str | os.PathLike, count: int,
                  placement_url: str, api_url: str | None,
                  prefix: str = 'fleet',
-                 agent_options: dict | None = None) -> None:
+                 agent_options: dict | None = None,
+                 api_placement: CountingProxy | None = None) -> None:
         self.workdir = pathlib.Path(workdir)
+        #: The proxy the API reaches Placement through, if it is counted.
+        self.api_placement = api_placement
         self.placement_url = placement_url
         self.api_url = api_url
         self.recorder = Recorder()
@@ -200,6 +204,8 @@ class Fleet:
         """``action(host)`` on every host at once; what it cost."""
         hosts = self.hosts if hosts is None else hosts
         self.recorder.take()
+        if self.api_placement is not None:
+            self.api_placement.clear()
         failures = []
         started = time.monotonic()
         with concurrent.futures.ThreadPoolExecutor(
@@ -210,7 +216,9 @@ class Fleet:
                     failures.append((futures[future].name,
                                      repr(future.exception())))
         return Phase(self.recorder.take(), time.monotonic() - started,
-                     failures, [h.name for h in hosts])
+                     failures, [h.name for h in hosts],
+                     list(self.api_placement.seen)
+                     if self.api_placement is not None else [])
 
 
 def cycle(host: Host) -> None:
@@ -239,6 +247,8 @@ class Phase:
     seconds: float
     failures: list[tuple[str, str]]
     hosts: list[str]
+    #: (method, path) of the API's own calls to Placement meanwhile.
+    api_placement: list[tuple[str, str]]
 
     def of(self, service: str) -> list[Call]:
         return [c for c in self.calls if c.service == service]
