@@ -59,10 +59,15 @@ class Agent:
             manage_root=conf.agent.manage_root_provider,
             pool_by_numa=conf.agent.pool_by_numa,
             saved=_state_file(conf, 'placement', root_name))
+        self._counted = self.sync.client.counts.copy()
         self.api = None
+        self.reports = None
         self.reconciler = None
         if api_client.is_configured(conf):
             self.api = api_client.make_adapter(conf)
+            self.reports = report.ReportSender(
+                self.api, root_name, conf.agent.unchanged_report_interval,
+                _state_file(conf, 'report', root_name))
             # A session of its own: the reconciler runs in another thread.
             self.reconciler = reconciler.Reconciler.from_conf(
                 conf, api_client.make_adapter(conf), self.sync.root_name)
@@ -71,18 +76,24 @@ class Agent:
         self.publish(discovery.discover_units(self.conf))
 
     def publish(self, units: list[Unit]) -> None:
-        placement = self.sync.client
-        before = placement.writes, sum(placement.counts.values())
         published = self.sync.sync(units)
         if self.api is not None:
             # After publication, so the pools the report names exist.
-            root = self.sync.root_name
-            report.send_report(self.api, root,
-                               report.build_report(units, published))
-        writes = placement.writes - before[0]
+            self.reports.send(report.build_report(units, published))
+        self._cycle_done(len(units), len(published))
+
+    def _cycle_done(self, units: int, pools: int) -> None:
+        """Say at DEBUG what the cycle cost: Placement requests since the
+        last cycle done (failed tries included), and the report's fate."""
+        counts = self.sync.client.counts
+        spent, self._counted = counts - self._counted, counts.copy()
+        if self.reports is None:
+            reported = 'not configured'
+        else:
+            reported = 'sent' if self.reports.sent else 'unchanged, not sent'
         LOG.debug('Cycle done: %d unit(s) in %d pool(s); Placement: %d '
-                  'read(s), %d write(s)', len(units), len(published),
-                  sum(placement.counts.values()) - before[1] - writes, writes)
+                  'read(s), %d write(s); device report: %s', units, pools,
+                  spent['GET'], sum(spent.values()) - spent['GET'], reported)
 
     def reconcile(self) -> None:
         if self.reconciler is not None:

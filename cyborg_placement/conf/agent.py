@@ -28,6 +28,17 @@ OPTS = [
              'discovery, the Placement sync and the device report to the '
              'accelerator API.'),
     cfg.IntOpt(
+        'unchanged_report_interval', default=600, min=0,
+        help='Seconds after which the device report is sent to the '
+             'accelerator API again although it has not changed. A cycle '
+             'whose report says what the last accepted one said sends '
+             'nothing (with save_published_state, not after a restart '
+             'either), so a host in steady state costs the API no request; '
+             'this bounds how long the API can hold records that differ from '
+             'the host without the agent noticing (a database restored from '
+             'a backup, an acc_specs change over a reported field). 0 sends '
+             'the report every cycle.'),
+    cfg.IntOpt(
         'periodic_fuzzy_delay', default=60, min=0,
         help='Largest number of seconds the agent daemon waits at start, '
              'chosen at random, before its first publication cycle and its '
@@ -95,13 +106,14 @@ OPTS = [
         'save_published_state', default=True,
         help='Keep in state_dir (under published/) what the agent last '
              'published to Placement, with the generations Placement gave '
-             'it. A restarted agent trusts what it saved while '
+             'it, and the digest of the last device report the accelerator '
+             'API accepted. A restarted agent trusts what it saved while '
              "Placement's listing of the host's providers shows the same "
              'generations, so restarting an unchanged host costs one '
-             'listing instead of a read of every provider. A provider whose '
-             'generation moved is read again; a missing or corrupt file is '
-             'reported in the log and read from the services instead. '
-             'false: keep nothing across restarts.'),
+             'listing instead of a read of every provider, and no device '
+             'report. A provider whose generation moved is read again; a '
+             'missing or corrupt file is reported in the log and read from '
+             'the services instead. false: keep nothing across restarts.'),
     cfg.StrOpt(
         'host_attach_driver', default='vfio-pci',
         help='The kernel driver a unit is bound to when it is attached to '

@@ -1,9 +1,10 @@
 """The agent's device report: upsert a host's units by (host, PCI address).
 
 A host reports all its units every time; what costs the database is only what
-changed. A report that changes nothing is answered from one read transaction
-(no write lock: on SQLite the write lock is one for every API worker), and a
-report that changes some units writes those rows only.
+changed. The report is first applied on a read transaction and thrown away:
+if it changes nothing (the steady state) that is all, without the write lock
+(on SQLite one lock for every API worker); otherwise it is applied again in a
+write transaction, which writes the changed rows only.
 """
 import uuid as uuid_lib
 
@@ -16,27 +17,18 @@ from cyborg_placement.db import engine as db_engine
 from cyborg_placement.db import models
 
 
-def _values(unit: dict) -> dict:
-    """The columns a reported unit sets on its record."""
+def _upsert(session: orm.Session, host: str, record, unit: dict) -> None:
     values = {key: unit.get(key) for key in accelerators.REPORT_COLUMNS}
     values['device_type'] = values['device_type'] or ''
-    values['state'] = models.AVAILABLE
-    return values
-
-
-def _differs(record: models.Accelerator, values: dict) -> bool:
-    return any(getattr(record, key) != value for key, value in values.items())
-
-
-def _upsert(session: orm.Session, host: str, record, unit: dict) -> None:
-    values = _values(unit)
     if record is None:
         session.add(models.Accelerator(
             uuid=str(uuid_lib.uuid4()),
             name=accelerators.reported_name(host, unit['pci_address']),
-            host=host, pci_address=unit['pci_address'], **values))
+            host=host, pci_address=unit['pci_address'],
+            state=models.AVAILABLE, **values))
         return
-    if _differs(record, values):
+    values['state'] = models.AVAILABLE
+    if any(getattr(record, key) != value for key, value in values.items()):
         for key, value in values.items():
             setattr(record, key, value)
         record.revision += 1
@@ -52,44 +44,36 @@ def _vanish(session: orm.Session, records: list, held: set[int]) -> None:
             record.revision += 1
 
 
-def _existing(session: orm.Session, host: str
-              ) -> dict[str, models.Accelerator]:
-    return {record.pci_address: record for record in session.scalars(
-        sa.select(models.Accelerator).where(models.Accelerator.host == host))}
-
-
-def _held(session: orm.Session, records: list[models.Accelerator]
-          ) -> set[int]:
-    """Which of ``records`` an active attachment holds."""
-    if not records:
-        return set()
-    return set(session.scalars(
-        sa.select(models.Attachment.active_accelerator_id).where(
-            models.Attachment.active_accelerator_id.in_(
-                [r.id for r in records]))))
-
-
-def _unchanged(session: orm.Session, host: str, units: list[dict]) -> bool:
-    """Whether the report would change no record of the host."""
-    existing = _existing(session, host)
-    for unit in units:
-        record = existing.pop(unit['pci_address'], None)
-        if record is None or _differs(record, _values(unit)):
-            return False
-    gone = list(existing.values())
-    if any(record.state != models.MISSING for record in gone):
-        return False
-    return len(_held(session, gone)) == len(gone)
-
-
-def _apply(db: db_engine.Database, host: str, units: list[dict]) -> None:
-    with db.writer() as session:
-        existing = _existing(session, host)
-        held = _held(session, list(existing.values()))
+def _apply(session: orm.Session, host: str, units: list[dict]) -> None:
+    """Stage the report's changes on ``session``; its caller flushes them,
+    or throws them away (so no query may flush them half way)."""
+    with session.no_autoflush:
+        existing = {record.pci_address: record for record in session.scalars(
+            sa.select(models.Accelerator).where(
+                models.Accelerator.host == host))}
+        held = set(session.scalars(
+            sa.select(models.Attachment.active_accelerator_id).where(
+                models.Attachment.active_accelerator_id.in_(
+                    [r.id for r in existing.values()]))))
         for unit in units:
             _upsert(session, host, existing.pop(unit['pci_address'], None),
                     unit)
         _vanish(session, list(existing.values()), held)
+
+
+def _changes_anything(db: db_engine.Database, host: str, units: list[dict]
+                      ) -> bool:
+    with db.reader() as session:
+        _apply(session, host, units)
+        changed = bool(session.new or session.deleted) or any(
+            session.is_modified(record) for record in session.dirty)
+        session.expunge_all()  # nothing is flushed when the reader ends
+    return changed
+
+
+def _write(db: db_engine.Database, host: str, units: list[dict]) -> None:
+    with db.writer() as session:
+        _apply(session, host, units)
 
 
 def apply_report(db: db_engine.Database, host: str, units: list[dict]
@@ -100,11 +84,9 @@ def apply_report(db: db_engine.Database, host: str, units: list[dict]
     (host, pci_address) unique constraint; the loser applies its report again
     over the winner's rows.
     """
-    with db.reader() as session:
-        unchanged = _unchanged(session, host, units)
-    if not unchanged:
+    if _changes_anything(db, host, units):
         try:
-            _apply(db, host, units)
+            _write(db, host, units)
         except sa_exc.IntegrityError:
-            _apply(db, host, units)
+            _write(db, host, units)
     return accelerators.list_views(db, limit=len(units) + 1000, host=host)

@@ -108,3 +108,22 @@ def test_a_report_writes_the_changed_units_only(
     untouched = [a for a in after if a not in (moved, '0000:3c:00.0')]
     assert len(untouched) == 38
     assert all(after[a] == before[a] for a in untouched)
+
+
+def test_a_held_unit_gone_from_the_host_is_written_once(
+        admin, service, placement, api_conf, unique_name):
+    units = make_host(placement, unique_name, units=4)['report'][
+        'accelerators']
+    records = _report(service, unique_name, units)
+    attached = admin.put(f'/accelerators/{records[0]["uuid"]}',
+                         json={'host': unique_name})
+    assert attached.status_code == 200, attached.json
+
+    with _statements(api_conf) as sent:
+        _report(service, unique_name, units[1:])
+    assert _written(sent) == {'UPDATE': 1}  # kept, as missing
+    with _statements(api_conf) as sent:
+        shown = _report(service, unique_name, units[1:])
+    assert _written(sent) == {}
+    assert [a['state'] for a in shown if a['uuid'] == records[0]['uuid']
+            ] == ['missing']
