@@ -133,9 +133,11 @@ def test_first_cycle_sends_the_fewest_requests_the_design_allows(run):
 
 
 def test_steady_cycle_is_one_read_and_no_write(run):
+    """And no device report: it says what the last accepted one said."""
     hosts, phases = run
     steady = phases['steady']
     assert steady.per_host('placement') == {h.name: 1 for h in hosts.hosts}
+    assert steady.per_host('api') == {h.name: 0 for h in hosts.hosts}
     assert steady.per_host('placement', writes_only=True) == {
         h.name: 0 for h in hosts.hosts}
     assert {(c.method, c.path) for c in steady.of('placement')} == {
@@ -157,6 +159,7 @@ def test_restarted_fleet_costs_one_listing_per_host(run):
     hosts, phases = run
     restart = phases['restart']
     assert restart.per_host('placement') == {h.name: 1 for h in hosts.hosts}
+    assert restart.per_host('api') == {h.name: 0 for h in hosts.hosts}
     assert {(c.method, c.path) for c in restart.of('placement')} == {
         ('GET', '/resource_providers')}
 
