@@ -32,19 +32,17 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 
 import requests
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
-from cyborg_placement.placement.client import PlacementUnreachable  # noqa: E402,E501
+from benchmarks import fleet_scheduling  # noqa: E402
+from cyborg_placement.placement.client import PlacementClient  # noqa: E402
 from tests import databases  # noqa: E402
 from tests.api_server import ApiServer  # noqa: E402
 from tools.harness import fleet  # noqa: E402
 from tools.harness import ini  # noqa: E402
-from tools.harness import nova_compute  # noqa: E402
-from tools.harness import nova_request  # noqa: E402
 from tools.harness.counting_proxy import CountingProxy  # noqa: E402
 from tools.harness.local_placement import LocalPlacement  # noqa: E402
 
@@ -155,86 +153,6 @@ def minimum_first_publish(host) -> int:
     (1), list its tree (1), and per pool create it, set its traits and set
     its inventory (3: Placement takes them in separate calls)."""
     return 2 + 3 * len(host.pools)
-
-
-def per_device_twins(client, hosts, threads: int = 32) -> list[str]:
-    """The same GPUs as upstream Cyborg publishes them: one provider each.
-
-    Traits as upstream Cyborg's GPU driver names them, so a flavor's trait
-    selects one layout or the other on the same Placement.
-    """
-    def twin(host) -> str | None:
-        gpus = [p for p in host.pools.values() if p.resource_class == 'PGPU']
-        if not gpus:
-            return None
-        name = f'{host.name}-perdev'
-        node = nova_compute.create_compute_node(client, name)
-        for index in range(sum(p.total for p in gpus)):
-            child = client.post('/resource_providers', {
-                'name': f'{name}_gpu{index}', 'uuid': str(uuid.uuid4()),
-                'parent_provider_uuid': node})
-            after = client.put(
-                f'/resource_providers/{child["uuid"]}/inventories', {
-                    'resource_provider_generation': child['generation'],
-                    'inventories': {'PGPU': {'total': 1}}})
-            client.put(f'/resource_providers/{child["uuid"]}/traits', {
-                'resource_provider_generation':
-                    after['resource_provider_generation'],
-                'traits': ['OWNER_CYBORG', 'CUSTOM_GPU_NVIDIA',
-                           'CUSTOM_GPU_PRODUCT_ID_2330']})
-        return name
-
-    for trait in ('CUSTOM_GPU_NVIDIA', 'CUSTOM_GPU_PRODUCT_ID_2330'):
-        client.put(f'/traits/{trait}')
-    with concurrent.futures.ThreadPoolExecutor(threads) as pool:
-        return [n for n in pool.map(twin, hosts) if n]
-
-
-def scheduling(client, hosts, top: float) -> None:
-    started = time.monotonic()
-    twins = per_device_twins(client, hosts)
-    say(f'\n# per-device layout: {len(twins)} twin hosts in '
-        f'{time.monotonic() - started:.0f} s')
-    requests_ = {}
-    for count in (1, 8):
-        requests_[f'pooled PGPU={count}'] = ({
-            'resources:PGPU': str(count),
-            'trait:CUSTOM_ACCEL_PRODUCT_10DE_2330': 'required'}, [])
-        requests_[f'per-device PGPU={count}'] = ({
-            'resources:PGPU': str(count),
-            'trait:CUSTOM_GPU_PRODUCT_ID_2330': 'required'}, [])
-    # Upstream Cyborg asks for 8 devices as 8 request groups of one (a
-    # device profile of 8 groups): one provider cannot hold 8 of them.
-    groups = {'group_policy': 'isolate'}
-    for group in range(1, 9):
-        groups[f'resources{group}:PGPU'] = '1'
-        groups[f'trait{group}:CUSTOM_GPU_PRODUCT_ID_2330'] = 'required'
-    requests_['per-device 8 groups of PGPU=1 (isolate)'] = (groups, [])
-    queries = nova_request.allocation_candidate_queries(requests_)
-    say('\n## Nova scheduling query over the fleet\n')
-    say('| request | query | best of 5 s | candidates | '
-        'queries/s vs ceiling |\n|---|---|---|---|---|')
-    rows = {}
-    for name, query in queries.items():
-        best, found = None, ''
-        for _ in range(5):
-            began = time.monotonic()
-            try:
-                body = client.get(f'/allocation_candidates?{query}',
-                                  microversion='1.36')
-                found = str(len(body['allocation_requests']))
-            except PlacementUnreachable as exc:
-                found = f'failed: HTTP {str(exc).rsplit(": ", 1)[-1]}'
-            elapsed = time.monotonic() - began
-            best = elapsed if best is None else min(best, elapsed)
-            if found.startswith('failed'):
-                break
-        rows[name] = {'query': query, 'seconds': round(best, 3),
-                      'candidates': found,
-                      'vs_ceiling': round((1 / best) / top, 4)}
-        say(f'| {name} | `{query}` | {best:.3f} | {found} | '
-            f'{(1 / best) / top:.4f} |')
-    FIGURES['scheduling'] = rows
 
 
 def attaches(api_url: str, client, hosts, clients: int) -> None:
@@ -372,7 +290,7 @@ def run(args, tmp: str) -> None:
 
 def measure(args, tmp: str, placement_url: str, api_url: str,
             proxy: CountingProxy) -> None:
-    client = fleet.PlacementClient.from_conf(fleet.load_conf(
+    client = PlacementClient.from_conf(ini.cyborg_conf(
         f'{tmp}/admin.conf', {'placement': ini.token_auth(placement_url)}))
     top = ceiling(placement_url, args.ceiling_clients, args.ceiling_seconds)
     FIGURES['ceiling GET /resource_providers per s'] = round(top, 1)
@@ -402,7 +320,8 @@ def measure(args, tmp: str, placement_url: str, api_url: str,
         phase(f'{name}: fleet restarted at once {options}',
               fleet.started_cycle)
     if not args.skip_scheduling:
-        scheduling(client, hosts.hosts, top)
+        FIGURES['scheduling'] = fleet_scheduling.compare(
+            client, hosts.hosts, top)
     attaches(api_url, client, hosts.hosts, args.attach_clients)
     phase('reconcile pass after the attaches', fleet.reconcile)
 

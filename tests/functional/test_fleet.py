@@ -27,7 +27,7 @@ RACE_HOSTS = 5
 @pytest.fixture(scope='module')
 def placement(placement_server, tmp_path_factory) -> PlacementClient:
     workdir = tmp_path_factory.mktemp('fleet-admin')
-    return PlacementClient.from_conf(fleet.load_conf(
+    return PlacementClient.from_conf(ini.cyborg_conf(
         workdir / 'cyborg.conf',
         {'placement': ini.token_auth(placement_server.url)}))
 

@@ -27,6 +27,7 @@ from cyborg_agent import daemon
 from cyborg_agent import retry
 from cyborg_agent.publish import tree
 from cyborg_placement.placement.client import PlacementClient
+from cyborg_placement.placement.client import WRITE_METHODS
 from tools.harness import catalog
 from tools.harness import ini
 from tools.harness import nova_compute
@@ -52,21 +53,6 @@ MIXES = {
 #: The order hosts are given their mix in: 45% / 45% / 10%.
 PATTERN = ('gpu8',) * 9 + ('gpu4-qat2x16',) * 9 + ('fpga2-ai2',) * 2
 
-WRITES = frozenset({'PUT', 'POST', 'PATCH', 'DELETE'})
-
-
-def load_conf(path: str | os.PathLike, sections: ini.Sections
-              ) -> cfg.ConfigOpts:
-    """Write ``sections`` to ``path`` and parse it as our services do."""
-    from cyborg_placement import conf as cyborg_conf
-    ini.write(path, sections)
-    opts = cfg.ConfigOpts()
-    cyborg_conf.register_opts(opts)
-    opts(['--config-file', str(path)], project='cyborg',
-         default_config_files=[])
-    return opts
-
-
 @dataclasses.dataclass(frozen=True)
 class Call:
     """One HTTP answer an agent got."""
@@ -81,7 +67,7 @@ class Call:
 
     @property
     def write(self) -> bool:
-        return self.method in WRITES
+        return self.method in WRITE_METHODS
 
 
 class Recorder:
@@ -163,7 +149,7 @@ class Fleet:
         }
         if self.api_url:
             sections['accelerator_api'] = ini.token_auth(self.api_url)
-        host.conf = load_conf(host.workdir / 'cyborg.conf', sections)
+        host.conf = ini.cyborg_conf(host.workdir / 'cyborg.conf', sections)
 
     def configure(self, agent_options: dict) -> None:
         """Rewrite every host's ``[agent]`` options (for the next start)."""
