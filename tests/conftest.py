@@ -12,7 +12,6 @@ import uuid
 from oslo_config import cfg
 import pytest
 
-from cyborg_placement import conf as cyborg_conf
 from cyborg_placement.placement.client import PlacementClient
 from tests import databases
 from tests import placement_state
@@ -25,13 +24,8 @@ from tools.harness.local_placement import LocalPlacement
 def make_conf(directory, sections: dict[str, dict[str, object]]
               ) -> cfg.ConfigOpts:
     """Write ``sections`` into a cyborg.conf and parse it, as a service would."""
-    path = ini.write(directory / f'cyborg-{uuid.uuid4().hex[:6]}.conf',
-                     sections)
-    opts = cfg.ConfigOpts()
-    cyborg_conf.register_opts(opts)
-    opts(['--config-file', str(path)], project='cyborg',
-         default_config_files=[])
-    return opts
+    return ini.cyborg_conf(
+        directory / f'cyborg-{uuid.uuid4().hex[:6]}.conf', sections)
 
 
 @pytest.fixture

@@ -336,7 +336,8 @@ def sweep(services: Services, host: str) -> None:
     """
     quiet_since = attachments.cutoff(
         services.conf.api.attach_recovery_seconds)
-    for pool, resource_class in attachments.pools_of_host(services.db, host):
+    for pool, resource_class in attachments.claimed_pools_of_host(
+            services.db, host):
         try:
             held = claims.consumers_of(services.placement, pool,
                                        resource_class)

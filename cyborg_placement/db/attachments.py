@@ -24,18 +24,34 @@ TRANSITIONS = {
 }
 
 
+def _ensure_host_revision(db: db_engine.Database, host: str) -> None:
+    """Make the host's revision row exist before a writer locks it.
+
+    In a transaction of its own: inside the writer's, the insert would
+    follow an UPDATE that found no row, and on MySQL/MariaDB that UPDATE's
+    gap lock makes two first attaches on a host deadlock (InnoDB then rolls
+    back the whole transaction, savepoint included: a 500) instead of one
+    waiting for the other.
+    """
+    with db.reader() as session:
+        if session.scalar(sa.select(models.HostRevision.host).where(
+                models.HostRevision.host == host)) is not None:
+            return
+    try:
+        with db.writer() as session:
+            session.add(models.HostRevision(host=host, revision=0))
+    except sa_exc.IntegrityError:
+        pass  # another writer made it first
+
+
 def _next_host_revision(session: orm.Session, host: str) -> int:
-    """Take the host's next revision, holding its row lock until commit."""
-    updated = session.execute(
+    """Take the host's next revision, holding its row lock until commit.
+
+    The row exists: every writer runs :func:`_ensure_host_revision` first.
+    """
+    session.execute(
         sa.update(models.HostRevision).where(models.HostRevision.host == host)
         .values(revision=models.HostRevision.revision + 1))
-    if updated.rowcount == 0:
-        try:
-            with session.begin_nested():
-                session.add(models.HostRevision(host=host, revision=1))
-            return 1
-        except sa_exc.IntegrityError:
-            return _next_host_revision(session, host)
     return session.scalar(sa.select(models.HostRevision.revision).where(
         models.HostRevision.host == host))
 
@@ -100,6 +116,7 @@ def _insert(db: db_engine.Database, accelerator: models.Accelerator,
     record.uuid = str(uuid_lib.uuid4())
     record.accelerator_id = record.active_accelerator_id = accelerator.id
     record.agent_host = accelerator.host or ''
+    _ensure_host_revision(db, record.agent_host)
     try:
         with db.writer() as session:
             record.host_revision = _next_host_revision(
@@ -123,6 +140,7 @@ def _change(db: db_engine.Database, attachment: models.Attachment,
     read after the lock, so the check sees the last committed change.
     Returns None when someone else changed it first.
     """
+    _ensure_host_revision(db, attachment.agent_host)
     with db.writer() as session:
         revision = _next_host_revision(session, attachment.agent_host)
         record = session.get(models.Attachment, attachment.id)
@@ -277,6 +295,28 @@ def open_consumers(db: db_engine.Database, pool_provider_uuid: str
                     == pool_provider_uuid).distinct())
     with db.reader() as session:
         return set(session.scalars(query))
+
+
+def claimed_pools_of_host(db: db_engine.Database, host: str
+                          ) -> list[tuple[str, str]]:
+    """The (pool provider, resource class) pairs of the host's units that
+    the API ever claimed on: the pools whose consumers have claim records.
+
+    A sweep acts only on consumers with claim records, so on other pools it
+    has nothing to do and need not ask Placement: a fleet's idle reconcile
+    passes then cost Placement nothing.
+    """
+    query = (sa.select(models.Accelerator.pool_provider_uuid,
+                       models.Accelerator.resource_class)
+             .join(models.Attachment,
+                   models.Attachment.accelerator_id == models.Accelerator.id)
+             .where(models.Accelerator.host == host,
+                    models.Attachment.api_claim.is_(True),
+                    models.Accelerator.pool_provider_uuid.is_not(None),
+                    models.Accelerator.resource_class.is_not(None))
+             .distinct())
+    with db.reader() as session:
+        return [tuple(row) for row in session.execute(query)]
 
 
 def pools_of_host(db: db_engine.Database, host: str) -> list[tuple[str, str]]:

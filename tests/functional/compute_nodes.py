@@ -1,8 +1,8 @@
 """Hosts as Nova and discovery make them, for the publication tests.
 
-``create_compute_node`` makes the root provider the way nova-compute does
-(named after the host, with VCPU/MEMORY_MB/DISK_GB inventory and its own
-traits), so the tests can check that the agent never writes it.
+``create_compute_node`` (from ``tools/harness/nova_compute.py``) makes the
+root provider the way nova-compute does, so the tests can check that the
+agent never writes it.
 ``units_from`` runs the real discovery on a sysfs tree built from the catalog.
 """
 import uuid
@@ -11,27 +11,9 @@ from cyborg_agent import discovery
 from cyborg_placement.placement.client import PlacementClient
 from tests.conftest import make_conf
 from tools.harness import sysfs_tree
-
-NOVA_INVENTORY = {
-    'VCPU': {'total': 64, 'allocation_ratio': 4.0},
-    'MEMORY_MB': {'total': 524288, 'reserved': 2048},
-    'DISK_GB': {'total': 2000},
-}
-NOVA_TRAITS = ['COMPUTE_NODE', 'HW_CPU_X86_AVX2', 'CUSTOM_NOVA_OWNED']
-
-
-def create_compute_node(client: PlacementClient, name: str) -> str:
-    """A root provider as nova-compute's resource tracker creates it."""
-    node_uuid = str(uuid.uuid4())
-    created = client.post('/resource_providers',
-                          {'name': name, 'uuid': node_uuid})
-    client.ensure_traits(NOVA_TRAITS)
-    generation = client.put(f'/resource_providers/{node_uuid}/inventories', {
-        'resource_provider_generation': created['generation'],
-        'inventories': NOVA_INVENTORY})['resource_provider_generation']
-    client.put(f'/resource_providers/{node_uuid}/traits', {
-        'resource_provider_generation': generation, 'traits': NOVA_TRAITS})
-    return node_uuid
+from tools.harness.nova_compute import create_compute_node  # noqa: F401
+from tools.harness.nova_compute import NOVA_INVENTORY  # noqa: F401
+from tools.harness.nova_compute import NOVA_TRAITS  # noqa: F401
 
 
 def root_snapshot(client: PlacementClient, node_uuid: str) -> tuple:

@@ -6,6 +6,8 @@ own services the way an operator would: through a file.
 import os
 import pathlib
 
+from oslo_config import cfg
+
 Sections = dict[str, dict[str, object]]
 
 
@@ -32,3 +34,15 @@ def token_auth(endpoint: str, token: str = 'admin') -> dict[str, str]:
     noauth API both take a fixed token and the endpoint, as operators write.
     """
     return {'auth_type': 'admin_token', 'endpoint': endpoint, 'token': token}
+
+
+def cyborg_conf(path: str | os.PathLike, sections: Sections
+                ) -> cfg.ConfigOpts:
+    """Write ``sections`` to ``path`` and parse it as our services do."""
+    from cyborg_placement import conf
+    write(path, sections)
+    opts = cfg.ConfigOpts()
+    conf.register_opts(opts)
+    opts(['--config-file', str(path)], project='cyborg',
+         default_config_files=[])
+    return opts

@@ -3,6 +3,8 @@
 The demo, the functional tests and the benchmarks all need the same thing: a
 Placement on a SQLite file, one gunicorn worker (SQLite allows one writer), on a
 free port; noauth2 by default, Keystone when given a ``[keystone_authtoken]``.
+The fleet benchmark runs it as clouds do instead: on a MySQL/MariaDB database
+(``database_url``) with several worker processes (``workers``).
 ``openstack-placement`` is only needed by them, so it is imported by the child
 process, never here.
 """
@@ -21,15 +23,21 @@ class LocalPlacement(ServerProcess):
 
     def __init__(self, workdir: str | os.PathLike, port: int | None = None,
                  host: str = '127.0.0.1',
-                 keystone_authtoken: dict[str, str] | None = None) -> None:
+                 keystone_authtoken: dict[str, str] | None = None,
+                 database_url: str | None = None, workers: int = 1) -> None:
+        if workers > 1 and database_url is None:
+            raise ValueError('several Placement workers need a database '
+                             'server: SQLite allows one writer')
         self.workdir = pathlib.Path(workdir).resolve()
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.port = port or free_port()
         self.keystone_authtoken = keystone_authtoken
+        self.database_url = (database_url or
+                             f'sqlite:///{self.workdir / "placement.sqlite"}')
         bindir = pathlib.Path(sys.executable).parent
         self._manage = str(bindir / 'placement-manage')
         super().__init__(
-            [str(bindir / 'gunicorn'), '-w', '1', '--threads', '1',
+            [str(bindir / 'gunicorn'), '-w', str(workers), '--threads', '1',
              '--no-control-socket', '-b', f'{host}:{self.port}',
              '--log-level', 'warning', 'placement.wsgi.api:application'],
             url=f'http://{host}:{self.port}',
@@ -47,7 +55,7 @@ class LocalPlacement(ServerProcess):
             'api': {'auth_strategy': 'keystone' if self.keystone_authtoken
                     else 'noauth2'},
             'placement_database': {
-                'connection': f'sqlite:///{self.workdir / "placement.sqlite"}',
+                'connection': self.database_url,
                 'sync_on_startup': 'false'},
         }
         if self.keystone_authtoken:
