@@ -101,12 +101,15 @@ class Agent:
         """
         if self.reconciler is None:
             return {}
-        known = self.reconciler.api.host_units
-        if known is not None:
-            return known
+        feed = self.reconciler.api
+        if feed.host_units is not None:
+            return feed.host_units
         try:
-            return attachment_api.AttachmentApi(self.api).units(
+            # On the publication's own session; kept where the reconcile
+            # pass keeps what it reads, until its first pass replaces it.
+            feed.host_units = attachment_api.AttachmentApi(self.api).units(
                 self.sync.root_name)
+            return feed.host_units
         except (api_client.ApiUnreachable, api_client.ApiRefused) as exc:
             LOG.debug('Disabled units unknown, published as enabled '
                       'until the accelerator API answers: %s', exc)

@@ -125,11 +125,16 @@ def test_no_provider_of_the_fleet_is_duplicated_or_lost(run, placement):
 
 
 def test_first_cycle_sends_the_fewest_requests_the_design_allows(run):
+    """To the API: the device report, and the host's feed read once by a
+    new agent process, whose publication needs the disabled and held
+    units before its reconcile loop has read them."""
     hosts, phases = run
     first = phases['first']
     assert first.per_host('placement') == {
         h.name: first_cycle_requests(h) for h in hosts.hosts}
-    assert first.per_host('api') == {h.name: 1 for h in hosts.hosts}
+    assert first.per_host('api') == {h.name: 2 for h in hosts.hosts}
+    assert {(c.method, c.path.split('/')[-1]) for c in first.of('api')} == {
+        ('GET', 'attachments'), ('PUT', 'accelerators')}
 
 
 def test_steady_cycle_is_one_read_and_no_write(run):
@@ -159,7 +164,10 @@ def test_restarted_fleet_costs_one_listing_per_host(run):
     hosts, phases = run
     restart = phases['restart']
     assert restart.per_host('placement') == {h.name: 1 for h in hosts.hosts}
-    assert restart.per_host('api') == {h.name: 0 for h in hosts.hosts}
+    # No device report; the new process's one read of the host's feed.
+    assert restart.per_host('api') == {h.name: 1 for h in hosts.hosts}
+    assert {(c.method, c.path.split('/')[-1]) for c in restart.of('api')} == {
+        ('GET', 'attachments')}
     assert {(c.method, c.path) for c in restart.of('placement')} == {
         ('GET', '/resource_providers')}
 
