@@ -10,8 +10,8 @@ jitter and tries again (after the ``Retry-After`` a busy Placement may give),
 and the other keeps its pace. Each loop's first run waits a random part of
 its interval (``[agent] periodic_fuzzy_delay``), so a fleet started at once
 spreads its cycles over the interval instead of stampeding Placement.
-``--once`` is for scripts: no start delay, one reconcile pass and one
-publication, retried for a few seconds only, then a failure is one line on stderr.
+``--once`` is for scripts: no start delay, one publication and one reconcile
+pass, retried for a few seconds only, then a failure is one line on stderr.
 """
 import dataclasses
 import signal
@@ -167,13 +167,11 @@ def _state_file(conf: cfg.ConfigOpts, kind: str, root_name: str
 
 
 def _run_once(agent: Agent) -> int:
-    """One discovery, reconcile pass and publication, retried for a few
-    seconds at most. The reconcile pass first: its read of the host's feed
-    also says which units are disabled or held, which the publication
-    needs, so one read serves both."""
+    """One discovery, publication and reconcile pass, retried for a few
+    seconds at most."""
     def publish_and_reconcile() -> None:
-        agent.reconcile()
         agent.publish(units)
+        agent.reconcile()
 
     try:
         units = agent.discover()
