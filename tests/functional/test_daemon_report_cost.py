@@ -77,8 +77,11 @@ def test_an_unchanged_host_sends_no_report_even_after_a_restart(
     host = make_host()
     log = host.once()
     assert 'device report: unchanged, not sent' in log
-    # What is left of a steady cycle for the API: the reconciler's feed.
-    assert [m for m, _ in api_proxy.seen] == ['GET']
+    # What is left for the API: the host's feed, read by the new process
+    # for its disabled and held units before it publishes, then by its
+    # reconcile pass (which the publication comes before, so that a unit
+    # whose attach fails for being gone keeps its record and reason).
+    assert [m for m, _ in api_proxy.seen] == ['GET', 'GET']
     assert _reports(api_proxy) == 0
 
     host.devices(catalog.gpu_server(gpus=4))
