@@ -77,7 +77,9 @@ class Agent:
                 conf, api_client.make_adapter(conf), self.sync.root_name)
         self.health = health.Tracker(
             conf.agent.health_recovery_cycles,
-            conf.agent.state_dir if self.api is not None else None)
+            saved_state.StateFile(conf.agent.state_dir,
+                                  saved_state.file_name('health', root_name))
+            if self.api is not None else None)
         self._held_unhealthy: set[str] = set()
 
     def discover(self) -> list[Unit]:

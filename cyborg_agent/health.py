@@ -8,25 +8,22 @@ since the last cycle. It comes back only after ``[agent]
 health_recovery_cycles`` cycles in a row without any, so a flapping device
 is not offered between two errors.
 
-The tracker's memory (counters, streaks, since when) is written to
-``[agent] state_dir`` so a restarted agent neither forgets an unhealthy unit
-nor mistakes the counters it finds for new errors.
+The tracker's memory (counters, streaks, since when) is saved in
+``[agent] state_dir`` (a :class:`saved_state.StateFile`) so a restarted
+agent neither forgets an unhealthy unit nor mistakes the counters it finds
+for new errors.
 """
 import dataclasses
 import datetime
-import json
-import os
-import pathlib
 
 from oslo_log import log as logging
 
+from cyborg_agent import saved_state
 from cyborg_agent.discovery import inventory
 from cyborg_agent.discovery.sysfs import PciRecord
 from cyborg_placement.vocabulary import Unit
 
 LOG = logging.getLogger(__name__)
-
-STATE_FILE = 'health.state'
 
 
 @dataclasses.dataclass
@@ -91,9 +88,9 @@ class Tracker:
     """Health per unit address across cycles."""
 
     def __init__(self, recovery_cycles: int,
-                 state_dir: str | os.PathLike | None = None) -> None:
+                 saved: saved_state.StateFile | None = None) -> None:
         self.recovery_cycles = recovery_cycles
-        self.path = pathlib.Path(state_dir) / STATE_FILE if state_dir else None
+        self._saved = saved
         self.units: dict[str, Health] = self._load()
 
     def _judge(self, address: str, seen: Observation, now: str) -> Health:
@@ -126,7 +123,9 @@ class Tracker:
                   for address, seen in observations.items()}
         if judged != self.units:
             self.units = judged
-            self._save()
+            if self._saved is not None:
+                self._saved.write({a: dataclasses.asdict(h)
+                                   for a, h in judged.items()})
         return judged
 
     def apply(self, units: list[Unit]) -> list[Unit]:
@@ -137,29 +136,12 @@ class Tracker:
             if unit.address in self.units else unit for unit in units]
 
     def _load(self) -> dict[str, Health]:
-        if self.path is None:
+        saved = self._saved.read() if self._saved is not None else None
+        if saved is None:
             return {}
         try:
-            saved = json.loads(self.path.read_text())
             return {address: Health(**fields)
                     for address, fields in saved.items()}
-        except FileNotFoundError:
+        except TypeError as exc:
+            self._saved.ignore(exc)
             return {}
-        except (OSError, ValueError, TypeError) as exc:
-            LOG.warning('Health state %s unusable (%s): starting afresh',
-                        self.path, exc)
-            return {}
-
-    def _save(self) -> None:
-        if self.path is None:
-            return
-        temporary = self.path.with_suffix('.tmp')
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            temporary.write_text(json.dumps(
-                {a: dataclasses.asdict(h) for a, h in self.units.items()},
-                sort_keys=True))
-            os.replace(temporary, self.path)
-        except OSError as exc:
-            LOG.warning('Could not save health state to %s (%s): a restart '
-                        'will judge units afresh', self.path, exc)

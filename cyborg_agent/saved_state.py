@@ -4,7 +4,8 @@ A restarted agent that remembers what it published to Placement (with the
 generations Placement gave it) and the device report the API last accepted
 needs one listing to confirm that nothing changed, instead of reading every
 provider again and sending the whole report: what makes a fleet restarted at
-once cheap. The files are only a cache: one that is missing, unreadable,
+once cheap. The health tracker keeps its memory the same way. The files are
+only a cache: one that is missing, unreadable,
 corrupt or of another format is reported in the log and ignored, and the
 agent reads from the services again. They live in a directory of their own
 (``<state_dir>/published``), apart from the reconciler's journal, and are
@@ -57,8 +58,8 @@ class StateFile:
         return document
 
     def ignore(self, reason) -> None:
-        LOG.warning('Ignoring saved state %s (%s): reading it from the '
-                    'service instead', self.path, reason)
+        LOG.warning('Ignoring saved state %s (%s): working without it',
+                    self.path, reason)
 
     def write(self, document: dict) -> None:
         """Save ``document`` if it differs from what was saved last."""
@@ -69,8 +70,8 @@ class StateFile:
         except (OSError, TypeError, ValueError) as exc:
             # Once: a state_dir that cannot be written stays so.
             log = LOG.debug if self._write_failed else LOG.warning
-            log('Could not save state to %s: %s; a restarted agent will read '
-                'it from the service again', self.path, exc)
+            log('Could not save state to %s: %s; a restarted agent will work '
+                'without it', self.path, exc)
             self._write_failed = True
             return
         self._written = json.loads(json.dumps(document))

@@ -7,6 +7,7 @@ import pytest
 
 from cyborg_agent import discovery
 from cyborg_agent import health
+from cyborg_agent import saved_state
 from cyborg_agent.discovery import signals
 from cyborg_agent.discovery.plugins import nvidia
 from tests.conftest import make_conf
@@ -32,7 +33,8 @@ class Cycles:
         self.conf = make_conf(tmp_path, {'agent': {
             'sysfs_root': host.root,
             'health_recovery_cycles': recovery_cycles}})
-        self.tracker = health.Tracker(recovery_cycles, state_dir)
+        self.saved = state_dir and saved_state.StateFile(state_dir, 'health')
+        self.tracker = health.Tracker(recovery_cycles, self.saved)
 
     def cycle(self) -> dict[str, health.Health]:
         devices = discovery.discover_devices(self.conf, enrich=False)
@@ -116,7 +118,7 @@ def test_a_restarted_agent_remembers(host, tmp_path):
     again = Cycles(host, tmp_path, state_dir=state_dir)
     assert list(again.sick()) == [H100[0]]  # no growth, 1 quiet cycle
     assert again.sick() == {}
-    assert json.loads((state_dir / health.STATE_FILE).read_text())[
+    assert json.loads(again.saved.path.read_text())[
         H100[0]]['healthy'] is True
 
 
