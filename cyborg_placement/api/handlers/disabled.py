@@ -25,5 +25,5 @@ def update_disabled(uuid: str):
             'forgets the reason.')
     accelerators.set_disabled(db, uuid, data['disabled'], data.get('reason'))
     view = accelerators.get(db, uuid)
-    return util.json_response(views.accelerator(view),
+    return util.json_response(views.visible(util.viewer(), view),
                               headers={'ETag': views.etag(view.accelerator)})
