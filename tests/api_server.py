@@ -54,6 +54,17 @@ class ApiServer(ServerProcess):
         return cls(workdir, f'sqlite:///{workdir}/cyborg.sqlite',
                    placement_url, **options)
 
+    @classmethod
+    def on_sqlite_behind_keystone(cls, workdir: str | os.PathLike,
+                                  placement_url: str, keystone,
+                                  **options) -> 'ApiServer':
+        """One worker on SQLite, validating tokens with ``keystone``'s
+        keystonemiddleware options."""
+        return cls.on_sqlite(
+            workdir, placement_url, workers=1, auth_strategy='keystone',
+            sections={'keystone_authtoken': keystone.authtoken_options()},
+            **options)
+
     @property
     def conf_file(self) -> pathlib.Path:
         return self.workdir / 'cyborg.conf'

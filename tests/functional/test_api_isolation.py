@@ -151,10 +151,8 @@ def noauth_scene(placement_server, tmp_path_factory):
 @pytest.fixture(scope='module')
 def keystone_scene(keystone, placement_server, tmp_path_factory):
     workdir = tmp_path_factory.mktemp('isolation-keystone')
-    server = ApiServer.on_sqlite(workdir, placement_server.url, workers=1,
-                                 auth_strategy='keystone',
-                                 sections={'keystone_authtoken':
-                                           keystone.authtoken_options()})
+    server = ApiServer.on_sqlite_behind_keystone(
+        workdir, placement_server.url, keystone)
     server.start()
     suffix = uuid.uuid4().hex[:8]
     project_a = keystone.project(f'a-{suffix}')

@@ -12,10 +12,8 @@ from tests.keystone_server import LocalKeystone
 @pytest.fixture(scope='module')
 def keystone_api(keystone, placement_server, tmp_path_factory):
     workdir = tmp_path_factory.mktemp('cli-api-keystone')
-    server = ApiServer.on_sqlite(workdir, placement_server.url, workers=1,
-                                 auth_strategy='keystone',
-                                 sections={'keystone_authtoken':
-                                           keystone.authtoken_options()})
+    server = ApiServer.on_sqlite_behind_keystone(
+        workdir, placement_server.url, keystone)
     server.start()
     service = keystone.register_service('accelerator', server.url)
     yield server

@@ -8,19 +8,8 @@ import uuid
 
 import pytest
 
-from tests.api_server import ApiServer
 from tests.functional import cli_runner
 from tests.functional.cli_runner import openstack
-
-
-@pytest.fixture(scope='module')
-def api(placement_server, tmp_path_factory) -> ApiServer:
-    """One noauth ``cyborg-api`` on SQLite for this module's stories."""
-    workdir = tmp_path_factory.mktemp('cli-api')
-    server = ApiServer.on_sqlite(workdir, placement_server.url)
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
@@ -29,13 +18,6 @@ def osc(api):
     def run(*args: str) -> cli_runner.Result:
         return openstack(*cli_runner.noauth_args(api.url), *args)
     return run
-
-
-@pytest.fixture
-def gpus(placement, api, tmp_path, unique_name) -> list[dict]:
-    """Two GPUs of a fresh host, in Placement and in the API."""
-    return cli_runner.publish_gpus(placement, api.client(), tmp_path,
-                                   unique_name)
 
 
 def assert_one_line_error(result: cli_runner.Result, *words: str) -> None:

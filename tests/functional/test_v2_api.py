@@ -150,10 +150,8 @@ def keystone_v2(keystone, placement_server, tmp_path_factory):
     """Our API behind keystonemiddleware, in the catalog as ``accelerator``
     at .../v2, as an operator points Nova at it."""
     workdir = tmp_path_factory.mktemp('cyborg-api-v2-keystone')
-    server = ApiServer.on_sqlite(workdir, placement_server.url, workers=1,
-                                 auth_strategy='keystone',
-                                 sections={'keystone_authtoken':
-                                           keystone.authtoken_options()})
+    server = ApiServer.on_sqlite_behind_keystone(
+        workdir, placement_server.url, keystone)
     server.start()
     service = keystone.register_service('accelerator', server.url + '/v2')
     yield server

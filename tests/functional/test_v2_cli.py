@@ -10,19 +10,9 @@ through openstacksdk; ours run our plugin against the same server's root.
 """
 import pytest
 
-from tests.api_server import ApiServer
 from tests.functional import cli_runner
 from tests.functional.cli_runner import openstack
 from tests.inprocess import scenario
-
-
-@pytest.fixture(scope='module')
-def api(placement_server, tmp_path_factory) -> ApiServer:
-    workdir = tmp_path_factory.mktemp('cli-v2-api')
-    server = ApiServer.on_sqlite(workdir, placement_server.url)
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
@@ -34,12 +24,6 @@ def osc(api):
         assert 'Traceback' not in result.stderr, result.stderr
         return result
     return run
-
-
-@pytest.fixture
-def gpus(placement, api, tmp_path, unique_name) -> list[dict]:
-    return cli_runner.publish_gpus(placement, api.client(), tmp_path,
-                                   unique_name)
 
 
 def _json(result: cli_runner.Result):

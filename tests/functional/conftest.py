@@ -1,0 +1,22 @@
+"""Fixtures the CLI modules share: a server of their own, and units in it."""
+import pytest
+
+from tests.api_server import ApiServer
+from tests.functional import cli_runner
+
+
+@pytest.fixture(scope='module')
+def api(placement_server, tmp_path_factory) -> ApiServer:
+    """One noauth ``cyborg-api`` on SQLite for the module's stories."""
+    workdir = tmp_path_factory.mktemp('cli-api')
+    server = ApiServer.on_sqlite(workdir, placement_server.url)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def gpus(placement, api, tmp_path, unique_name) -> list[dict]:
+    """Two GPUs of a fresh host, in Placement and in the API."""
+    return cli_runner.publish_gpus(placement, api.client(), tmp_path,
+                                   unique_name)
