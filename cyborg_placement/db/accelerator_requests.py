@@ -51,16 +51,6 @@ def list_all(db: db_engine.Database, *, project_id: str | None = None,
         return list(session.scalars(query).unique())
 
 
-def get(db: db_engine.Database, uuid: str) -> models.AcceleratorRequest:
-    with db.reader() as session:
-        found = session.scalar(sa.select(models.AcceleratorRequest).where(
-            models.AcceleratorRequest.uuid == uuid))
-    if found is None:
-        raise exceptions.AcceleratorRequestNotFound(
-            f'No accelerator request {uuid}.')
-    return found
-
-
 def _refused(arq: models.AcceleratorRequest):
     return exceptions.AcceleratorRequestChanged(
         f'Accelerator request {arq.uuid} was bound, unbound or deleted '

@@ -270,7 +270,8 @@ def test_exactly_one_of_concurrent_binds_of_a_request_wins(database,
 
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
         assert sorted(pool.map(bind, bindings)) == ['lost', 'won']
-    assert accelerator_requests.get(database, arq.uuid).state == 'Bound'
+    (found,) = accelerator_requests.list_all(database, uuids=[arq.uuid])
+    assert found.state == 'Bound'
 
 
 def test_a_request_whose_unit_left_keeps_no_binding(database, unique_name):
@@ -281,6 +282,6 @@ def test_a_request_whose_unit_left_keeps_no_binding(database, unique_name):
     accelerator_requests.bind(database, [_target(arq, binding)])
     attachments.release_binding(database, binding, 'unit gone')
     reports.apply_report(database, unique_name, [])
-    found = accelerator_requests.get(database, arq.uuid)
+    (found,) = accelerator_requests.list_all(database, uuids=[arq.uuid])
     assert (found.state, found.attachment_id, found.attachment) == (
         'Bound', None, None)
