@@ -28,10 +28,10 @@ import requests
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
 from cyborg_placement.placement.client import PlacementClient  # noqa: E402
-from tests import databases  # noqa: E402
-from tests.api_server import ApiServer  # noqa: E402
-from tests.api_server import make_host  # noqa: E402
+from tools.harness import databases  # noqa: E402
 from tools.harness import ini  # noqa: E402
+from tools.harness.api_server import ApiServer  # noqa: E402
+from tools.harness.api_server import make_host  # noqa: E402
 from tools.harness.local_placement import LocalPlacement  # noqa: E402
 from tools.harness.server_process import free_port  # noqa: E402
 
@@ -182,8 +182,8 @@ def _database(kind: str, tmp: str):
 
 
 def _placement_conf(url: str, tmp: str):
-    from tests.conftest import make_conf
-    return make_conf(pathlib.Path(tmp), {'placement': ini.token_auth(url)})
+    return ini.cyborg_conf(pathlib.Path(tmp) / 'client.conf',
+                           {'placement': ini.token_auth(url)})
 
 
 if __name__ == '__main__':

@@ -39,10 +39,10 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
 from benchmarks import fleet_scheduling  # noqa: E402
 from cyborg_placement.placement.client import PlacementClient  # noqa: E402
-from tests import databases  # noqa: E402
-from tests.api_server import ApiServer  # noqa: E402
+from tools.harness import databases  # noqa: E402
 from tools.harness import fleet  # noqa: E402
 from tools.harness import ini  # noqa: E402
+from tools.harness.api_server import ApiServer  # noqa: E402
 from tools.harness.counting_proxy import CountingProxy  # noqa: E402
 from tools.harness.local_placement import LocalPlacement  # noqa: E402
 

@@ -3,7 +3,7 @@ Placement, with a server of the same size without accelerators as baseline,
 for both ways Nova gives servers accelerators.
 
 Starts a real Placement and a ``cyborg-api`` (SQLite, one worker), then, in a
-Nova process of its own (tests/nova_services.py: nova-api, conductor,
+Nova process of its own (tools/harness/nova_services.py: nova-api, conductor,
 scheduler and a compute service on Nova's fake libvirt, 4 H100s published by
 ``cyborg-agent --once``), boots and deletes a server of each flavor
 ``--repeat`` times: once with ``LibvirtAcceleratorDriver`` and a
@@ -37,8 +37,8 @@ from requests import adapters
 REPO = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests import nova_services  # noqa: E402
-from tests.api_server import ApiServer  # noqa: E402
+from tools.harness import nova_services  # noqa: E402
+from tools.harness.api_server import ApiServer  # noqa: E402
 from tools.harness.local_placement import LocalPlacement  # noqa: E402
 
 #: Where the Nova process writes its figures, and how many rounds it runs.
@@ -152,7 +152,7 @@ def _run_nova(workdir: pathlib.Path, repeat: int, case: str) -> list[dict]:
                PLACEMENT_LOG: str(placement_log),
                'PYTHONPATH': str(REPO)}
         done = subprocess.run(
-            [sys.executable, '-m', 'tests.nova_services', str(outcome_path),
+            [sys.executable, '-m', 'tools.harness.nova_services', str(outcome_path),
              'benchmarks.nova_boot', case], cwd=REPO, capture_output=True,
             text=True, env=dict(os.environ, **env))
     finally:

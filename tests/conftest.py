@@ -13,9 +13,9 @@ from oslo_config import cfg
 import pytest
 
 from cyborg_placement.placement.client import PlacementClient
-from tests import databases
 from tests import placement_state
 from tests.libvirt_embed import EmbeddedLibvirt
+from tools.harness import databases
 from tools.harness import ini
 from tools.harness import sysfs_tree
 from tools.harness.local_placement import LocalPlacement
@@ -99,9 +99,9 @@ def api_server(request, placement_server, tmp_path_factory):
     """A running ``cyborg-api`` (noauth, 2 workers) per database backend.
 
     Shared by the session: tests use their own hosts and names. More servers
-    (other options, crash points) come from :class:`tests.api_server.ApiServer`.
+    (other options, crash points) come from :class:`tools.harness.api_server.ApiServer`.
     """
-    from tests.api_server import ApiServer
+    from tools.harness.api_server import ApiServer
     workdir = tmp_path_factory.mktemp(f'cyborg-api-{request.param}')
     if request.param == 'sqlite':
         url = f'sqlite:///{workdir}/cyborg.sqlite'

@@ -24,7 +24,6 @@ import subprocess
 import sys
 import traceback
 import uuid
-import xml.etree.ElementTree as ET
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 
@@ -191,14 +190,3 @@ class NovaDriverProcess:
                 f'); {self.log_path} ends with:\n'
                 f'{self.log_path.read_text(errors="replace")[-4000:]}')
         return json.loads(line)
-
-
-def hostdev_sources(xml: str) -> list[str]:
-    """PCI hostdev source addresses of a domain XML, as DDDD:BB:SS.F."""
-    found = []
-    for addr in ET.fromstring(xml).iterfind(
-            "./devices/hostdev[@type='pci']/source/address"):
-        parts = [int(addr.get(k), 16)
-                 for k in ('domain', 'bus', 'slot', 'function')]
-        found.append('{:04x}:{:02x}:{:02x}.{:x}'.format(*parts))
-    return sorted(found)

@@ -1,8 +1,8 @@
 """Fixtures the CLI modules share: a server of their own, and units in it."""
 import pytest
 
-from tests.api_server import ApiServer
 from tests.functional import cli_runner
+from tools.harness.api_server import ApiServer
 
 
 @pytest.fixture(scope='module')

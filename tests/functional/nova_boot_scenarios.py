@@ -1,15 +1,15 @@
 """Servers booted through Nova onto a host whose GPUs our agent publishes.
 
 Run by tests/functional/test_nova_boot.py in a process of its own (see
-tests/nova_services.py); each case asserts on the guest's libvirt XML in
+tools/harness/nova_services.py); each case asserts on the guest's libvirt XML in
 Nova's fake libvirt, on the API's bindings and on Placement.
 """
 import os
 
 import requests
 
-from tests import nova_services
-from tests.nova_services import GPUS
+from tools.harness import nova_services
+from tools.harness.nova_services import GPUS
 
 
 def _api(method: str, path: str, **kwargs) -> requests.Response:

@@ -4,9 +4,9 @@ own, from pytest (tests/functional/test_nova_boot.py, test_nova_stock.py).
 Nova cannot share the pytest interpreter (oslo.config's global ``CONF``), and
 its harness is made for a process per test (as stestr runs it): a case that
 fails cannot leave state behind for the next. The child process is
-``python -m tests.nova_services`` (see there); a case's outcome comes back as
-JSON, and :func:`report` turns it into pytest's (a skip stays a skip, a
-failure shows Nova's log and the traceback).
+``python -m tools.harness.nova_services`` (see there); a case's outcome comes
+back as JSON, and :func:`report` turns it into pytest's (a skip stays a skip,
+a failure shows Nova's log and the traceback).
 """
 import ast
 import json
@@ -19,7 +19,7 @@ from keystoneauth1 import session as ks_session
 from keystoneauth1.identity import v3
 import pytest
 
-from tests.api_server import ApiServer
+from tools.harness.api_server import ApiServer
 from tools.harness.local_placement import LocalPlacement
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
@@ -53,7 +53,7 @@ def start_services(workdir: pathlib.Path, keystone=None):
     With ``keystone`` (a running :class:`tests.keystone_server.LocalKeystone`)
     the API runs behind keystonemiddleware, and the environment carries real
     tokens: a user's, a member of a project of its own, for Nova to pass on,
-    and an admin's (tests/nova_services.py, ``USER_TOKEN``).
+    and an admin's (tools/harness/nova_services.py, ``USER_TOKEN``).
     """
     placement = LocalPlacement(workdir / 'placement')
     placement.start()
@@ -94,7 +94,7 @@ def run_case(services: dict[str, str], case: str,
     results = workdir / 'outcome.json'
     module, case = case.split(':')
     done = subprocess.run(
-        [sys.executable, '-m', 'tests.nova_services', str(results),
+        [sys.executable, '-m', 'tools.harness.nova_services', str(results),
          module, case], cwd=REPO, capture_output=True, text=True,
         timeout=300, env=dict(os.environ, PYTHONPATH=str(REPO), **services))
     assert results.exists(), (

@@ -1,7 +1,7 @@
 """Servers holding accelerators resized and cold-migrated through Nova.
 
 Run by tests/functional/test_nova_boot.py in a process of its own (see
-tests/nova_services.py); each case asserts on the guest's libvirt XML in
+tools/harness/nova_services.py); each case asserts on the guest's libvirt XML in
 Nova's fake libvirt, on the API's bindings and on Placement.
 
 Nova's fake libvirt has no instance storage: as Nova's own functional tests
@@ -13,8 +13,8 @@ does. Everything else, our driver and the API included, runs for real.
 import fixtures
 from nova.tests.fixtures import libvirt
 
-from tests import nova_services
-from tests.nova_services import GPUS
+from tools.harness import nova_services
+from tools.harness.nova_services import GPUS
 
 #: The destination's pool: other PCI addresses than the source's, so a
 #: binding or a hostdev says which host's unit it is.

@@ -4,7 +4,7 @@
 Nothing of Nova is changed: the unmodified ``LibvirtDriver`` on Nova's fake
 libvirt, and Nova's own Cyborg client creating, binding, reading and
 deleting accelerator requests (ARQs) on the real ``cyborg-api``
-(tests/nova_services.py, :class:`StockNovaServicesTestBase`). Run by
+(tools/harness/nova_services.py, :class:`StockNovaServicesTestBase`). Run by
 tests/functional/test_nova_stock.py, each case in a process of its own;
 each asserts on the guest's libvirt XML, on the ARQs and units the API
 shows, and on Placement.
@@ -16,8 +16,8 @@ import fixtures
 from nova.tests.functional.api import client
 import requests
 
-from tests import nova_services
-from tests.nova_services import GPUS
+from tools.harness import nova_services
+from tools.harness.nova_services import GPUS
 
 #: What Nova's compute API answers the operations it refuses for a server
 #: whose flavor names a device profile (``ForbiddenWithAccelerators``).

@@ -13,11 +13,11 @@ import uuid
 
 from cyborg_agent.journal import Journal
 from cyborg_placement import crash_points
-from tests.api_server import ApiClient
 from tests.functional.compute_nodes import create_compute_node
 from tools.harness import catalog
 from tools.harness import ini
 from tools.harness import sysfs_tree
+from tools.harness.api_server import ApiClient
 
 AGENT = str(pathlib.Path(sys.executable).parent / 'cyborg-agent')
 GPUS = ('0000:3b:00.0', '0000:3c:00.0')

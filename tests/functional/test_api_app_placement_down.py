@@ -1,5 +1,5 @@
 """Placement unreachable is the one case of 503; nothing is lost meanwhile."""
-from tests.api_server import ApiServer
+from tools.harness.api_server import ApiServer
 from tools.harness.server_process import free_port
 
 

@@ -1,7 +1,7 @@
 """With the default auth_strategy (keystone) keystonemiddleware guards the API."""
 import requests
 
-from tests.api_server import ApiServer
+from tools.harness.api_server import ApiServer
 
 
 def test_keystone_strategy_refuses_requests_without_a_token(

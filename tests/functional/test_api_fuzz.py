@@ -15,7 +15,7 @@ import pytest
 import schemathesis
 
 from cyborg_placement.api import openapi
-from tests.api_server import make_host
+from tools.harness.api_server import make_host
 
 CHECKS = ('not_a_server_error', 'status_code_conformance',
           'content_type_conformance')

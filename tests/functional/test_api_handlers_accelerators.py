@@ -6,7 +6,7 @@ import uuid
 import pytest
 import requests
 
-from tests.api_server import make_host
+from tools.harness.api_server import make_host
 
 SPECS = {'remote': 0, 'num': 1, 'device_type': 'CRYPTO',
          'acc_capability': {'num': 2, 'ipsec': {'aes': {'3des': 50}}}}

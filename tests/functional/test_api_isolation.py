@@ -21,13 +21,13 @@ import uuid
 import pytest
 
 from cyborg_placement.placement.client import PlacementClient
-from tests.api_server import ApiClient
-from tests.api_server import ApiServer
-from tests.api_server import make_host
 from tests.conftest import make_conf
 from tests.functional.cli_runner import clean_env
 from tests.functional.cli_runner import openstack
 from tools.harness import ini
+from tools.harness.api_server import ApiClient
+from tools.harness.api_server import ApiServer
+from tools.harness.api_server import make_host
 
 SEE_ALL = ('admin', 'service')
 HOLDING = ('member_a', 'reader_a')

@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 
-from tests.api_server import make_host
+from tools.harness.api_server import make_host
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ import pytest
 import requests
 
 from cyborg_placement import crash_points
-from tests.api_server import ApiServer
-from tests.api_server import make_host
+from tools.harness.api_server import ApiServer
+from tools.harness.api_server import make_host
 
 
 @pytest.fixture(params=['sqlite', 'postgresql'])

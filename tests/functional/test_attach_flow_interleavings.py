@@ -19,9 +19,9 @@ from cyborg_placement.db import engine as db_engine
 from cyborg_placement.db import migration
 from cyborg_placement.db import models
 from cyborg_placement.db import reports
-from tests.api_server import make_host
 from tests.conftest import make_conf
 from tools.harness import ini
+from tools.harness.api_server import make_host
 
 CONTEXT = types.SimpleNamespace(project_id='p1', user_id='u1')
 

@@ -19,7 +19,7 @@ from cyborg_placement.db import exceptions
 from cyborg_placement.db import migration
 from cyborg_placement.db import models
 from cyborg_placement.db import reports
-from tests import databases
+from tools.harness import databases
 
 
 @pytest.fixture(params=['sqlite', 'postgresql', 'mysql'])

@@ -12,9 +12,9 @@ import uuid
 import pytest
 
 from cyborg_placement.placement.client import PlacementClient
-from tests.api_server import ApiServer
 from tools.harness import fleet
 from tools.harness import ini
+from tools.harness.api_server import ApiServer
 from tools.harness.counting_proxy import CountingProxy
 
 HOSTS = 20

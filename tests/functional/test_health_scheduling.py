@@ -12,7 +12,6 @@ import pytest
 
 from cyborg_agent.publish import pools
 from cyborg_placement.placement import client as placement_client
-from tests.api_server import ApiServer
 from tests.functional.cli_runner import noauth_args
 from tests.functional.cli_runner import openstack
 from tests.functional.compute_nodes import create_compute_node
@@ -24,6 +23,7 @@ from tools.harness import catalog
 from tools.harness import nova_request
 from tools.harness import nvidia_smi
 from tools.harness import sysfs_tree
+from tools.harness.api_server import ApiServer
 
 GPUS = ('0000:18:00.0', '0000:28:00.0')
 QAT = '0000:6b:00.0'

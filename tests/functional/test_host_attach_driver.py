@@ -8,9 +8,9 @@ import uuid
 
 import pytest
 
-from tests.api_server import make_host
 from tests.functional import cli_runner
 from tests.functional import reconciler_support as support
+from tools.harness.api_server import make_host
 
 GPU, OTHER_GPU = support.GPUS
 

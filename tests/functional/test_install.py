@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from tests import api_server
+from tools.harness import api_server
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 

@@ -3,7 +3,7 @@
 nova-api, conductor, scheduler and a compute service running
 ``LibvirtAcceleratorDriver`` on Nova's fake libvirt, from the nova package's
 functional harness, with the real Placement, the real ``cyborg-api`` and
-the real ``cyborg-agent --once`` (tests/nova_services.py). Each case of the
+the real ``cyborg-agent --once`` (tools/harness/nova_services.py). Each case of the
 :data:`SCENARIOS` modules runs in a child process (tests/functional/
 nova_cases.py).
 """

@@ -3,7 +3,7 @@
 nova-api, conductor, scheduler and a compute service running the unmodified
 ``libvirt.LibvirtDriver`` on Nova's fake libvirt, Nova's own Cyborg client
 on the real ``cyborg-api``, the real Placement and the real ``cyborg-agent
---once`` (tests/nova_services.py, ``StockNovaServicesTestBase``): a flavor
+--once`` (tools/harness/nova_services.py, ``StockNovaServicesTestBase``): a flavor
 with ``accel:device_profile`` boots with units of the allocated pool, they
 stay through reboot, rebuild and shelve, are released on delete, Nova
 refuses what it refuses for accelerators, and a bind the API cannot do fails

@@ -3,10 +3,10 @@ token, its catalog (service type ``accelerator``) gives our API's endpoint, and
 the API validates the token with keystonemiddleware."""
 import pytest
 
-from tests.api_server import ApiServer
 from tests.functional.cli_runner import clean_env
 from tests.functional.cli_runner import openstack
 from tests.keystone_server import LocalKeystone
+from tools.harness.api_server import ApiServer
 
 
 @pytest.fixture(scope='module')

@@ -12,9 +12,9 @@ import openstack
 import pytest
 import requests
 
-from tests.api_server import ApiServer
-from tests.api_server import make_host
 from tests.inprocess import scenario
+from tools.harness.api_server import ApiServer
+from tools.harness.api_server import make_host
 
 NO_VERSION = None
 

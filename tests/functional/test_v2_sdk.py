@@ -8,8 +8,8 @@ import openstack
 from openstack import exceptions as sdk_exceptions
 import pytest
 
-from tests.api_server import make_host
 from tests.inprocess import scenario
+from tools.harness.api_server import make_host
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ process, ``python -m`` this module, started once for the module. The cases
 marked ``@case`` run in that child (attach and detach on libvirt); the binding
 tests set up accelerators and attachments through the API's REST calls here
 and ask the child for the guest XML Nova builds. Parent-only modules
-(tests.api_server, which loads cyborg_placement.conf) are imported inside the
-fixtures, so that the child can import this module.
+(tools.harness.api_server, which loads cyborg_placement.conf) are imported
+inside the fixtures, so that the child can import this module.
 """
 import functools
 import sys
@@ -17,7 +17,7 @@ import uuid
 import pytest
 
 from tests import nova_driver
-from tests.nova_driver import hostdev_sources
+from tools.harness.guest_xml import hostdev_sources
 
 MODULE = 'tests.functional.test_virt_libvirt_driver'
 VF = '0000:6b:01.0'
@@ -172,7 +172,7 @@ def nova_loads_the_driver_by_its_documented_name(world):
 @pytest.fixture(scope='module')
 def api(placement_server, tmp_path_factory):
     """A ``cyborg-api`` of this module's own, so a test may stop it."""
-    from tests.api_server import ApiServer
+    from tools.harness.api_server import ApiServer
     workdir = tmp_path_factory.mktemp('nova-ext-api')
     server = ApiServer.on_sqlite(workdir, placement_server.url, workers=1)
     server.start()
@@ -198,7 +198,7 @@ def test_nova_driver(nova, name):
 @pytest.fixture
 def units(api, placement, unique_name) -> list[dict]:
     """Four GPUs of a host, in Placement and reported to the API."""
-    from tests.api_server import make_host
+    from tools.harness.api_server import make_host
     # The driver binds (PUT /instances/{uuid}/bindings) on every guest build.
     if api.client().get(f'/instances/{uuid.uuid4()}/bindings'
                         ).status_code == 404:

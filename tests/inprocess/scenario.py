@@ -3,7 +3,7 @@ in Placement, and instances Nova placed on it."""
 import uuid
 
 from cyborg_placement.placement.client import PlacementClient
-from tests.api_server import make_host
+from tools.harness.api_server import make_host
 
 HOST = 'compute-1'
 

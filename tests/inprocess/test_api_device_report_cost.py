@@ -11,9 +11,9 @@ import sqlalchemy as sa
 
 from cyborg_placement.db import engine as db_engine
 from cyborg_placement.db import migration
-from tests.api_server import make_host
 from tests.conftest import make_conf
 from tools.harness import ini
+from tools.harness.api_server import make_host
 
 WRITES = ('INSERT', 'UPDATE', 'DELETE')
 

@@ -2,9 +2,9 @@
 feed of attachment changes."""
 import pytest
 
-from tests.api_server import make_host
 from tests.inprocess import scenario
 from tests.inprocess.scenario import code
+from tools.harness.api_server import make_host
 
 HOST = scenario.HOST
 

@@ -41,6 +41,13 @@ def test_product_code_never_imports_the_harness_or_the_tests(package):
     assert _offending(_modules(package), ('tools', 'tests')) == {}
 
 
+@pytest.mark.parametrize('package', ['benchmarks', 'tools'])
+def test_benchmarks_the_demo_and_the_harness_never_import_the_tests(package):
+    # What they share with the tests lives in tools/harness, so that a
+    # benchmark or tools/run-local.sh runs from a checkout without tests/.
+    assert _offending(_modules(package), ('tests',)) == {}
+
+
 def test_the_api_package_never_imports_the_agent():
     assert _offending(_modules('cyborg_placement'), ('cyborg_agent',)) == {}
 

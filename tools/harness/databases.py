@@ -1,7 +1,8 @@
 """Fresh databases on the PostgreSQL and MySQL servers the test command runs.
 
-Each test session gets its own database, dropped at the end, so runs never see
-each other's rows. Server URLs come from ``CYBORG_TEST_POSTGRESQL_URL`` and
+Each test session (each pytest-xdist worker is a session of its own), and each
+benchmark run, gets its own database, dropped at the end, so parallel runs never
+see each other's rows. Server URLs come from ``CYBORG_TEST_POSTGRESQL_URL`` and
 ``CYBORG_TEST_MYSQL_URL`` (defaults: the loopback servers of the dev/CI machine).
 """
 import contextlib

@@ -55,10 +55,10 @@ from sqlalchemy import exc as sa_exc
 
 from nova_ext import conf as ext_conf
 from nova_ext.cmd import compute as ext_compute
-from tests.nova_driver import hostdev_sources
 from tools.harness import catalog
 from tools.harness import ini
 from tools.harness import sysfs_tree
+from tools.harness.guest_xml import hostdev_sources
 
 CONF = nova_conf.CONF
 PLACEMENT_URL = 'CYBORG_NOVA_PLACEMENT_URL'
@@ -390,8 +390,9 @@ class _Outcomes(unittest.TestResult):
 
 
 def main(argv: list[str]) -> None:
-    """``python -m tests.nova_services RESULTS MODULE [CASE...]``: run the
-    module's cases (or the named ones) and write their outcomes to RESULTS."""
+    """``python -m tools.harness.nova_services RESULTS MODULE [CASE...]``:
+    run the module's cases (or the named ones) and write their outcomes to
+    RESULTS."""
     results_path, module, names = argv[0], argv[1], argv[2:]
     loader = unittest.TestLoader()
     if names:

@@ -1,0 +1,19 @@
+"""What a guest's libvirt definition holds, read from its XML.
+
+Both the tests of our Nova driver (in the test process) and Nova's own
+services (tools/harness/nova_services.py, in a process of its own) check
+which PCI devices a guest got; neither may import the other's side, so the
+reading lives here, with nothing but the standard library.
+"""
+import xml.etree.ElementTree as ET
+
+
+def hostdev_sources(xml: str) -> list[str]:
+    """PCI hostdev source addresses of a domain XML, as DDDD:BB:SS.F."""
+    found = []
+    for addr in ET.fromstring(xml).iterfind(
+            "./devices/hostdev[@type='pci']/source/address"):
+        parts = [int(addr.get(k), 16)
+                 for k in ('domain', 'bus', 'slot', 'function')]
+        found.append('{:04x}:{:02x}:{:02x}.{:x}'.format(*parts))
+    return sorted(found)
