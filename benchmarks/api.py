@@ -30,6 +30,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 from cyborg_placement.placement.client import PlacementClient  # noqa: E402
 from tools.harness import databases  # noqa: E402
 from tools.harness import ini  # noqa: E402
+from tools.harness import run_facts  # noqa: E402
 from tools.harness.api_server import ApiServer  # noqa: E402
 from tools.harness.api_server import make_host  # noqa: E402
 from tools.harness.local_placement import LocalPlacement  # noqa: E402
@@ -131,6 +132,7 @@ def main() -> int:
     parser.add_argument('--seconds', type=float, default=10)
     parser.add_argument('--rows', type=int, default=10000)
     args = parser.parse_args()
+    print(run_facts.header())
     with tempfile.TemporaryDirectory() as tmp, \
             _database(args.db, tmp) as db_url:
         placement_server = LocalPlacement(os.path.join(tmp, 'placement'))

@@ -25,6 +25,7 @@ from oslo_config import cfg  # noqa: E402
 from cyborg_agent import discovery  # noqa: E402
 from cyborg_placement import conf as cyborg_conf  # noqa: E402
 from tools.harness import catalog  # noqa: E402
+from tools.harness import run_facts  # noqa: E402
 from tools.harness import sysfs_tree  # noqa: E402
 
 SIZES = (100, 1000, 10000)
@@ -119,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
                         help='Runs per size; the best is reported.')
     parser.add_argument('sizes', nargs='*', type=int, default=list(SIZES))
     args = parser.parse_args(argv)
+    print(run_facts.header())
     report([measure(size, args.repeat) for size in args.sizes])
     return 0
 

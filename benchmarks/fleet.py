@@ -42,6 +42,7 @@ from cyborg_placement.placement.client import PlacementClient  # noqa: E402
 from tools.harness import databases  # noqa: E402
 from tools.harness import fleet  # noqa: E402
 from tools.harness import ini  # noqa: E402
+from tools.harness import run_facts  # noqa: E402
 from tools.harness.api_server import ApiServer  # noqa: E402
 from tools.harness.counting_proxy import CountingProxy  # noqa: E402
 from tools.harness.local_placement import LocalPlacement  # noqa: E402
@@ -246,6 +247,7 @@ def machine() -> dict:
                                '-e', 'select version()']),
             'postgresql': server(['psql', '-h', '127.0.0.1', '-U', 'postgres',
                                   '-tAc', 'show server_version']),
+            'commit': run_facts.commit(),
             'load average at start': os.getloadavg()}
 
 

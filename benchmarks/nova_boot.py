@@ -38,6 +38,7 @@ REPO = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from tools.harness import nova_services  # noqa: E402
+from tools.harness import run_facts  # noqa: E402
 from tools.harness.api_server import ApiServer  # noqa: E402
 from tools.harness.local_placement import LocalPlacement  # noqa: E402
 
@@ -152,9 +153,9 @@ def _run_nova(workdir: pathlib.Path, repeat: int, case: str) -> list[dict]:
                PLACEMENT_LOG: str(placement_log),
                'PYTHONPATH': str(REPO)}
         done = subprocess.run(
-            [sys.executable, '-m', 'tools.harness.nova_services', str(outcome_path),
-             'benchmarks.nova_boot', case], cwd=REPO, capture_output=True,
-            text=True, env=dict(os.environ, **env))
+            [sys.executable, '-m', 'tools.harness.nova_services',
+             str(outcome_path), 'benchmarks.nova_boot', case], cwd=REPO,
+            capture_output=True, text=True, env=dict(os.environ, **env))
     finally:
         api.stop()
         placement.stop()
@@ -171,6 +172,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--repeat', type=int, default=3)
     args = parser.parse_args()
+    print(run_facts.header())
     figures = []
     for case in CASES:
         with tempfile.TemporaryDirectory() as tmp:

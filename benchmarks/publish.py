@@ -32,6 +32,7 @@ from cyborg_placement import conf as cyborg_conf  # noqa: E402
 from cyborg_placement.placement.client import PlacementClient  # noqa: E402
 from cyborg_placement.placement.client import PlacementUnreachable  # noqa: E402
 from tools.harness import catalog  # noqa: E402
+from tools.harness import run_facts  # noqa: E402
 from tools.harness import sysfs_tree  # noqa: E402
 from tools.harness.local_placement import LocalPlacement  # noqa: E402
 
@@ -197,6 +198,7 @@ def main() -> None:
     parser.add_argument('--hosts', default='1,10,100')
     parser.add_argument('--devices', default='1,2,4,6,8')
     args = parser.parse_args()
+    print(run_facts.header())
     with tempfile.TemporaryDirectory() as workdir:
         server = LocalPlacement(f'{workdir}/placement')
         server.start()
