@@ -20,6 +20,44 @@ from tools.harness import ini
 from tools.harness import sysfs_tree
 from tools.harness.local_placement import LocalPlacement
 
+#: Fixtures of these scopes live as long as a module's (or a class's) tests.
+SHARED_SCOPES = ('package', 'module', 'class')
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Keep together, on one pytest-xdist worker, the tests that share a
+    module-scoped fixture (``--dist loadgroup``, as tools/test.sh runs).
+
+    Spread over workers, such tests would each start the module's servers
+    again (a Nova world, a fleet, an install), and a module's stories, which
+    may build on each other's state, would run out of order. A parametrized
+    module fixture (one server per database) makes a group per value, so the
+    databases run side by side. Every other test goes to whichever worker is
+    free; session fixtures (Placement, the API servers, Keystone, libvirt,
+    the databases) are started once per worker.
+    """
+    for item in items:
+        group = _shared_fixture_group(item)
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
+
+
+def _shared_fixture_group(item: pytest.Item) -> str | None:
+    info = getattr(item, '_fixtureinfo', None)
+    if info is None:
+        return None
+    shared = sorted(name for name, defs in info.name2fixturedefs.items()
+                    if defs and defs[-1].scope in SHARED_SCOPES)
+    if not shared:
+        return None
+    params = getattr(item, 'callspec', None)
+    values = [f'{name}={params.params[name]}' for name in shared
+              if params is not None and name in params.params]
+    # xdist reads the group after the last "@" and only when no "]" follows.
+    return ':'.join([item.module.__name__, *values]).translate(
+        str.maketrans('@[]', '___'))
+
 
 def make_conf(directory, sections: dict[str, dict[str, object]]
               ) -> cfg.ConfigOpts:

@@ -3,6 +3,12 @@
 # installs what the tests need (tools/install-test-deps.sh), runs the linter, then
 # unit and functional tests against real Placement, PostgreSQL, MariaDB, libvirt
 # and Nova. Extra arguments go to pytest (e.g. tools/test.sh -k placement).
+#
+# Tests run on CYBORG_TEST_WORKERS pytest-xdist workers (default 4: on two
+# cores most of a test's time is spent waiting on servers, so more workers
+# than cores pays; 0 runs them in this process). --dist loadgroup keeps the
+# tests that share a module-scoped fixture on one worker (tests/conftest.py);
+# each worker starts its own session servers and databases.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,7 +19,8 @@ echo "==> ruff" >&2
 
 echo "==> pytest" >&2
 set +e
-.venv/bin/pytest -ra -p no:cacheprovider "${@:-tests}"
+.venv/bin/pytest -ra -p no:cacheprovider \
+    -n "${CYBORG_TEST_WORKERS:-4}" --dist loadgroup "${@:-tests}"
 status=$?
 set -e
 if [ "$status" -eq 5 ]; then

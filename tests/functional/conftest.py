@@ -5,9 +5,11 @@ from tests.functional import cli_runner
 from tools.harness.api_server import ApiServer
 
 
-@pytest.fixture(scope='module')
+@pytest.fixture(scope='session')
 def api(placement_server, tmp_path_factory) -> ApiServer:
-    """One noauth ``cyborg-api`` on SQLite for the module's stories."""
+    """One noauth ``cyborg-api`` on SQLite for the CLI stories, started once
+    per worker: they only add records of their own hosts and names, so they
+    need not share a worker to share it."""
     workdir = tmp_path_factory.mktemp('cli-api')
     server = ApiServer.on_sqlite(workdir, placement_server.url)
     server.start()
