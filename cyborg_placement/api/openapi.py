@@ -155,9 +155,11 @@ _ARQ_ONE = {**_AUTH, 404: 'No such accelerator request (or not of the '
                           "caller's project)."}
 _DP_ONE = {**_AUTH, 404: 'No such device profile.'}
 _DEVICE_ONE = {**_AUTH, 404: 'No such unit.'}
-_BIND = {409: 'An ARQ is bound elsewhere, or the instance\'s allocation holds '
-              'fewer units of the pool than its ARQs ask for; nothing was '
-              'bound.', 503: 'Placement unreachable.'}
+_BIND = {409: 'An ARQ is bound elsewhere, the instance\'s allocation holds '
+              'fewer units of the pool than its ARQs ask for, or Placement '
+              'does not have the pool (accelerator.pool.not_in_placement, '
+              'naming it); nothing was bound.',
+         503: 'Placement unreachable.'}
 
 #: The Cyborg-compatible subset under /v2 (microversions 2.0 to 2.3).
 V2_OPERATIONS = {
@@ -302,7 +304,8 @@ OPERATIONS = {
         {200: 'The accelerator; its attachment (instance_uuid or host, '
               'driver, state "attaching").', **_ONE,
          409: 'Attached elsewhere, no free unit, not on that host, '
-              'unhealthy or disabled.',
+              'unhealthy or disabled, or Placement does not have its pool '
+              '(accelerator.pool.not_in_placement, naming it).',
          503: 'Placement unreachable.'}, accelerators.ATTACH,
         links={'200': {
             'detach': _to('detach_accelerator', uuid='$request.path.uuid'),

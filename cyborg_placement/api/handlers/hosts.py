@@ -8,7 +8,6 @@ from cyborg_placement.api import views
 from cyborg_placement.api.policies import hosts as policies
 from cyborg_placement.api.schemas import hosts as schemas
 from cyborg_placement.attach import bindings
-from cyborg_placement.attach import flow
 from cyborg_placement.db import accelerators
 from cyborg_placement.db import attachments
 from cyborg_placement.db import reports
@@ -49,8 +48,7 @@ def list_attachments(host: str):
                            schemas.FEED_QUERY['changes_since'])
     limit = util.query_int('limit', schemas.MAX_CHANGES,
                            schemas.FEED_QUERY['limit'])
-    flow.recover_host(state.services, host)
-    bindings.release_stale(state.services, host)
+    bindings.repair_host(state.services, host)
     rows, revision = attachments.changes(state.db, host, since, limit)
     units = accelerators.host_units(state.db, host)
     return util.json_response({
