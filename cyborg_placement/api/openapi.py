@@ -358,7 +358,9 @@ OPERATIONS = {
         'list_attachments',
         "The host reconciler's feed of attachment changes (service); "
         'answers {"attachments": [...], "revision": N, "units": '
-        '{"disabled": [PCI address...], "held": [PCI address...]}}.',
+        '{"disabled": [PCI address...], "held": [PCI address...]}, '
+        '"report_digest": the digest of the last accepted device report, '
+        'or null}.',
         {200: 'Changes.', **_HOST_CODES, 503: 'Placement unreachable.'},
         query=hosts.FEED_QUERY,
         links={'200': {'report_state': _to(

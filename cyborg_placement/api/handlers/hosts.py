@@ -2,6 +2,7 @@
 feed of attachment changes."""
 import collections
 
+from cyborg_placement import vocabulary
 from cyborg_placement.api import errors
 from cyborg_placement.api import util
 from cyborg_placement.api import views
@@ -17,7 +18,9 @@ def report_devices(host: str):
     util.context().can(policies.REPORT_DEVICES)
     state = util.app_state()
     host = util.text_param(host, 'host', schemas.REPORTING_HOST)
-    units = util.json_body(schemas.DEVICE_REPORT)['accelerators']
+    body = util.json_body(schemas.DEVICE_REPORT)
+    digest = vocabulary.report_digest(body)  # as its agent computed it
+    units = body['accelerators']
     repeated = [address for address, n in collections.Counter(
         u['pci_address'].lower() for u in units).items() if n > 1]
     if repeated:
@@ -25,7 +28,7 @@ def report_devices(host: str):
             f'PCI addresses reported more than once: {", ".join(repeated)}.')
     for unit in units:
         unit['pci_address'] = unit['pci_address'].lower()
-    found = reports.apply_report(state.db, host, units)
+    found = reports.apply_report(state.db, host, units, digest)
     return util.json_response(
         {'accelerators': [views.visible(util.viewer(), v) for v in found]})
 
@@ -33,7 +36,9 @@ def report_devices(host: str):
 def list_attachments(host: str):
     """Changes after ``changes_since`` (0: every active attachment), and
     which of the host's units are disabled or held (``units``): the agent
-    reserves its disabled and unhealthy free units in Placement.
+    reserves its disabled and unhealthy free units in Placement; and the
+    digest of the host's last accepted device report (``report_digest``,
+    None for none): the agent sends its report again when its own differs.
 
     Attaches interrupted before their claim was confirmed are finished or
     rolled back first, the host's pools are swept of claims no record
@@ -55,4 +60,5 @@ def list_attachments(host: str):
         'attachments': [views.visible_attachment(util.viewer(), r)
                         for r in rows],
         'revision': revision,
-        'units': {'disabled': units.disabled, 'held': units.held}})
+        'units': {'disabled': units.disabled, 'held': units.held},
+        'report_digest': reports.last_digest(state.db, host)})
