@@ -75,11 +75,13 @@ class Agent:
             # A session of its own: the reconciler runs in another thread.
             self.reconciler = reconciler.Reconciler.from_conf(
                 conf, api_client.make_adapter(conf), self.sync.root_name)
+        # Saved whatever else is configured (publish-only hosts too): a
+        # counter that grows between two --once runs is growth only to a
+        # tracker that remembers the first.
         self.health = health.Tracker(
             conf.agent.health_recovery_cycles,
             saved_state.StateFile(conf.agent.state_dir,
-                                  saved_state.file_name('health', root_name))
-            if self.api is not None else None)
+                                  saved_state.file_name('health', root_name)))
         self._held_unhealthy: set[str] = set()
 
     def discover(self) -> list[Unit]:

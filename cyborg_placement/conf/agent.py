@@ -112,8 +112,10 @@ OPTS = [
         help='Directory where the attachment reconciler records, before it '
              'changes the host, what it needs to undo the change (such as the '
              'driver a unit was bound to before a host attachment), so a '
-             'restarted agent can finish or roll back; and where the agent '
-             'keeps what it last published (see save_published_state).'),
+             'restarted agent can finish or roll back; where the agent '
+             'keeps what it last published (see save_published_state); and '
+             'where it always keeps its health memory (AER counters, '
+             'recovery streaks), also without [accelerator_api].'),
     cfg.BoolOpt(
         'save_published_state', default=True,
         help='Keep in state_dir (under published/) what the agent last '
