@@ -279,10 +279,13 @@ def repair_host(services: flow.Services, host: str) -> None:
 
     Each pool is read from Placement once, for the sweep and the bindings
     both (:class:`claims.PoolReads`), after the records of its bindings
-    (the order :class:`_Pool` needs); the sweep comes in between, and may
-    only lower what Placement holds, which keeps more bindings, never
-    fewer, until the next feed read. Best effort: the host's feed is
-    served while Placement is away, and the next feed read repairs again.
+    (the order :class:`_Pool` needs). The sweep comes in between: it sets
+    consumers to what their API claims want, and the units it takes away
+    only make the read count more units (own or spare) than are left, so
+    a binding may stay one more feed read, never go too early; the units
+    it gives back to a host consumer are no unit's but its records'. Best
+    effort: the host's feed is served while Placement is away, and the next
+    feed read repairs again.
     """
     if not flow.recover_interrupted(services, host):
         return
