@@ -25,6 +25,9 @@ AGENT = str(pathlib.Path(sys.executable).parent / 'cyborg-agent')
 
 def _write_conf(directory: pathlib.Path, url: str, debug: bool = False,
                 **agent) -> pathlib.Path:
+    """The agent keeps its health memory in state_dir (also without the
+    API): the test's own, not the default in /var/lib."""
+    agent.setdefault('state_dir', directory / 'state')
     return ini.write(directory / 'cyborg.conf',
                      {'DEFAULT': {'debug': str(debug).lower()},
                       'placement': ini.token_auth(url), 'agent': agent})
@@ -88,7 +91,7 @@ def test_once_with_placement_unreachable_fails_with_one_line(tmp_path):
 
 def test_once_without_placement_auth_fails_with_one_line(tmp_path):
     conf = ini.write(tmp_path / 'cyborg.conf', {'agent': {
-        'resource_provider_name': 'compute-1',
+        'resource_provider_name': 'compute-1', 'state_dir': tmp_path / 'state',
         'sysfs_root': _sysfs(tmp_path, catalog.gpu_server())}})
     result = _once(conf)
     assert result.returncode == 1
@@ -230,7 +233,7 @@ def test_health_memory_survives_once_runs_without_the_api(
                             [catalog.nvidia_h100_sxm(a) for a in gpus])
     conf = _write_conf(tmp_path, placement_server.url,
                        resource_provider_name=unique_name,
-                       sysfs_root=tree.root, state_dir=tmp_path / 'state')
+                       sysfs_root=tree.root)
     assert _once(conf).returncode == 0
     pool = placement.get_provider_by_name(f'{unique_name}_GPU_10DE_2330')
     assert reserved(placement, pool['uuid']) == 0
