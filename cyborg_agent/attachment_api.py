@@ -8,6 +8,7 @@ later); a 4xx is ``api_client.ApiRefused`` with the API's own detail.
 from keystoneauth1 import adapter as ks_adapter
 
 from cyborg_agent import api_client
+from cyborg_agent import report
 
 #: The feed's own maximum page.
 PAGE_SIZE = 1000
@@ -19,6 +20,9 @@ class AttachmentApi:
         #: The host's disabled and held units as the feed last said
         #: (``{"disabled": [...], "held": [...]}``); None before a read.
         self.host_units: dict | None = None
+        #: The digest of the host's last device report the API accepted,
+        #: as the feed last said (None: none); ``report.UNKNOWN`` before.
+        self.report_digest: str | None = report.UNKNOWN
 
     def _call(self, method: str, url: str, **kwargs) -> dict:
         return api_client.call(self.adapter, method, url, **kwargs)
@@ -34,6 +38,7 @@ class AttachmentApi:
             found += page['attachments']
             since = page['revision']
             self.host_units = page.get('units')
+            self.report_digest = page.get('report_digest', report.UNKNOWN)
             if len(page['attachments']) < PAGE_SIZE:
                 return found, since
 

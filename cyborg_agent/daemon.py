@@ -75,11 +75,13 @@ class Agent:
             # A session of its own: the reconciler runs in another thread.
             self.reconciler = reconciler.Reconciler.from_conf(
                 conf, api_client.make_adapter(conf), self.sync.root_name)
+        # Saved whatever else is configured (publish-only hosts too): a
+        # counter that grows between two --once runs is growth only to a
+        # tracker that remembers the first.
         self.health = health.Tracker(
             conf.agent.health_recovery_cycles,
             saved_state.StateFile(conf.agent.state_dir,
-                                  saved_state.file_name('health', root_name))
-            if self.api is not None else None)
+                                  saved_state.file_name('health', root_name)))
         self._held_unhealthy: set[str] = set()
 
     def discover(self) -> list[Unit]:
@@ -94,7 +96,8 @@ class Agent:
 
     def _host_units(self) -> dict:
         """Disabled and held units, as the reconciler's feed last said;
-        read here when it has not said yet (a fresh agent).
+        read here when it has not said yet (a fresh agent), with the
+        digest of the report the API holds.
 
         An API that cannot say does not stop publication: until it can,
         no unit counts as disabled (the API itself still refuses to give
@@ -109,8 +112,9 @@ class Agent:
         try:
             # On the publication's own session; kept where the reconcile
             # pass keeps what it reads, until its first pass replaces it.
-            feed.host_units = attachment_api.AttachmentApi(self.api).units(
-                self.sync.root_name)
+            first = attachment_api.AttachmentApi(self.api)
+            feed.host_units = first.units(self.sync.root_name)
+            feed.report_digest = first.report_digest
             return feed.host_units
         except (api_client.ApiUnreachable, api_client.ApiRefused) as exc:
             LOG.debug('Disabled units unknown, published as enabled '
@@ -138,8 +142,12 @@ class Agent:
         self._warn_held_unhealthy(units, held)
         published = self.sync.sync(units, held)
         if self.api is not None:
-            # After publication, so the pools the report names exist.
-            self.reports.send(report.build_report(units, published))
+            # After publication, so the pools the report names exist. Sent
+            # also when the feed says the API holds another report.
+            feed = self.reconciler.api
+            if self.reports.send(report.build_report(units, published),
+                                 feed.report_digest):
+                feed.report_digest = self.reports.digest
         self._cycle_done(len(units), len(published))
 
     def _cycle_done(self, units: int, pools: int) -> None:

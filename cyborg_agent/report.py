@@ -2,12 +2,11 @@
 
 Each unit names the pool provider it is counted in, read from the tree the
 Placement sync has just published, so the API claims from that very pool.
-A report that says what the last accepted one said is not sent again (see
+A report that says what the last accepted one said is not sent again, as
+long as the API says (in the host's feed) that it still holds it (see
 :class:`ReportSender`): in steady state a host costs the API nothing.
 """
 from collections.abc import Iterable
-import hashlib
-import json
 import time
 
 from keystoneauth1 import adapter as ks_adapter
@@ -15,6 +14,7 @@ from keystoneauth1 import adapter as ks_adapter
 from cyborg_agent import api_client
 from cyborg_agent import saved_state
 from cyborg_agent.publish import tree
+from cyborg_placement import vocabulary
 from cyborg_placement.vocabulary import Unit
 
 
@@ -54,10 +54,9 @@ def send_report(adapter: ks_adapter.Adapter, host: str, report: dict
                            json=report)['accelerators']
 
 
-def digest(report: dict) -> str:
-    """The same for the same report, whatever the order of its keys."""
-    return hashlib.sha256(json.dumps(report, sort_keys=True).encode()
-                          ).hexdigest()
+#: What the API holds of this host's report before the feed says it (or
+#: from an API too old to say): no digest is this string.
+UNKNOWN = 'unknown'
 
 
 class ReportSender:
@@ -67,11 +66,12 @@ class ReportSender:
     again changes nothing there but costs a request and a read of the host's
     rows, per host and cycle. The digest of the last accepted report is kept
     (in ``saved`` too, so a restart does not resend it). An unchanged report
-    is still sent once ``resend_after`` seconds have passed since the last
-    one was accepted: the API's records may have changed meanwhile (a
-    database restored from a backup, an admin's ``acc_specs`` over a reported
-    field), and this bounds for how long. ``resend_after`` 0 sends every
-    report.
+    is sent at once when the API says it holds another one (an API on a new
+    database, or one restored from a backup), and once ``resend_after``
+    seconds have passed since the last one was accepted: the API's records
+    may have changed meanwhile without its report changing (an admin's
+    ``acc_specs`` over a reported field), and this bounds for how long.
+    ``resend_after`` 0 sends every report.
     """
 
     def __init__(self, adapter: ks_adapter.Adapter, host: str,
@@ -97,16 +97,25 @@ class ReportSender:
             return None
         return document
 
-    def send(self, report: dict) -> bool:
-        """Send ``report`` unless it is the last accepted one; whether sent.
+    @property
+    def digest(self) -> str | None:
+        """The digest of the last report the API accepted from us."""
+        return None if self._last is None else self._last['digest']
 
-        Failures are ``api_client.ApiUnreachable`` or ``ApiRefused``, and
-        leave the last accepted report as it was.
+    def send(self, report: dict, api_holds: str | None = UNKNOWN) -> bool:
+        """Send ``report`` unless it is the last accepted one and the API
+        still holds it; whether sent.
+
+        ``api_holds`` is the digest of the report the API says it holds for
+        this host (the feed's ``report_digest``; None: none, as on a new
+        database), or :data:`UNKNOWN`. Failures are
+        ``api_client.ApiUnreachable`` or ``ApiRefused``, and leave the last
+        accepted report as it was.
         """
-        new = digest(report)
+        new = vocabulary.report_digest(report)
         now = time.time()
         last = self._last
-        self.sent = not (
+        self.sent = api_holds not in (UNKNOWN, new) or not (
             self.resend_after and last is not None and last['digest'] == new
             and 0 <= now - last['sent_at'] < self.resend_after)
         if self.sent:

@@ -6,6 +6,8 @@ and resource classes). This module imports nothing of ours, so both sides can
 use it without depending on each other.
 """
 import dataclasses
+import hashlib
+import json
 
 import os_resource_classes as orc
 import os_traits
@@ -84,3 +86,16 @@ def is_owned_trait(trait: str) -> bool:
     return trait == os_traits.OWNER_CYBORG or trait.startswith('CUSTOM_ACCEL_')
 
 
+
+
+def report_digest(report: dict) -> str:
+    """The digest of a device report body, the same for the same report
+    whatever the order of its keys.
+
+    The agent keeps the digest of the last report the API accepted; the
+    API keeps it too and says it in the host's feed, and the agent sends
+    its report again whenever the two differ (an API on a new or restored
+    database), so both compute it here, from the body as sent.
+    """
+    return hashlib.sha256(json.dumps(report, sort_keys=True).encode()
+                          ).hexdigest()

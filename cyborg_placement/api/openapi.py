@@ -130,8 +130,15 @@ def _to(operation: str, body: dict | None = None, **parameters) -> dict:
     return link
 
 
-def _accelerator_links(uuid: str, host: str | None = None) -> dict:
-    """Where an accelerator's uuid (and host) lead, as runtime expressions."""
+def _bind(instance_uuid: str, host: str) -> dict:
+    """The bind of an instance on a host, as runtime expressions."""
+    return _to('update_bindings', {'host': host}, instance_uuid=instance_uuid)
+
+
+def _accelerator_links(uuid: str, host: str | None = None,
+                       holder: str | None = None) -> dict:
+    """Where an accelerator's uuid (and host, and its holder instance's
+    uuid) lead, as runtime expressions."""
     links = {'show': _to('show_accelerator', uuid=uuid),
              'update_specs': _to('update_specs', uuid=uuid),
              'attach_instance': _to('attach_accelerator', uuid=uuid),
@@ -140,6 +147,8 @@ def _accelerator_links(uuid: str, host: str | None = None) -> dict:
     if host is not None:
         links['attach_host'] = _to('attach_accelerator', {'host': host},
                                    uuid=uuid)
+    if holder is not None:
+        links['bind_holder'] = _bind(holder, host)
     return links
 
 
@@ -155,9 +164,11 @@ _ARQ_ONE = {**_AUTH, 404: 'No such accelerator request (or not of the '
                           "caller's project)."}
 _DP_ONE = {**_AUTH, 404: 'No such device profile.'}
 _DEVICE_ONE = {**_AUTH, 404: 'No such unit.'}
-_BIND = {409: 'An ARQ is bound elsewhere, or the instance\'s allocation holds '
-              'fewer units of the pool than its ARQs ask for; nothing was '
-              'bound.', 503: 'Placement unreachable.'}
+_BIND = {409: 'An ARQ is bound elsewhere, the instance\'s allocation holds '
+              'fewer units of the pool than its ARQs ask for, or Placement '
+              'does not have the pool (accelerator.pool.not_in_placement, '
+              'naming it); nothing was bound.',
+         503: 'Placement unreachable.'}
 
 #: The Cyborg-compatible subset under /v2 (microversions 2.0 to 2.3).
 V2_OPERATIONS = {
@@ -269,8 +280,10 @@ OPERATIONS = {
         "project's instance: none).",
         {200: 'A page.', **_AUTH, 404: 'No accelerator is the marker.'},
         query=accelerators.LIST_QUERY,
-        links={'200': _accelerator_links('$response.body#/accelerator/0/uuid',
-                                         '$response.body#/accelerator/0/host')}),
+        links={'200': _accelerator_links(
+            '$response.body#/accelerator/0/uuid',
+            '$response.body#/accelerator/0/host',
+            '$response.body#/accelerator/0/attachment/instance_uuid')}),
     ('/accelerators', 'post'): _op(
         'create_accelerator', 'Create an accelerator record (admin).',
         _CREATED, accelerators.CREATE),
@@ -286,8 +299,9 @@ OPERATIONS = {
         'all, the project holding the unit its holder and place, others '
         'neither.',
         {200: 'The accelerator.', **_ONE},
-        links={'200': _accelerator_links('$request.path.uuid',
-                                         '$response.body#/host')}),
+        links={'200': _accelerator_links(
+            '$request.path.uuid', '$response.body#/host',
+            '$response.body#/attachment/instance_uuid')}),
     ('/accelerators/{uuid}', 'post'): _op(
         'create_accelerator_with_uuid',
         'Create an accelerator record with this uuid (admin); a "uuid" in '
@@ -302,10 +316,13 @@ OPERATIONS = {
         {200: 'The accelerator; its attachment (instance_uuid or host, '
               'driver, state "attaching").', **_ONE,
          409: 'Attached elsewhere, no free unit, not on that host, '
-              'unhealthy or disabled.',
+              'unhealthy or disabled, or Placement does not have its pool '
+              '(accelerator.pool.not_in_placement, naming it).',
          503: 'Placement unreachable.'}, accelerators.ATTACH,
         links={'200': {
             'detach': _to('detach_accelerator', uuid='$request.path.uuid'),
+            'bind': _bind('$request.body#/instance_uuid',
+                          '$response.body#/host'),
             'report_state': _to('report_state',
                                 uuid='$response.body#/attachment/uuid')}}),
     ('/accelerators/{uuid}', 'delete'): _op(
@@ -333,14 +350,17 @@ OPERATIONS = {
         '(service).', {200: "The host's accelerators.", **_HOST_CODES},
         hosts.DEVICE_REPORT,
         links={'200': {
-            **_accelerator_links('$response.body#/accelerators/0/uuid',
-                                 '$request.path.host'),
+            **_accelerator_links(
+                '$response.body#/accelerators/0/uuid', '$request.path.host',
+                '$response.body#/accelerators/0/attachment/instance_uuid'),
             'feed': _to('list_attachments', host='$request.path.host')}}),
     ('/hosts/{host}/attachments', 'get'): _op(
         'list_attachments',
         "The host reconciler's feed of attachment changes (service); "
         'answers {"attachments": [...], "revision": N, "units": '
-        '{"disabled": [PCI address...], "held": [PCI address...]}}.',
+        '{"disabled": [PCI address...], "held": [PCI address...]}, '
+        '"report_digest": the digest of the last accepted device report, '
+        'or null}.',
         {200: 'Changes.', **_HOST_CODES, 503: 'Placement unreachable.'},
         query=hosts.FEED_QUERY,
         links={'200': {'report_state': _to(

@@ -11,8 +11,8 @@ by becoming final. Which unit is whose is decided by the database: the
 unique index on the attachment that holds an accelerator, as for attach.
 
 :func:`bind` follows the allocation on one host, all or nothing;
-:func:`release_stale` (each reconcile pass of the host's agent, and every
-bind in the pool) releases bindings whose unit no consumer holds in
+:func:`repair_host` (each reconcile pass of the host's agent), and every
+bind in the pool, release bindings whose unit no consumer holds in
 Placement, by the rule docs/api.md states.
 """
 import dataclasses
@@ -46,18 +46,21 @@ class _Pool:
     records: dict[str, int]
     #: Units of the resource class on the pool, by consumer, in Placement.
     held: dict[str, int]
+    #: Placement does not have the pool: nothing is held there.
+    missing: bool
 
     @classmethod
-    def read(cls, services: flow.Services, uuid: str, resource_class: str,
-             only_if_bound: bool = False) -> '_Pool | None':
+    def read(cls, services: flow.Services, reads: claims.PoolReads,
+             uuid: str, resource_class: str, only_if_bound: bool = False
+             ) -> '_Pool | None':
         """None, with ``only_if_bound``, for a pool without bindings (and
         then Placement is not asked)."""
         bindings, records = attachments.pool_holders(services.db, uuid)
         if only_if_bound and not bindings:
             return None
-        return cls(uuid, resource_class, bindings, records,
-                   claims.consumers_of(services.placement, uuid,
-                                       resource_class))
+        held = reads.held(uuid, resource_class)
+        return cls(uuid, resource_class, bindings, records, held,
+                   uuid in reads.missing)
 
     def bound(self, instance_uuid: str) -> list[models.Attachment]:
         return [b for b in self.bindings if b.consumer_uuid == instance_uuid]
@@ -154,9 +157,10 @@ class _Plan:
                 'unhealthy, disabled or held by other attachments.')
 
 
-def _plan(services: flow.Services, instance_uuid: str, host: str,
-          pool_uuid: str, resource_class: str) -> _Plan:
-    pool = _Pool.read(services, pool_uuid, resource_class)
+def _plan(services: flow.Services, reads: claims.PoolReads,
+          instance_uuid: str, host: str, pool_uuid: str, resource_class: str
+          ) -> _Plan:
+    pool = _Pool.read(services, reads, pool_uuid, resource_class)
     wanted = pool.own(instance_uuid)
     mine = pool.bound(instance_uuid)
     present = [b for b in mine if b.accelerator.state != models.MISSING]
@@ -189,20 +193,27 @@ def _bind_units(services: flow.Services, plan: _Plan, consumer:
     return made
 
 
-def bind(services: flow.Services, instance_uuid: str, host: str, context
-         ) -> list[models.Attachment]:
+def bind(services: flow.Services, instance_uuid: str, host: str, context,
+         asked: frozenset[str] = frozenset()) -> list[models.Attachment]:
     """Bind, on each of the host's pools, as many units as the instance's
     own allocation holds there; release the bindings beyond that.
 
     All or nothing: a pool without enough units to bind (present, held by
-    nobody) refuses the call before anything is written; a unit another
-    bind takes meanwhile is replaced by the next free one, and if none is
-    left the units this call bound are released again. Returns the
-    instance's bindings on the host.
+    nobody), or one of the pools ``asked`` (by the caller, for units) that
+    Placement does not have, refuses the call before anything is written;
+    a unit another bind takes meanwhile is replaced by the next free one,
+    and if none is left the units this call bound are released again. A
+    pool Placement does not have otherwise holds nothing: its bindings go.
+    Returns the instance's bindings on the host.
     """
-    plans = [_plan(services, instance_uuid, host, pool, resource_class)
+    reads = claims.PoolReads(services.placement)
+    plans = [_plan(services, reads, instance_uuid, host, pool,
+                   resource_class)
              for pool, resource_class in attachments.pools_of_host(
                  services.db, host)]
+    gone = sorted(reads.missing & asked)
+    if gone:
+        raise exceptions.PoolNotInPlacement(gone[0])
     short = [plan for plan in plans if plan.needed > len(plan.free)]
     if short:
         raise exceptions.NotEnoughUnits(' '.join(
@@ -238,23 +249,50 @@ def release(services: flow.Services, instance_uuid: str,
         'were deleted.')
 
 
-def release_stale(services: flow.Services, host: str) -> None:
-    """Release the bindings on the host's pools whose unit nobody holds.
-
-    Best effort, as :func:`flow.recover_host`: the host's feed is served
-    while Placement is away, and the next feed read checks again.
-    """
+def _bound_pools(services: flow.Services, reads: claims.PoolReads,
+                 host: str) -> list[_Pool] | None:
+    """The host's pools with bindings, as the records and then Placement
+    have them; None while Placement is away."""
+    pools = []
     for pool_uuid, resource_class in attachments.pools_of_host(services.db,
                                                                host):
         try:
-            pool = _Pool.read(services, pool_uuid, resource_class,
+            pool = _Pool.read(services, reads, pool_uuid, resource_class,
                               only_if_bound=True)
-            if pool is not None:
-                _release_stale(services, _stale(services, pool, None))
         except placement_client.PlacementError as exc:
             LOG.warning('Could not check the bindings of pool %s: %s',
                         pool_uuid, exc)
+            continue
         except placement_client.PlacementUnreachable as exc:
             LOG.warning('Bindings of host %s wait for Placement: %s', host,
                         exc)
-            return
+            return None
+        if pool is not None:
+            pools.append(pool)
+    return pools
+
+
+def repair_host(services: flow.Services, host: str) -> None:
+    """What every feed read of the host repairs: attaches API crashes left
+    unclaimed, claims no record explains (the sweep), and bindings whose
+    unit nobody holds in Placement any more.
+
+    Each pool is read from Placement once, for the sweep and the bindings
+    both (:class:`claims.PoolReads`), after the records of its bindings
+    (the order :class:`_Pool` needs). The sweep comes in between: it sets
+    consumers to what their API claims want, and the units it takes away
+    only make the read count more units (own or spare) than are left, so
+    a binding may stay one more feed read, never go too early; the units
+    it gives back to a host consumer are no unit's but its records'. Best
+    effort: the host's feed is served while Placement is away, and the next
+    feed read repairs again.
+    """
+    if not flow.recover_interrupted(services, host):
+        return
+    reads = claims.PoolReads(services.placement)
+    pools = _bound_pools(services, reads, host)
+    if pools is None:
+        return
+    flow.sweep(services, host, reads)
+    for pool in pools:
+        _release_stale(services, _stale(services, pool, None))

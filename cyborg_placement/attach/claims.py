@@ -111,17 +111,47 @@ def set_units(placement, uuid: str, provider: str, resource_class: str,
     return held[0]
 
 
-def consumers_of(placement, provider: str, resource_class: str
-                 ) -> dict[str, int]:
-    """Units of the class that each consumer holds on ``provider``."""
-    found = placement.get(f'/resource_providers/{provider}/allocations')
-    return {consumer: held['resources'].get(resource_class, 0)
-            for consumer, held in found.get('allocations', {}).items()
-            if held['resources'].get(resource_class)}
+class PoolReads:
+    """The consumers of pools as Placement has them, each pool read once.
+
+    One feed read both sweeps a pool's API claims and releases its stale
+    bindings; both are served from one ``GET
+    /resource_providers/{pool}/allocations``. A pool Placement does not
+    know (its provider was deleted, or Placement's database restored) is
+    one where nothing is held, and is named in :attr:`missing`.
+    """
+
+    def __init__(self, placement: placement_client.PlacementClient) -> None:
+        self.placement = placement
+        self.missing: set[str] = set()
+        self._held: dict[str, dict[str, int]] = {}
+
+    def held(self, provider: str, resource_class: str) -> dict[str, int]:
+        """Units of the class that each consumer holds on ``provider``."""
+        if provider not in self._held:
+            try:
+                found = self.placement.get(
+                    f'/resource_providers/{provider}/allocations')
+            except placement_client.NotFound:
+                self.missing.add(provider)
+                found = {}
+            self._held[provider] = {
+                consumer: held['resources'].get(resource_class, 0)
+                for consumer, held in found.get('allocations', {}).items()
+                if held['resources'].get(resource_class)}
+        return self._held[provider]
+
+
+def check_pool(placement, provider: str) -> dict:
+    """The pool's provider; :class:`exceptions.PoolNotInPlacement` when
+    Placement does not have it."""
+    try:
+        return placement.get(f'/resource_providers/{provider}')
+    except placement_client.NotFound:
+        raise exceptions.PoolNotInPlacement(provider) from None
 
 
 def host_tree(placement, provider: str) -> set[str]:
     """Every provider of the host (the tree) ``provider`` belongs to."""
-    root = placement.get(f'/resource_providers/{provider}')[
-        'root_provider_uuid']
+    root = check_pool(placement, provider)['root_provider_uuid']
     return {p['uuid'] for p in placement.providers_in_tree(root)}

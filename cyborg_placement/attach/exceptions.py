@@ -48,6 +48,21 @@ class NotEnoughUnits(AttachError):
     """A pool has fewer bindable units than the instance's allocation holds."""
 
 
+class PoolNotInPlacement(AttachError):
+    """A pool the caller asks units of is not in Placement: its provider
+    was deleted, or Placement's database was restored. Nothing is held
+    there, and nothing can be until the host's agent publishes it again."""
+
+    def __init__(self, pool: str) -> None:
+        self.pool = pool
+        super().__init__(
+            f'Pool {pool} is not in Placement (its provider was deleted, or '
+            "Placement's database was restored): none of its units can be "
+            "claimed or bound until its host's agent publishes it again, on "
+            'its next cycle. Try again then, or choose a unit of another '
+            'pool.')
+
+
 class UnknownPool(AttachError):
     """An accelerator request names a provider that is none of our pools."""
 

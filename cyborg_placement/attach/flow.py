@@ -210,6 +210,10 @@ def attach(services: Services, accelerator: models.Accelerator,
         _set_units(services, record, grow=True)
     except placement_client.PlacementError as exc:
         _fail(services, record, f'Placement refused the claim: {exc.detail}')
+        if exc.status != 409:
+            # Placement answers 400 for a provider it does not have.
+            claims.check_pool(services.placement,
+                              accelerator.pool_provider_uuid)
         raise _placement_refused(exc) from None
     except exceptions.Contended as exc:
         _fail(services, record, str(exc))
@@ -299,8 +303,9 @@ def _interrupted(services: Services, record: models.Attachment) -> bool:
         services.conf.api.attach_recovery_seconds)
 
 
-def recover_host(services: Services, host: str) -> None:
-    """Repair what API crashes and lost races left on the host's pools.
+def recover_interrupted(services: Services, host: str) -> bool:
+    """Finish or roll back the host's attaches that API crashes left
+    unclaimed; False while Placement is away.
 
     Best effort: the host's feed is served while Placement is away, and the
     next feed read repairs again.
@@ -311,8 +316,8 @@ def recover_host(services: Services, host: str) -> None:
             recover(services, record)
     except placement_client.PlacementUnreachable as exc:
         LOG.warning('Repair of host %s waits for Placement: %s', host, exc)
-        return
-    sweep(services, host)
+        return False
+    return True
 
 
 def _settled(records: list[models.Attachment], quiet_since) -> bool:
@@ -323,7 +328,7 @@ def _settled(records: list[models.Attachment], quiet_since) -> bool:
         or (r.updated_at or r.created_at) > quiet_since for r in records)
 
 
-def sweep(services: Services, host: str) -> None:
+def sweep(services: Services, host: str, reads: claims.PoolReads) -> None:
     """Set each consumer of the host's pools that the API claimed for to
     what its records want; then its owed releases are confirmed.
 
@@ -339,10 +344,7 @@ def sweep(services: Services, host: str) -> None:
     for pool, resource_class in attachments.claimed_pools_of_host(
             services.db, host):
         try:
-            held = claims.consumers_of(services.placement, pool,
-                                       resource_class)
-        except placement_client.NotFound:
-            continue  # not (or no longer) in Placement: nothing is held there
+            held = reads.held(pool, resource_class)
         except (placement_client.PlacementError,
                 placement_client.PlacementUnreachable) as exc:
             # Best effort: the host's feed is served without it, and the
@@ -350,6 +352,8 @@ def sweep(services: Services, host: str) -> None:
             LOG.warning('Could not read the consumers of pool %s: %s', pool,
                         exc)
             continue
+        if pool in reads.missing:
+            continue  # not (or no longer) in Placement: nothing is held there
         candidates = set(held) | attachments.open_consumers(
             services.db, pool)
         by_consumer = attachments.claims_by_consumer(services.db, pool,

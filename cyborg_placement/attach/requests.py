@@ -130,7 +130,8 @@ def bind(services: flow.Services,
         for (instance_uuid, host), pools in per_instance.items():
             before = {b.id for b in attachments.bindings_of(
                 services.db, instance_uuid, host)}
-            bound = bindings.bind(services, instance_uuid, host, context)
+            bound = bindings.bind(services, instance_uuid, host, context,
+                                  asked=frozenset(pools))
             made += [b for b in bound if b.id not in before]
             pairs += _assign(services, pools, bound)
         if pairs:

@@ -31,13 +31,15 @@ OPTS = [
         'unchanged_report_interval', default=600, min=0,
         help='Seconds after which the device report is sent to the '
              'accelerator API again although it has not changed. A cycle '
-             'whose report says what the last accepted one said sends '
-             'nothing (with save_published_state, not after a restart '
-             'either), so a host in steady state costs the API no request; '
-             'this bounds how long the API can hold records that differ from '
-             'the host without the agent noticing (a database restored from '
-             'a backup, an acc_specs change over a reported field). 0 sends '
-             'the report every cycle.'),
+             'whose report says what the last accepted one said, and whose '
+             'feed says the API still holds it, sends nothing (with '
+             'save_published_state, not after a restart either), so a host '
+             'in steady state costs the API no request. An API that holds '
+             'another report (a new database, one restored from a backup) '
+             'gets it at once; this bounds how long the API can hold records '
+             'that differ from the host with the same report (an acc_specs '
+             'change over a reported field). 0 sends the report every '
+             'cycle.'),
     cfg.IntOpt(
         'periodic_fuzzy_delay', default=60, min=0,
         help='Largest number of seconds the agent daemon waits at start, '
@@ -110,8 +112,10 @@ OPTS = [
         help='Directory where the attachment reconciler records, before it '
              'changes the host, what it needs to undo the change (such as the '
              'driver a unit was bound to before a host attachment), so a '
-             'restarted agent can finish or roll back; and where the agent '
-             'keeps what it last published (see save_published_state).'),
+             'restarted agent can finish or roll back; where the agent '
+             'keeps what it last published (see save_published_state); and '
+             'where it always keeps its health memory (AER counters, '
+             'recovery streaks), also without [accelerator_api].'),
     cfg.BoolOpt(
         'save_published_state', default=True,
         help='Keep in state_dir (under published/) what the agent last '

@@ -189,6 +189,22 @@ class HostRevision(Base):
         sa.Integer, nullable=False, default=0)
 
 
+class HostReport(Base):
+    """What a host's last accepted device report said, by its digest
+    (:func:`vocabulary.report_digest`): the feed says it, and the host's
+    agent sends its report again when its own differs, so an API on a new
+    or restored database gets the host's units at once."""
+
+    __tablename__ = 'host_reports'
+
+    host: orm.Mapped[str] = orm.mapped_column(sa.String(255),
+                                              primary_key=True)
+    digest: orm.Mapped[str] = orm.mapped_column(sa.String(64),
+                                                nullable=False)
+    reported_at: orm.Mapped[datetime.datetime] = orm.mapped_column(
+        sa.DateTime, default=_now, onupdate=_now, nullable=False)
+
+
 #: Accelerator request states, Cyborg's names (Nova compares them).
 ARQ_INITIAL = 'Initial'
 ARQ_BOUND = 'Bound'

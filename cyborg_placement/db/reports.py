@@ -89,32 +89,50 @@ def _apply(session: orm.Session, host: str, units: list[dict],
         _vanish(session, list(existing.values()), held)
 
 
-def _changes_anything(db: db_engine.Database, host: str, units: list[dict]
-                      ) -> bool:
+def _changes_anything(db: db_engine.Database, host: str, units: list[dict],
+                      digest: str | None) -> bool:
     with db.reader() as session:
         _apply(session, host, units, warn=False)
         changed = bool(session.new or session.deleted) or any(
             session.is_modified(record) for record in session.dirty)
         session.expunge_all()  # nothing is flushed when the reader ends
-    return changed
+        return changed or (digest is not None
+                           and _digest(session, host) != digest)
 
 
-def _write(db: db_engine.Database, host: str, units: list[dict]) -> None:
+def _digest(session: orm.Session, host: str) -> str | None:
+    return session.scalar(sa.select(models.HostReport.digest).where(
+        models.HostReport.host == host))
+
+
+def _write(db: db_engine.Database, host: str, units: list[dict],
+           digest: str | None) -> None:
     with db.writer() as session:
         _apply(session, host, units)
+        if digest is not None:
+            session.merge(models.HostReport(host=host, digest=digest))
 
 
-def apply_report(db: db_engine.Database, host: str, units: list[dict]
+def apply_report(db: db_engine.Database, host: str, units: list[dict],
+                 digest: str | None = None
                  ) -> list[accelerators.AcceleratorView]:
-    """Make the host's records match ``units``; uuids of known units stay.
+    """Make the host's records match ``units``, and keep the report's
+    ``digest`` as the host's last (None: the last stays as it is); uuids
+    of known units stay.
 
-    Two reports of one host racing to insert the same new unit meet the
-    (host, pci_address) unique constraint; the loser applies its report again
-    over the winner's rows.
+    Two reports of one host racing to insert the same new unit (or the
+    host's first digest) meet a unique constraint; the loser applies its
+    report again over the winner's rows.
     """
-    if _changes_anything(db, host, units):
+    if _changes_anything(db, host, units, digest):
         try:
-            _write(db, host, units)
+            _write(db, host, units, digest)
         except sa_exc.IntegrityError:
-            _write(db, host, units)
+            _write(db, host, units, digest)
     return accelerators.list_views(db, limit=len(units) + 1000, host=host)
+
+
+def last_digest(db: db_engine.Database, host: str) -> str | None:
+    """The digest of the host's last accepted report; None for none."""
+    with db.reader() as session:
+        return _digest(session, host)

@@ -11,6 +11,7 @@ import uuid
 
 import pytest
 
+from cyborg_placement.attach import bindings
 from cyborg_placement.attach import claims
 from cyborg_placement.attach import exceptions
 from cyborg_placement.attach import flow
@@ -153,10 +154,10 @@ def test_late_claim_of_a_killed_attach_is_swept(services, placement,
         _host_attach(services, host, accelerator)
     assert _used(placement, host['pool']) == 1  # no record explains it
 
-    flow.recover_host(services, host['name'])
+    bindings.repair_host(services, host['name'])
     assert _used(placement, host['pool']) == 0
     assert [r.released for r in _history(services, accelerator)] == [True]
-    flow.recover_host(services, host['name'])  # again: nothing to do
+    bindings.repair_host(services, host['name'])  # again: nothing to do
     assert _used(placement, host['pool']) == 0
 
 
@@ -167,7 +168,7 @@ def test_attach_killed_between_record_and_claim(services, placement,
     services.placement.before.append(_die)
     with pytest.raises(Killed):
         _host_attach(services, host, accelerator)
-    flow.recover_host(services, host['name'])
+    bindings.repair_host(services, host['name'])
     assert _active(services, accelerator) is None
     assert _used(placement, host['pool']) == 0
 
@@ -179,11 +180,11 @@ def test_attach_killed_between_claim_and_confirmation(services, placement,
     services.placement.after.append(_die)
     with pytest.raises(Killed):
         _host_attach(services, host, accelerator)
-    flow.recover_host(services, host['name'])
+    bindings.repair_host(services, host['name'])
     record = _active(services, accelerator)
     assert (record.state, record.claimed) == (models.ATTACHING, True)
     assert _used(placement, host['pool']) == 1
-    flow.recover_host(services, host['name'])
+    bindings.repair_host(services, host['name'])
     assert _used(placement, host['pool']) == 1
 
 
@@ -207,7 +208,7 @@ def test_release_killed_after_the_final_state(services, placement,
     if repair == 'repeated report':
         flow.report_state(services, done, models.DETACHED, None)
     else:
-        flow.recover_host(services, host['name'])
+        bindings.repair_host(services, host['name'])
     assert _used(placement, host['pool']) == 0
     assert _record(services, record).released
     flow.report_state(services, _record(services, record), models.DETACHED,
@@ -236,7 +237,7 @@ def test_recovery_of_an_attach_under_way_waits(patient, placement,
     host = _host(patient, placement, unique_name)
     accelerator = host['accelerators'][0]
     patient.placement.before.append(
-        lambda: flow.recover_host(patient, host['name']))
+        lambda: bindings.repair_host(patient, host['name']))
     record = _host_attach(patient, host, accelerator)
     assert record.state == models.ATTACHING and record.claimed
     assert _used(placement, host['pool']) == 1
@@ -310,7 +311,7 @@ def test_claim_racing_a_release_of_the_same_instance_and_pool(
                                   models.DETACHED, None))
     _instance_attach(services, second, instance)
     assert _units(placement, instance, host['pool']) == 1  # B only
-    flow.recover_host(services, host['name'])
+    bindings.repair_host(services, host['name'])
     assert _units(placement, instance, host['pool']) == 1
 
 
@@ -318,7 +319,7 @@ def test_sweep_leaves_instances_without_api_claims_alone(
         services, placement, unique_name):
     host = _host(services, placement, unique_name)
     novas = _instance(placement, host, own_units=2)
-    flow.recover_host(services, host['name'])
+    bindings.repair_host(services, host['name'])
     assert _units(placement, novas, host['pool']) == 2
 
 
@@ -334,5 +335,5 @@ def test_sweep_restores_a_host_claim_its_record_holds(services, placement,
         'allocations': {}, 'consumer_generation': consumer.generation,
         'project_id': 'p1', 'user_id': 'u1',
         'consumer_type': claims.HOST_CONSUMER}, microversion='1.38')
-    flow.recover_host(services, host['name'])
+    bindings.repair_host(services, host['name'])
     assert _used(placement, host['pool']) == 1

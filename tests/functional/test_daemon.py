@@ -12,6 +12,7 @@ from cyborg_placement.placement import client as placement_client
 from tests.conftest import make_conf
 from tests.functional.compute_nodes import children
 from tests.functional.compute_nodes import create_compute_node
+from tests.functional.reconciler_support import reserved
 from tools.harness import catalog
 from tools.harness import ini
 from tools.harness import sysfs_tree
@@ -24,6 +25,9 @@ AGENT = str(pathlib.Path(sys.executable).parent / 'cyborg-agent')
 
 def _write_conf(directory: pathlib.Path, url: str, debug: bool = False,
                 **agent) -> pathlib.Path:
+    """The agent keeps its health memory in state_dir (also without the
+    API): the test's own, not the default in /var/lib."""
+    agent.setdefault('state_dir', directory / 'state')
     return ini.write(directory / 'cyborg.conf',
                      {'DEFAULT': {'debug': str(debug).lower()},
                       'placement': ini.token_auth(url), 'agent': agent})
@@ -87,7 +91,7 @@ def test_once_with_placement_unreachable_fails_with_one_line(tmp_path):
 
 def test_once_without_placement_auth_fails_with_one_line(tmp_path):
     conf = ini.write(tmp_path / 'cyborg.conf', {'agent': {
-        'resource_provider_name': 'compute-1',
+        'resource_provider_name': 'compute-1', 'state_dir': tmp_path / 'state',
         'sysfs_root': _sysfs(tmp_path, catalog.gpu_server())}})
     result = _once(conf)
     assert result.returncode == 1
@@ -216,3 +220,26 @@ def _pools(client) -> dict[str, int]:
     return {name: next(iter(p['inventories'].values()))['total']
             for name, p in children(client, root['uuid']).items()
             if p['inventories']}
+
+
+def test_health_memory_survives_once_runs_without_the_api(
+        placement, placement_server, tmp_path, unique_name):
+    """Publish-only (no [accelerator_api]), as operators run hosts that do
+    no attaching: an AER fatal counter that grows between two ``--once``
+    runs is growth, not a first reading, and its unit is reserved."""
+    create_compute_node(placement, unique_name)
+    gpus = ('0000:18:00.0', '0000:28:00.0')
+    tree = sysfs_tree.build(tmp_path / 'sys',
+                            [catalog.nvidia_h100_sxm(a) for a in gpus])
+    conf = _write_conf(tmp_path, placement_server.url,
+                       resource_provider_name=unique_name,
+                       sysfs_root=tree.root)
+    assert _once(conf).returncode == 0
+    pool = placement.get_provider_by_name(f'{unique_name}_GPU_10DE_2330')
+    assert reserved(placement, pool['uuid']) == 0
+
+    tree.set_aer(gpus[0], fatal={'DLP': 3})
+    second = _once(conf)
+
+    assert second.returncode == 0, second.stderr
+    assert reserved(placement, pool['uuid']) == 1

@@ -7,6 +7,7 @@ import pathlib
 
 import pytest
 
+from tests.api_server import ApiServer
 from tests.functional.compute_nodes import create_compute_node
 from tests.functional.test_daemon import _once
 from tests.functional.test_daemon import _sysfs
@@ -31,13 +32,18 @@ class Host:
         self.name = name
         self.sysfs = directory / 'sys-current'
         self.sysfs.symlink_to(_sysfs(directory, catalog.gpu_server()))
-        self.conf = ini.write(directory / 'cyborg.conf', {
+        self.sections = {
             'DEFAULT': {'debug': 'true'},
             'placement': ini.token_auth(placement_url),
-            'accelerator_api': ini.token_auth(api_url),
             'agent': {'resource_provider_name': name,
                       'state_dir': directory / 'state',
-                      'sysfs_root': self.sysfs, **agent}})
+                      'sysfs_root': self.sysfs, **agent}}
+        self.use_api(api_url)
+
+    def use_api(self, api_url: str) -> None:
+        """Point the agent at the accelerator API at ``api_url``."""
+        self.sections['accelerator_api'] = ini.token_auth(api_url)
+        self.conf = ini.write(self.directory / 'cyborg.conf', self.sections)
 
     def once(self) -> str:
         result = _once(self.conf)
@@ -114,3 +120,26 @@ def test_unchanged_report_interval_0_sends_every_report(api_proxy,
     host.once()
     host.once()
     assert _reports(api_proxy) == 2
+
+
+def test_an_api_on_a_new_database_gets_the_report_at_once(
+        make_host, admin, placement_server, tmp_path_factory):
+    """The agent saved the digest of the report the session's API
+    accepted; an API on a new database (or one restored from a backup)
+    says in the feed that it holds another (none), so the report goes at
+    once, not after unchanged_report_interval. Then nothing is sent."""
+    host = make_host()
+    before = admin.get('/accelerators', params={'host': host.name}).json()
+    fresh = ApiServer.on_sqlite(tmp_path_factory.mktemp('new-api'),
+                                placement_server.url)
+    fresh.start()
+    try:
+        host.use_api(fresh.url)
+        assert 'device report: sent' in host.once()
+        listed = fresh.client().get('/accelerators',
+                                    params={'host': host.name}).json()
+        assert sorted(a['pci_address'] for a in listed['accelerator']) == \
+            sorted(a['pci_address'] for a in before['accelerator'])
+        assert 'device report: unchanged, not sent' in host.once()
+    finally:
+        fresh.stop()

@@ -112,4 +112,6 @@ def test_without_saved_state_a_restart_reads_every_provider(
     _again(conf, proxy)
 
     assert (proxy.reads, proxy.writes) == (6, 0)
-    assert not (tmp_path / 'state' / 'published').exists()
+    # Nothing of what was published; the health memory is always kept.
+    assert [p.name for p in (tmp_path / 'state' / 'published').iterdir()
+            ] == [f'health-{unique_name}.json']

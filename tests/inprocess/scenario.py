@@ -21,6 +21,33 @@ def reported_host(placement: PlacementClient, service, host: str = HOST,
                 uuids=[a['uuid'] for a in answer.json['accelerators']])
 
 
+def add_fpga_pool(placement: PlacementClient, host: dict) -> list[dict]:
+    """A second pool under ``make_host``'s compute node, two FPGA units
+    (``host['fpga_pool']``); returns their device report entries."""
+    root = placement.get(f'/resource_providers/{host["root"]}')
+    pool = placement.post('/resource_providers', {
+        'name': f'{root["name"]}_FPGA_8086_0B30', 'uuid': str(uuid.uuid4()),
+        'parent_provider_uuid': host['root']})
+    placement.put(f'/resource_providers/{pool["uuid"]}/inventories', {
+        'resource_provider_generation': pool['generation'],
+        'inventories': {'FPGA': {'total': 2, 'max_unit': 2}}})
+    host['fpga_pool'] = pool['uuid']
+    return [{'pci_address': f'0000:5e:00.{n}', 'vendor_id': '8086',
+             'product_id': '0b30', 'device_type': 'FPGA',
+             'pool_provider_uuid': pool['uuid'], 'resource_class': 'FPGA',
+             'numa_node': 0, 'driver': 'vfio-pci'} for n in range(2)]
+
+
+def gpu_and_fpga_host(placement: PlacementClient, host: str, gpus: int = 2
+                      ) -> dict:
+    """``make_host``'s GPU pool and ``add_fpga_pool``'s, with the device
+    report of both (``report``)."""
+    made = make_host(placement, host, gpus)
+    fpgas = add_fpga_pool(placement, made)
+    made['report'] = {'accelerators': made['report']['accelerators'] + fpgas}
+    return made
+
+
 def add_vcpus(placement: PlacementClient, host: dict) -> dict:
     """Give a reported host's compute node VCPUs to allocate."""
     provider = placement.get(f'/resource_providers/{host["root"]}')
@@ -50,6 +77,18 @@ def schedule(placement: PlacementClient, host: dict, units: int,
     if units:
         allocations[host['pool']] = {'resources': {'PGPU': units}}
     allocate(placement, instance, allocations, project)
+    return instance
+
+
+def schedule_gpu_and_fpga(placement: PlacementClient, host: dict) -> str:
+    """An instance Nova placed on a host with ``add_fpga_pool``: VCPU, a
+    GPU and an FPGA, in one allocation."""
+    add_vcpus(placement, host)
+    instance = str(uuid.uuid4())
+    allocate(placement, instance, {
+        host['root']: {'resources': {'VCPU': 2}},
+        host['pool']: {'resources': {'PGPU': 1}},
+        host['fpga_pool']: {'resources': {'FPGA': 1}}})
     return instance
 
 

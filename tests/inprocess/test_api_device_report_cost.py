@@ -101,7 +101,8 @@ def test_a_report_writes_the_changed_units_only(
         after = {a['pci_address']: a for a in _report(service, unique_name,
                                                       changed)}
 
-    assert _written(sent) == {'UPDATE': 1, 'DELETE': 1, 'INSERT': 1}
+    # The units, and the digest of the host's report.
+    assert _written(sent) == {'UPDATE': 2, 'DELETE': 1, 'INSERT': 1}
     moved = units[7]['pci_address']
     assert after[moved]['revision'] == before[moved]['revision'] + 1
     assert units[20]['pci_address'] not in after
@@ -121,7 +122,7 @@ def test_a_held_unit_gone_from_the_host_is_written_once(
 
     with _statements(api_conf) as sent:
         _report(service, unique_name, units[1:])
-    assert _written(sent) == {'UPDATE': 1}  # kept, as missing
+    assert _written(sent) == {'UPDATE': 2}  # kept as missing; the digest
     with _statements(api_conf) as sent:
         shown = _report(service, unique_name, units[1:])
     assert _written(sent) == {}

@@ -2,6 +2,7 @@
 feed of attachment changes."""
 import pytest
 
+from cyborg_placement import vocabulary
 from tests.inprocess import scenario
 from tests.inprocess.scenario import code
 from tools.harness.api_server import make_host
@@ -63,7 +64,10 @@ def test_the_feed_lists_changes_after_a_revision(admin, service, host):
         'accelerators']
     empty = service.get(f'/hosts/{HOST}/attachments')
     assert empty.json == {'attachments': [], 'revision': 0,
-                          'units': {'disabled': [], 'held': []}}
+                          'units': {'disabled': [], 'held': []},
+                          'report_digest': vocabulary.report_digest(
+                              {'accelerators': host['report'][
+                                  'accelerators']})}
 
     accel = f'/accelerators/{records[0]["uuid"]}'
     attachment = admin.put(accel, json={'host': HOST}).json['attachment']
@@ -94,3 +98,18 @@ def test_only_services_and_admins_call_the_host_endpoints(caller, host):
     for answer in (_report(member, host['report']['accelerators']),
                    member.get(f'/hosts/{HOST}/attachments')):
         assert (answer.status_code, code(answer)) == (403, 'api.forbidden')
+
+
+def test_the_feed_says_which_report_the_api_holds(service, host):
+    """The digest of the host's last accepted report: its agent sends the
+    report again when its own differs (none yet: a new database)."""
+    def holds():
+        return service.get(f'/hosts/{HOST}/attachments').json[
+            'report_digest']
+
+    assert holds() is None
+    units = host['report']['accelerators']
+    _report(service, units)
+    assert holds() == vocabulary.report_digest({'accelerators': units})
+    _report(service, units[:1])
+    assert holds() == vocabulary.report_digest({'accelerators': units[:1]})

@@ -2,13 +2,13 @@
 feed of attachment changes."""
 import collections
 
+from cyborg_placement import vocabulary
 from cyborg_placement.api import errors
 from cyborg_placement.api import util
 from cyborg_placement.api import views
 from cyborg_placement.api.policies import hosts as policies
 from cyborg_placement.api.schemas import hosts as schemas
 from cyborg_placement.attach import bindings
-from cyborg_placement.attach import flow
 from cyborg_placement.db import accelerators
 from cyborg_placement.db import attachments
 from cyborg_placement.db import reports
@@ -18,7 +18,9 @@ def report_devices(host: str):
     util.context().can(policies.REPORT_DEVICES)
     state = util.app_state()
     host = util.text_param(host, 'host', schemas.REPORTING_HOST)
-    units = util.json_body(schemas.DEVICE_REPORT)['accelerators']
+    body = util.json_body(schemas.DEVICE_REPORT)
+    digest = vocabulary.report_digest(body)  # as its agent computed it
+    units = body['accelerators']
     repeated = [address for address, n in collections.Counter(
         u['pci_address'].lower() for u in units).items() if n > 1]
     if repeated:
@@ -26,7 +28,7 @@ def report_devices(host: str):
             f'PCI addresses reported more than once: {", ".join(repeated)}.')
     for unit in units:
         unit['pci_address'] = unit['pci_address'].lower()
-    found = reports.apply_report(state.db, host, units)
+    found = reports.apply_report(state.db, host, units, digest)
     return util.json_response(
         {'accelerators': [views.visible(util.viewer(), v) for v in found]})
 
@@ -34,7 +36,9 @@ def report_devices(host: str):
 def list_attachments(host: str):
     """Changes after ``changes_since`` (0: every active attachment), and
     which of the host's units are disabled or held (``units``): the agent
-    reserves its disabled and unhealthy free units in Placement.
+    reserves its disabled and unhealthy free units in Placement; and the
+    digest of the host's last accepted device report (``report_digest``,
+    None for none): the agent sends its report again when its own differs.
 
     Attaches interrupted before their claim was confirmed are finished or
     rolled back first, the host's pools are swept of claims no record
@@ -49,12 +53,12 @@ def list_attachments(host: str):
                            schemas.FEED_QUERY['changes_since'])
     limit = util.query_int('limit', schemas.MAX_CHANGES,
                            schemas.FEED_QUERY['limit'])
-    flow.recover_host(state.services, host)
-    bindings.release_stale(state.services, host)
+    bindings.repair_host(state.services, host)
     rows, revision = attachments.changes(state.db, host, since, limit)
     units = accelerators.host_units(state.db, host)
     return util.json_response({
         'attachments': [views.visible_attachment(util.viewer(), r)
                         for r in rows],
         'revision': revision,
-        'units': {'disabled': units.disabled, 'held': units.held}})
+        'units': {'disabled': units.disabled, 'held': units.held},
+        'report_digest': reports.last_digest(state.db, host)})
