@@ -179,14 +179,24 @@ V2_OPERATIONS = {
          409: 'Name or uuid taken.'}, device_profiles.CREATE,
         links={'201': {'show': _to('show_device_profile',
                                    name_or_uuid='$response.body#/uuid')}}),
+    ('/v2/device_profiles', 'delete'): _op(
+        'delete_device_profiles',
+        'Delete the device profiles ?value= names (names or uuids, '
+        'separated by commas; admin): all or none.',
+        {204: 'Deleted.', **_DP_ONE,
+         409: 'Accelerator requests made from one of them exist.'},
+        query=device_profiles.DELETE_QUERY),
     ('/v2/device_profiles/{name_or_uuid}', 'get'): _op(
         'show_device_profile',
-        'Show a device profile by uuid (by name from microversion 2.2).',
+        'Show a device profile by uuid (by name from microversion 2.2): '
+        '{"device_profile": {...}}.',
         {200: 'The profile.', **_DP_ONE}),
     ('/v2/device_profiles/{name_or_uuid}', 'delete'): _op(
-        'delete_device_profile', 'Delete a device profile (admin).',
+        'delete_device_profile',
+        'Delete device profiles by uuid or name, at every microversion '
+        '(names and uuids separated by commas; admin): all or none.',
         {204: 'Deleted.', **_DP_ONE,
-         409: 'Accelerator requests made from it exist.'}),
+         409: 'Accelerator requests made from one of them exist.'}),
     ('/v2/accelerator_requests', 'get'): _op(
         'list_accelerator_requests',
         'List ARQs ({"arqs": [...]}), of the caller\'s project unless '

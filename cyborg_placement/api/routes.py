@@ -53,6 +53,7 @@ ROUTES = {
     '/v2/device_profiles': {
         'GET': device_profiles.list_device_profiles,
         'POST': device_profiles.create_device_profile,
+        'DELETE': device_profiles.delete_device_profiles,
     },
     '/v2/device_profiles/<name_or_uuid>': {
         'GET': device_profiles.show_device_profile,

@@ -24,8 +24,12 @@ RULES = [
     _rule(SHOW, base.ANY_READER, 'Show a device profile.', 'GET',
           _PATH + '/{name_or_uuid}'),
     _rule(CREATE, base.ADMIN, 'Create a device profile.', 'POST'),
-    _rule(DELETE, base.ADMIN, 'Delete a device profile.', 'DELETE',
-          _PATH + '/{name_or_uuid}'),
+    policy.DocumentedRuleDefault(
+        name=DELETE, check_str=base.ADMIN,
+        description='Delete device profiles.',
+        operations=[{'method': 'DELETE', 'path': _PATH + '/{name_or_uuid}'},
+                    {'method': 'DELETE', 'path': _PATH}],
+        scope_types=['project']),
 ]
 
 
