@@ -223,8 +223,10 @@ V2_OPERATIONS = {
                     **_BIND}, accelerator_requests.PATCH),
     ('/v2/accelerator_requests', 'delete'): _op(
         'delete_accelerator_requests',
-        'Delete ?instance=UUID\'s ARQs (idempotent) or ?arqs=u1,u2, '
-        'releasing their units.', {204: 'Deleted.', **_AUTH},
+        'Delete ?instance=UUID\'s ARQs (idempotent) or ?arqs=u1,u2 (all '
+        'or none), releasing their units.',
+        {204: 'Deleted.', **_AUTH,
+         404: 'An ARQ of ?arqs= does not exist (or is another project\'s).'},
         query=accelerator_requests.DELETE_QUERY),
     ('/v2/accelerator_requests/{uuid}', 'get'): _op(
         'show_accelerator_request', 'Show one ARQ.',

@@ -53,12 +53,19 @@ def test_filters_and_status_from_2_3(caller, gpus):
     v2(client, '2.3')
     for query, count in (('hostname=' + scenario.HOST, 2),
                          ('hostname=other', 0), ('type=GPU', 2),
-                         ('type=FPGA', 0), ('vendor=10de', 2)):
+                         ('type=FPGA', 0), ('vendor=10de', 2),
+                         # Longer than any vendor id: matches nothing.
+                         ('vendor=fake_vendor', 0), ('type=fake_type', 0)):
         found = client.get(f'/v2/devices?{query}').json['devices']
         assert len(found) == count, query
     refused = client.get('/v2/devices?host=x')
     assert refused.status_code == 400
     assert 'host' in refused.json['errors'][0]['detail']
+    # What no column can hold is still refused, with the reason.
+    for query in ('vendor=' + 'x' * 256, 'type=a%00b'):
+        refused = client.get(f'/v2/devices?{query}')
+        assert refused.status_code == 400, query
+        assert refused.json['errors'][0]['detail']
 
 
 def test_disable_and_enable(caller, admin, gpus):
