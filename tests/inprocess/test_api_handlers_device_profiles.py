@@ -154,3 +154,20 @@ def test_a_delete_naming_nothing_is_400(admin2, path):
     refused = admin2.delete(path)
     assert refused.status_code == 400, refused.json
     assert len(admin2.get('/v2/device_profiles').json['device_profiles']) == 1
+
+
+def test_where_cyborg_answers_500_we_answer_4xx(admin2):
+    """Cyborg's own tests expect a server fault for these three; a client
+    error is the right answer (the tempest run records them as expected
+    failures, tests/functional/test_cyborg_tempest.py)."""
+    made = _create(admin2).json
+    empty = _create(admin2, name='')
+    assert (empty.status_code, code(empty)) == (400, 'api.invalid_input')
+    too_long = _create(admin2, name='x' * 256)
+    assert (too_long.status_code, code(too_long)) == (400, 'api.invalid_input')
+    taken_uuid = _create(admin2, name='new-fpga', uuid=made['uuid'])
+    assert (taken_uuid.status_code, code(taken_uuid)) == (
+        409, 'device_profile.duplicate_name')
+    assert made['uuid'] in taken_uuid.json['errors'][0]['detail']
+    assert admin2.get('/v2/device_profiles').json == {
+        'device_profiles': [made]}
