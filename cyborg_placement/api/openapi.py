@@ -11,6 +11,7 @@ from cyborg_placement.api import microversion
 from cyborg_placement.api.schemas import accelerator_requests
 from cyborg_placement.api.schemas import accelerators
 from cyborg_placement.api.schemas import attachments
+from cyborg_placement.api.schemas import attributes
 from cyborg_placement.api.schemas import device_profiles
 from cyborg_placement.api.schemas import devices
 from cyborg_placement.api.schemas import disabled
@@ -155,6 +156,7 @@ _ARQ_ONE = {**_AUTH, 404: 'No such accelerator request (or not of the '
                           "caller's project)."}
 _DP_ONE = {**_AUTH, 404: 'No such device profile.'}
 _DEVICE_ONE = {**_AUTH, 404: 'No such unit.'}
+_ATTRIBUTE_ONE = {**_AUTH, 404: 'No such attribute.'}
 _BIND = {409: 'An ARQ is bound elsewhere, or the instance\'s allocation holds '
               'fewer units of the pool than its ARQs ask for; nothing was '
               'bound.', 503: 'Placement unreachable.'}
@@ -259,6 +261,32 @@ V2_OPERATIONS = {
     ('/v2/deployables/{uuid}', 'get'): _op(
         'show_deployable', 'One deployable.',
         {200: 'The deployable.', **_DEVICE_ONE}),
+    ('/v2/attributes', 'get'): _op(
+        'list_attributes', 'Attributes of deployables ({"attributes": '
+        '[...]}): each unit\'s rc and traits (derived from its report) and '
+        'those an admin gave; ?deployable_id= (integer id or uuid), ?key=.',
+        {200: 'The attributes.', **_AUTH}, query=attributes.LIST_QUERY,
+        links={'200': {'show': _to(
+            'show_attribute', uuid='$response.body#/attributes/0/uuid')}}),
+    ('/v2/attributes', 'post'): _op(
+        'create_attribute', 'Give a deployable an attribute (admin); a key '
+        'starting with "trait" puts its value, a custom trait, on the '
+        'unit\'s pool provider in Placement.',
+        {201: 'The attribute; Location header.', **_AUTH,
+         404: 'No such deployable.',
+         409: 'The key is taken, or the unit is in no pool.',
+         503: 'Placement unreachable (nothing kept).'}, attributes.CREATE,
+        links={'201': {'show': _to('show_attribute',
+                                   uuid='$response.body#/uuid')}}),
+    ('/v2/attributes/{uuid}', 'get'): _op(
+        'show_attribute', 'One attribute.',
+        {200: 'The attribute.', **_ATTRIBUTE_ONE}),
+    ('/v2/attributes/{uuid}', 'delete'): _op(
+        'delete_attribute', 'Delete an attribute an admin gave (admin); a '
+        'trait leaves the pool unless another attribute of its units names '
+        'it.', {204: 'Deleted.', **_ATTRIBUTE_ONE,
+                409: 'Derived from the device report (rc, traits).',
+                503: 'Placement unreachable (nothing deleted).'}),
     ('/v2/accelerator_requests/{uuid}', 'delete'): _op(
         'delete_accelerator_request', 'Delete one ARQ, releasing its unit.',
         {204: 'Deleted.', **_ARQ_ONE}),

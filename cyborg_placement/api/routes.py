@@ -6,6 +6,7 @@ same table) and :mod:`.openapi` describes it; a test checks both agree.
 from cyborg_placement.api.handlers import accelerator_requests
 from cyborg_placement.api.handlers import accelerators
 from cyborg_placement.api.handlers import attachments
+from cyborg_placement.api.handlers import attributes
 from cyborg_placement.api.handlers import device_profiles
 from cyborg_placement.api.handlers import devices
 from cyborg_placement.api.handlers import disabled
@@ -76,4 +77,12 @@ ROUTES = {
     '/v2/devices/<uuid>/disable': {'POST': devices.disable_device},
     '/v2/deployables': {'GET': devices.list_deployables},
     '/v2/deployables/<uuid>': {'GET': devices.show_deployable},
+    '/v2/attributes': {
+        'GET': attributes.list_attributes,
+        'POST': attributes.create_attribute,
+    },
+    '/v2/attributes/<uuid>': {
+        'GET': attributes.show_attribute,
+        'DELETE': attributes.delete_attribute,
+    },
 }
