@@ -248,11 +248,12 @@ V2_OPERATIONS = {
     ('/v2/devices/{uuid}', 'get'): _op(
         'show_device', 'One device.', {200: 'The device.', **_DEVICE_ONE}),
     ('/v2/devices/{uuid}/enable', 'post'): _op(
-        'enable_device', 'Enable a device (admin).',
-        {200: 'The device.', **_DEVICE_ONE}),
+        'enable_device', 'Enable a device (admin); status "enabled".',
+        {200: 'Enabled (no body, as Cyborg).', **_DEVICE_ONE}),
     ('/v2/devices/{uuid}/disable', 'post'): _op(
-        'disable_device', 'Disable a device (admin).',
-        {200: 'The device.', **_DEVICE_ONE}),
+        'disable_device', 'Disable a device (admin); status "maintaining", '
+        'Cyborg\'s word.', {200: 'Disabled (no body, as Cyborg).',
+                             **_DEVICE_ONE}),
     ('/v2/deployables', 'get'): _op(
         'list_deployables', 'Our reported units as Cyborg deployables '
         '({"deployables": [...]}).', {200: 'The deployables.', **_AUTH},

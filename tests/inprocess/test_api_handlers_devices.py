@@ -75,11 +75,12 @@ def test_disable_and_enable(caller, admin, gpus):
     member = v2(caller(token='m', roles='member', project_id='p1'))
     assert member.post(f'/v2/devices/{unit}/disable').status_code == 403
     operator = v2(caller())
+    # As Cyborg: 200 without a body, and its status words.
     disabled = operator.post(f'/v2/devices/{unit}/disable')
-    assert (disabled.status_code, disabled.json['status']) == (200, 'disabled')
-    assert operator.get(f'/v2/devices/{unit}').json['status'] == 'disabled'
-    assert operator.post(f'/v2/devices/{unit}/enable').json['status'] == (
-        'enabled')
+    assert (disabled.status_code, disabled.data) == (200, b'')
+    assert operator.get(f'/v2/devices/{unit}').json['status'] == 'maintaining'
+    assert operator.post(f'/v2/devices/{unit}/enable').status_code == 200
+    assert operator.get(f'/v2/devices/{unit}').json['status'] == 'enabled'
     missing = operator.post('/v2/devices/6a0e5e0c-3d6f-4c56-9a57-'
                             '1f0a4b8c2d11/enable')
     assert (missing.status_code, code(missing)) == (

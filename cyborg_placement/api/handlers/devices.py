@@ -52,9 +52,10 @@ def show_device(uuid: str):
 
 
 def _set_enabled(uuid: str, enabled: bool):
-    unit = devices.set_enabled(util.app_state().services,
-                               util.path_uuid(uuid, 'device'), enabled)
-    return util.json_response(_device(unit))
+    """200 without a body, as Cyborg answers (openstacksdk reads none)."""
+    devices.set_enabled(util.app_state().services,
+                        util.path_uuid(uuid, 'device'), enabled)
+    return flask.Response(status=200)
 
 
 def enable_device(uuid: str):
