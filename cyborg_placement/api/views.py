@@ -212,6 +212,8 @@ def deployable(unit: models.Accelerator, sight: visibility.Sight,
         'device_id': unit.uuid,
         'rp_uuid': unit.pool_provider_uuid,
         'driver_name': unit.driver,
+        # Cyborg's FPGA image programmed into it: never, here.
+        'bitstream_id': None,
         'attributes_list': json.dumps([{a.key: a.value}
                                        for a in attributes_list]),
         'created_at': _time(unit.created_at),

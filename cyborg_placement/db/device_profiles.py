@@ -26,11 +26,12 @@ def create(db: db_engine.Database, name: str, groups: list[dict],
     return record
 
 
-def list_all(db: db_engine.Database, name: str | None = None
+def list_all(db: db_engine.Database, names: list[str] | None = None
              ) -> list[models.DeviceProfile]:
+    """Every profile, or those of these names, in creation order."""
     query = sa.select(models.DeviceProfile).order_by(models.DeviceProfile.id)
-    if name is not None:
-        query = query.where(models.DeviceProfile.name == name)
+    if names is not None:
+        query = query.where(models.DeviceProfile.name.in_(names))
     with db.reader() as session:
         return list(session.scalars(query))
 

@@ -41,6 +41,9 @@ def test_a_profile_made_is_what_nova_reads_by_name(admin2, caller):
     assert [p['name'] for p in everything] == ['gpu-small', 'gpu-big']
     assert nova.get('/v2/device_profiles?name=none').json == {
         'device_profiles': []}
+    several = nova.get('/v2/device_profiles?name=gpu-big,none,gpu-small')
+    assert [p['name'] for p in several.json['device_profiles']] == [
+        'gpu-small', 'gpu-big']
 
 
 def test_show_by_uuid_and_by_name_from_2_2(admin2, caller):

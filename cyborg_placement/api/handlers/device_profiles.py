@@ -33,9 +33,12 @@ def list_device_profiles():
     util.context().can(policies.LIST)
     args = util.query_args(schemas.LIST_QUERY)
     name = args.get('name')
+    names = None
     if name is not None:
-        name = util.text_param(name, 'name', schemas.LIST_QUERY['name'])
-    found = device_profiles.list_all(util.app_state().db, name)
+        # As Cyborg: several names separated by commas.
+        names = util.text_param(name, 'name', schemas.LIST_QUERY['name']
+                                ).split(',')
+    found = device_profiles.list_all(util.app_state().db, names)
     return util.json_response(
         {'device_profiles': [views.device_profile(p) for p in found]})
 

@@ -40,8 +40,10 @@ PROFILE = {
 #: POST: a JSON list of one profile, as Cyborg takes it.
 CREATE = {'type': 'array', 'items': PROFILE, 'minItems': 1, 'maxItems': 1}
 
-#: GET: ``?name=`` (Nova's lookup of a flavor's profile).
-LIST_QUERY = {'name': {'type': 'string', 'minLength': 1, 'maxLength': 255}}
+#: GET: ``?name=`` (Nova's lookup of a flavor's profile; names separated
+#: by commas, as Cyborg takes them).
+LIST_QUERY = {'name': {'type': 'string', 'minLength': 1,
+                       'maxLength': 64 * 256 - 1}}
 
 #: A path segment: a uuid, or (from microversion 2.2) a name.
 NAME_OR_UUID = {'type': 'string', 'minLength': 1, 'maxLength': 255}
