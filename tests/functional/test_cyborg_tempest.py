@@ -6,8 +6,9 @@ of ``cyborg_tempest_plugin.tests.api``, from a virtualenv of its own
 ``tools/install-test-deps.sh``), against the real ``cyborg-api`` behind the
 real Keystone (catalog type ``accelerator``, endpoint ending in ``/v2``), on a
 host the real ``cyborg-agent`` reported, so devices, deployables and
-attributes exist. Tempest makes its own personas in Keystone (admin,
-project manager, member and reader, a ``service`` user, a system admin).
+attributes exist. Tempest's personas (admins, a project's manager, member
+and reader, ``service`` users, system admins) are real Keystone users, made
+once for both runs (tempest's pre-provisioned accounts).
 
 Both of the plugin's policy modes run:
 
@@ -34,7 +35,6 @@ import uuid
 import pytest
 
 from tests.api_server import ApiServer
-from tests.keystone_server import ADMIN_PASSWORD
 from tools.harness import catalog
 from tools.harness import ini
 from tools.harness import sysfs_tree
@@ -66,8 +66,16 @@ EXPECTED_FAILURES = {
 SRBAC_SKIP = 'SRBAC tests require cyborg_policy.enforce_new_defaults = True'
 #: As docs/operator-guide.md, "Matching Cyborg's visibility".
 AS_CYBORG = 'rule:admin_api or rule:service_api or role:member or role:reader'
-#: Roles tempest gives its personas; Keystone's bootstrap makes some.
-ROLES = ('admin', 'manager', 'member', 'reader', 'service')
+#: Tempest's personas, made once in Keystone for both runs (accounts
+#: tempest would otherwise make and delete for every test class), as many as
+#: two test classes at a time take: each an admin and a project admin, the
+#: project's manager, member (also tempest's "primary") and reader, a
+#: service user and, in one SRBAC class, a system admin. The project
+#: personas share one project, as tempest's own dynamic ones do (a reader
+#: lists the ARQs a member made).
+PERSONAS = {'admin': 4, 'manager': 2, 'member': 2, 'reader': 2, 'service': 2}
+SYSTEM_ADMINS = 2
+CONCURRENCY = 2
 
 
 def _tempest(*args: str, cwd: pathlib.Path, **kwargs):
@@ -104,12 +112,35 @@ def _agent(workdir: pathlib.Path, keystone, api: ApiServer,
     assert done.returncode == 0, done.stderr
 
 
-def _ensure_roles(keystone) -> None:
+def _account(keystone, name: str, project: str | None, role: str
+             ) -> dict:
+    """One user of tempest's accounts file: ``role`` on ``project``, or on
+    the system (``project`` None)."""
+    if project is not None:
+        made = keystone.user(name, keystone.project(project), [role])
+        return {'username': name, 'password': made['password'],
+                'user_domain_name': 'Default', 'project_name': project,
+                'project_domain_name': 'Default', 'roles': [role]}
+    made = keystone.user(name, keystone.project('tempest-system'), [])
     sess = keystone.admin_session()
-    known = {r['name'] for r in sess.get(
-        keystone.auth_url + '/roles').json()['roles']}
-    for role in set(ROLES) - known:
-        sess.post(keystone.auth_url + '/roles', json={'role': {'name': role}})
+    role_id = sess.get(keystone.auth_url + '/roles',
+                       params={'name': role}).json()['roles'][0]['id']
+    sess.put(f'{keystone.auth_url}/system/users/{made["user_id"]}/roles/'
+             f'{role_id}')
+    return {'username': name, 'password': made['password'],
+            'user_domain_name': 'Default', 'system': 'all', 'roles': [role]}
+
+
+@pytest.fixture(scope='module')
+def accounts(keystone) -> list[dict]:
+    """Tempest's pre-provisioned accounts, made in the real Keystone."""
+    tag = uuid.uuid4().hex[:6]
+    made = [_account(keystone, f'tempest-{role}-{tag}-{n}',
+                     f'tempest-{tag}', role)
+            for role, count in PERSONAS.items() for n in range(count)]
+    made += [_account(keystone, f'tempest-system-{tag}-{n}', None, 'admin')
+             for n in range(SYSTEM_ADMINS)]
+    return made
 
 
 def _tempest_conf(keystone, region: str, new_defaults: bool,
@@ -117,11 +148,11 @@ def _tempest_conf(keystone, region: str, new_defaults: bool,
     return {
         'DEFAULT': {'log_dir': workspace / 'logs', 'log_file': 'tempest.log',
                     'use_stderr': 'false'},
-        'auth': {'use_dynamic_credentials': 'true',
-                 'admin_username': 'admin', 'admin_password': ADMIN_PASSWORD,
-                 'admin_project_name': 'admin',
-                 'admin_domain_name': 'Default',
+        'auth': {'use_dynamic_credentials': 'false',
+                 'test_accounts_file': workspace / 'etc' / 'accounts.yaml',
+                 'default_credentials_domain_name': 'Default',
                  'create_isolated_networks': 'false'},
+        'oslo_concurrency': {'lock_path': workspace / 'locks'},
         'identity': {'uri_v3': keystone.auth_url, 'auth_version': 'v3',
                      'region': region, 'v3_endpoint_type': 'public'},
         'identity-feature-enabled': {'api_v2': 'false'},
@@ -136,7 +167,7 @@ def _run_tempest(workspace: pathlib.Path) -> tuple[list[dict], float]:
     """``tempest run`` of the plugin's API tests: each test's result, and
     how long the run took."""
     started = time.monotonic()
-    run = _tempest('run', '--regex', REGEX, '--concurrency', '2',
+    run = _tempest('run', '--regex', REGEX, '--concurrency', str(CONCURRENCY),
                    '--subunit', cwd=workspace, timeout=1200)
     elapsed = time.monotonic() - started
     (workspace / 'run.subunit').write_bytes(run.stdout)
@@ -174,7 +205,7 @@ def _problems(results: list[dict], new_defaults: bool) -> list[str]:
 @pytest.mark.parametrize('new_defaults', [False, True],
                          ids=['legacy', 'new-defaults'])
 def test_cyborg_tempest_plugin(new_defaults, tempest_venv, keystone,
-                               placement_server, tmp_path):
+                               accounts, placement_server, tmp_path):
     policy = {}
     if new_defaults:
         policy_file = tmp_path / 'policy.yaml'
@@ -190,7 +221,6 @@ def test_cyborg_tempest_plugin(new_defaults, tempest_venv, keystone,
     service_id = keystone.register_service('accelerator', api.url + '/v2',
                                            region)
     try:
-        _ensure_roles(keystone)
         _agent(tmp_path / 'agent', keystone, api, placement_server.url,
                f'tempest-{uuid.uuid4().hex[:8]}')
         workspace = tmp_path / 'tempest'
@@ -200,6 +230,8 @@ def test_cyborg_tempest_plugin(new_defaults, tempest_venv, keystone,
                  cwd=tmp_path, check=True)
         ini.write(workspace / 'etc' / 'tempest.conf',
                   _tempest_conf(keystone, region, new_defaults, workspace))
+        # YAML is a superset of JSON: tempest reads this as its accounts.
+        (workspace / 'etc' / 'accounts.yaml').write_text(json.dumps(accounts))
         results, elapsed = _run_tempest(workspace)
     finally:
         keystone.remove_service(service_id)
