@@ -28,6 +28,8 @@ TRAIT_PREFIX = 'trait'
 #: Derived attributes' uuids: uuid5 of "<unit uuid>/<key>" in this space.
 _NAMESPACE = uuid_lib.UUID('4c7c1a52-2f0e-4b8a-9a5e-8a0f3f6d2b91')
 _RETRIES = 5
+#: Up to this many units are looked up by id, more by reading them all.
+_IN_LIMIT = 500
 
 
 @dataclasses.dataclass(frozen=True)
@@ -145,9 +147,12 @@ def of_units(services: flow.Services, units: list[models.Accelerator],
              key: str | None = None) -> list[Attribute]:
     """The attributes of these units, each unit's derived ones first."""
     kept = {unit.id: [] for unit in units}
-    for record in attributes.list_all(services.db, accelerator_ids=list(kept),
+    # A long list of ids is slower to send than the few rows it saves.
+    ids = list(kept) if len(kept) <= _IN_LIMIT else None
+    for record in attributes.list_all(services.db, accelerator_ids=ids,
                                       key=key):
-        kept[record.accelerator_id].append(stored(record))
+        if record.accelerator_id in kept:
+            kept[record.accelerator_id].append(stored(record))
     return [attribute for unit in units
             for attribute in [*derived(unit), *kept[unit.id]]
             if key is None or attribute.key == key]
