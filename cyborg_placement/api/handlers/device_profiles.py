@@ -9,6 +9,7 @@ from cyborg_placement.api.policies import device_profiles as policies
 from cyborg_placement.api.schemas import device_profiles as schemas
 from cyborg_placement.attach import requests
 from cyborg_placement.db import device_profiles
+from cyborg_placement.db import exceptions
 
 #: From this microversion a profile is found by name as well as by uuid.
 BY_NAME = microversion_parse.Version(2, 2)
@@ -22,9 +23,10 @@ def _find(name_or_uuid: str, by_name: bool):
         uuid = util.path_uuid(name_or_uuid, 'device profile')
     except errors.BadRequest:
         if not by_name:
-            raise errors.BadRequest(
-                f'{name_or_uuid!r} is not a device profile uuid; names are '
-                f'accepted from microversion {BY_NAME}.') from None
+            # As Cyborg: no profile has this uuid.
+            raise exceptions.DeviceProfileNotFound(
+                f'No device profile with uuid {name_or_uuid!r} (names are '
+                f'looked up from microversion {BY_NAME}).') from None
         return device_profiles.get(db, name=name_or_uuid)
     return device_profiles.get(db, uuid=uuid)
 
