@@ -56,6 +56,9 @@ def test_rc_and_traits_of_every_unit_are_attributes(caller, gpus):
     assert (missing.status_code, code(missing)) == (404, 'attribute.not_found')
     assert reader.get('/v2/attributes?deployable_id=999').json == {
         'attributes': []}
+    for bad in ('one', '²', '-1'):
+        refused = reader.get(f'/v2/attributes?deployable_id={bad}')
+        assert refused.status_code == 400, bad
 
 
 def test_an_admin_attribute_is_kept_and_deleted(admin2, caller, gpus):

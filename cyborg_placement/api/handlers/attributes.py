@@ -27,7 +27,9 @@ def _deployables(wanted: int | str | None = None
 
 def _wanted(raw: str) -> int | str:
     """A deployable as a query names it: Cyborg's integer id, or a uuid."""
-    return int(raw) if raw.isdigit() else util.path_uuid(raw, 'deployable')
+    if raw.isascii() and raw.isdigit():
+        return int(raw)
+    return util.path_uuid(raw, 'deployable')
 
 
 def _find(uuid: str) -> attributes.Attribute:
