@@ -89,11 +89,12 @@ ATTACHMENT = {
 }
 
 
-def _response(code: int, text: str, links: dict | None) -> dict:
+def _response(code: int, text: str, links: dict | None,
+              empty: bool = False) -> dict:
     response = {'description': text}
     if code >= 400:
         response['content'] = {'application/json': {'schema': _ERROR}}
-    elif code == 200:
+    elif code == 200 and not empty:
         response['content'] = _JSON
     if links and str(code) in links:
         response['links'] = links[str(code)]
@@ -102,13 +103,14 @@ def _response(code: int, text: str, links: dict | None) -> dict:
 
 def _op(operation_id: str, summary: str, codes: dict, body: dict | None = None,
         query: dict | None = None, public: bool = False,
-        links: dict | None = None) -> dict:
+        links: dict | None = None, empty: bool = False) -> dict:
     """One operation, named as its handler; ``links`` (per status code) tell
-    clients (and the fuzz's stateful phase) where an answer's values lead."""
+    clients (and the fuzz's stateful phase) where an answer's values lead;
+    ``empty``: its 200 has no body (Cyborg's device enable and disable)."""
     operation = {
         'operationId': operation_id,
         'summary': summary,
-        'responses': {str(code): _response(code, text, links)
+        'responses': {str(code): _response(code, text, links, empty)
                       for code, text in codes.items()},
     }
     if body is not None:
@@ -249,11 +251,11 @@ V2_OPERATIONS = {
         'show_device', 'One device.', {200: 'The device.', **_DEVICE_ONE}),
     ('/v2/devices/{uuid}/enable', 'post'): _op(
         'enable_device', 'Enable a device (admin); status "enabled".',
-        {200: 'Enabled (no body, as Cyborg).', **_DEVICE_ONE}),
+        {200: 'Enabled (no body, as Cyborg).', **_DEVICE_ONE}, empty=True),
     ('/v2/devices/{uuid}/disable', 'post'): _op(
         'disable_device', 'Disable a device (admin); status "maintaining", '
         'Cyborg\'s word.', {200: 'Disabled (no body, as Cyborg).',
-                             **_DEVICE_ONE}),
+                             **_DEVICE_ONE}, empty=True),
     ('/v2/deployables', 'get'): _op(
         'list_deployables', 'Our reported units as Cyborg deployables '
         '({"deployables": [...]}).', {200: 'The deployables.', **_AUTH},

@@ -68,6 +68,12 @@ def test_an_admin_attribute_is_kept_and_deleted(admin2, caller, gpus):
     assert made.status_code == 201, made.json
     assert made.headers['Location'].endswith(f'/v2/attributes/{made.json["uuid"]}')
     assert (made.json['key'], made.json['derived']) == ('owner', False)
+    as_float = admin2.post('/v2/attributes', json={
+        'deployable_id': float(made.json['deployable_id']), 'key': 'rack',
+        'value': 'r1'})
+    assert as_float.status_code == 201, as_float.json
+    assert admin2.delete(f'/v2/attributes/{as_float.json["uuid"]}'
+                         ).status_code == 204
     assert _of(admin2, unit) == {**DERIVED, 'owner': 'team-a'}
     again = admin2.post('/v2/attributes', json={'attribute': {
         'deployable_id': made.json['deployable_id'], 'key': 'owner',

@@ -68,9 +68,10 @@ def create_attribute():
     util.context().can(policies.CREATE)
     body = util.json_body(schemas.CREATE)
     body = body.get('attribute', body)
-    units = _deployables(body['deployable_id'] if isinstance(
-        body['deployable_id'], int) else util.path_uuid(body['deployable_id'],
-                                                        'deployable'))
+    wanted = body['deployable_id']
+    # JSON numbers: 7.0 is the integer 7 to the schema, and to us.
+    units = _deployables(int(wanted) if isinstance(wanted, (int, float))
+                         else util.path_uuid(wanted, 'deployable'))
     if not units:
         raise errors.NotFound(f'No deployable {body["deployable_id"]}.',
                               errors.ACCELERATOR_NOT_FOUND)
