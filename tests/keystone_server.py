@@ -54,6 +54,10 @@ class LocalKeystone(ServerProcess):
             'credential': {
                 'key_repository': str(self.workdir / 'credential-keys')},
             'token': {'provider': 'fernet'},
+            # bcrypt's fewest rounds: each login and user made costs
+            # milliseconds instead of a second of a shared CPU (tempest
+            # makes and logs in six users per test class).
+            'identity': {'password_hash_rounds': '4'},
         })
         self._run('db_sync')
         for setup in ('fernet_setup', 'credential_setup'):

@@ -48,3 +48,13 @@ tools/start-databases.sh
 
 log "installing the project, its libvirt extra and the test requirements into .venv"
 .venv/bin/pip install -q -r test-requirements.txt -e '.[libvirt]'
+
+# Cyborg's tempest plugin runs against our /v2 from a virtualenv of its own;
+# rebuilt when the pins change.
+if ! cmp -s tools/tempest-requirements.txt .tempest-venv/tempest-requirements.txt; then
+    log "creating .tempest-venv (tools/tempest-requirements.txt)"
+    rm -rf .tempest-venv
+    python3 -m venv .tempest-venv
+    .tempest-venv/bin/pip install -q -r tools/tempest-requirements.txt
+    cp tools/tempest-requirements.txt .tempest-venv/tempest-requirements.txt
+fi

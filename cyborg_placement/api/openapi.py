@@ -11,6 +11,7 @@ from cyborg_placement.api import microversion
 from cyborg_placement.api.schemas import accelerator_requests
 from cyborg_placement.api.schemas import accelerators
 from cyborg_placement.api.schemas import attachments
+from cyborg_placement.api.schemas import attributes
 from cyborg_placement.api.schemas import device_profiles
 from cyborg_placement.api.schemas import devices
 from cyborg_placement.api.schemas import disabled
@@ -88,11 +89,12 @@ ATTACHMENT = {
 }
 
 
-def _response(code: int, text: str, links: dict | None) -> dict:
+def _response(code: int, text: str, links: dict | None,
+              empty: bool = False) -> dict:
     response = {'description': text}
     if code >= 400:
         response['content'] = {'application/json': {'schema': _ERROR}}
-    elif code == 200:
+    elif code == 200 and not empty:
         response['content'] = _JSON
     if links and str(code) in links:
         response['links'] = links[str(code)]
@@ -101,13 +103,14 @@ def _response(code: int, text: str, links: dict | None) -> dict:
 
 def _op(operation_id: str, summary: str, codes: dict, body: dict | None = None,
         query: dict | None = None, public: bool = False,
-        links: dict | None = None) -> dict:
+        links: dict | None = None, empty: bool = False) -> dict:
     """One operation, named as its handler; ``links`` (per status code) tell
-    clients (and the fuzz's stateful phase) where an answer's values lead."""
+    clients (and the fuzz's stateful phase) where an answer's values lead;
+    ``empty``: its 200 has no body (Cyborg's device enable and disable)."""
     operation = {
         'operationId': operation_id,
         'summary': summary,
-        'responses': {str(code): _response(code, text, links)
+        'responses': {str(code): _response(code, text, links, empty)
                       for code, text in codes.items()},
     }
     if body is not None:
@@ -164,6 +167,7 @@ _ARQ_ONE = {**_AUTH, 404: 'No such accelerator request (or not of the '
                           "caller's project)."}
 _DP_ONE = {**_AUTH, 404: 'No such device profile.'}
 _DEVICE_ONE = {**_AUTH, 404: 'No such unit.'}
+_ATTRIBUTE_ONE = {**_AUTH, 404: 'No such attribute.'}
 _BIND = {409: 'An ARQ is bound elsewhere, the instance\'s allocation holds '
               'fewer units of the pool than its ARQs ask for, or Placement '
               'does not have the pool (accelerator.pool.not_in_placement, '
@@ -190,14 +194,24 @@ V2_OPERATIONS = {
          409: 'Name or uuid taken.'}, device_profiles.CREATE,
         links={'201': {'show': _to('show_device_profile',
                                    name_or_uuid='$response.body#/uuid')}}),
+    ('/v2/device_profiles', 'delete'): _op(
+        'delete_device_profiles',
+        'Delete the device profiles ?value= names (names or uuids, '
+        'separated by commas; admin): all or none.',
+        {204: 'Deleted.', **_DP_ONE,
+         409: 'Accelerator requests made from one of them exist.'},
+        query=device_profiles.DELETE_QUERY),
     ('/v2/device_profiles/{name_or_uuid}', 'get'): _op(
         'show_device_profile',
-        'Show a device profile by uuid (by name from microversion 2.2).',
+        'Show a device profile by uuid (by name from microversion 2.2): '
+        '{"device_profile": {...}}.',
         {200: 'The profile.', **_DP_ONE}),
     ('/v2/device_profiles/{name_or_uuid}', 'delete'): _op(
-        'delete_device_profile', 'Delete a device profile (admin).',
+        'delete_device_profile',
+        'Delete device profiles by uuid or name, at every microversion '
+        '(names and uuids separated by commas; admin): all or none.',
         {204: 'Deleted.', **_DP_ONE,
-         409: 'Accelerator requests made from it exist.'}),
+         409: 'Accelerator requests made from one of them exist.'}),
     ('/v2/accelerator_requests', 'get'): _op(
         'list_accelerator_requests',
         'List ARQs ({"arqs": [...]}), of the caller\'s project unless '
@@ -224,8 +238,10 @@ V2_OPERATIONS = {
                     **_BIND}, accelerator_requests.PATCH),
     ('/v2/accelerator_requests', 'delete'): _op(
         'delete_accelerator_requests',
-        'Delete ?instance=UUID\'s ARQs (idempotent) or ?arqs=u1,u2, '
-        'releasing their units.', {204: 'Deleted.', **_AUTH},
+        'Delete ?instance=UUID\'s ARQs (idempotent) or ?arqs=u1,u2 (all '
+        'or none), releasing their units.',
+        {204: 'Deleted.', **_AUTH,
+         404: 'An ARQ of ?arqs= does not exist (or is another project\'s).'},
         query=accelerator_requests.DELETE_QUERY),
     ('/v2/accelerator_requests/{uuid}', 'get'): _op(
         'show_accelerator_request', 'Show one ARQ.',
@@ -245,11 +261,12 @@ V2_OPERATIONS = {
     ('/v2/devices/{uuid}', 'get'): _op(
         'show_device', 'One device.', {200: 'The device.', **_DEVICE_ONE}),
     ('/v2/devices/{uuid}/enable', 'post'): _op(
-        'enable_device', 'Enable a device (admin).',
-        {200: 'The device.', **_DEVICE_ONE}),
+        'enable_device', 'Enable a device (admin); status "enabled".',
+        {200: 'Enabled (no body, as Cyborg).', **_DEVICE_ONE}, empty=True),
     ('/v2/devices/{uuid}/disable', 'post'): _op(
-        'disable_device', 'Disable a device (admin).',
-        {200: 'The device.', **_DEVICE_ONE}),
+        'disable_device', 'Disable a device (admin); status "maintaining", '
+        'Cyborg\'s word.', {200: 'Disabled (no body, as Cyborg).',
+                             **_DEVICE_ONE}, empty=True),
     ('/v2/deployables', 'get'): _op(
         'list_deployables', 'Our reported units as Cyborg deployables '
         '({"deployables": [...]}).', {200: 'The deployables.', **_AUTH},
@@ -258,6 +275,32 @@ V2_OPERATIONS = {
     ('/v2/deployables/{uuid}', 'get'): _op(
         'show_deployable', 'One deployable.',
         {200: 'The deployable.', **_DEVICE_ONE}),
+    ('/v2/attributes', 'get'): _op(
+        'list_attributes', 'Attributes of deployables ({"attributes": '
+        '[...]}): each unit\'s rc and traits (derived from its report) and '
+        'those an admin gave; ?deployable_id= (integer id or uuid), ?key=.',
+        {200: 'The attributes.', **_AUTH}, query=attributes.LIST_QUERY,
+        links={'200': {'show': _to(
+            'show_attribute', uuid='$response.body#/attributes/0/uuid')}}),
+    ('/v2/attributes', 'post'): _op(
+        'create_attribute', 'Give a deployable an attribute (admin); a key '
+        'starting with "trait" puts its value, a custom trait, on the '
+        'unit\'s pool provider in Placement.',
+        {201: 'The attribute; Location header.', **_AUTH,
+         404: 'No such deployable.',
+         409: 'The key is taken, or the unit is in no pool.',
+         503: 'Placement unreachable (nothing kept).'}, attributes.CREATE,
+        links={'201': {'show': _to('show_attribute',
+                                   uuid='$response.body#/uuid')}}),
+    ('/v2/attributes/{uuid}', 'get'): _op(
+        'show_attribute', 'One attribute.',
+        {200: 'The attribute.', **_ATTRIBUTE_ONE}),
+    ('/v2/attributes/{uuid}', 'delete'): _op(
+        'delete_attribute', 'Delete an attribute an admin gave (admin); a '
+        'trait leaves the pool unless another attribute of its units names '
+        'it.', {204: 'Deleted.', **_ATTRIBUTE_ONE,
+                409: 'Derived from the device report (rc, traits).',
+                503: 'Placement unreachable (nothing deleted).'}),
     ('/v2/accelerator_requests/{uuid}', 'delete'): _op(
         'delete_accelerator_request', 'Delete one ARQ, releasing its unit.',
         {204: 'Deleted.', **_ARQ_ONE}),

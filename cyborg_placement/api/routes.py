@@ -6,6 +6,7 @@ same table) and :mod:`.openapi` describes it; a test checks both agree.
 from cyborg_placement.api.handlers import accelerator_requests
 from cyborg_placement.api.handlers import accelerators
 from cyborg_placement.api.handlers import attachments
+from cyborg_placement.api.handlers import attributes
 from cyborg_placement.api.handlers import device_profiles
 from cyborg_placement.api.handlers import devices
 from cyborg_placement.api.handlers import disabled
@@ -53,6 +54,7 @@ ROUTES = {
     '/v2/device_profiles': {
         'GET': device_profiles.list_device_profiles,
         'POST': device_profiles.create_device_profile,
+        'DELETE': device_profiles.delete_device_profiles,
     },
     '/v2/device_profiles/<name_or_uuid>': {
         'GET': device_profiles.show_device_profile,
@@ -75,4 +77,12 @@ ROUTES = {
     '/v2/devices/<uuid>/disable': {'POST': devices.disable_device},
     '/v2/deployables': {'GET': devices.list_deployables},
     '/v2/deployables/<uuid>': {'GET': devices.show_deployable},
+    '/v2/attributes': {
+        'GET': attributes.list_attributes,
+        'POST': attributes.create_attribute,
+    },
+    '/v2/attributes/<uuid>': {
+        'GET': attributes.show_attribute,
+        'DELETE': attributes.delete_attribute,
+    },
 }

@@ -9,6 +9,7 @@ may not see.
 import json
 
 from cyborg_placement.api import visibility
+from cyborg_placement.attach import attributes
 from cyborg_placement.attach import devices
 from cyborg_placement.db import accelerators
 from cyborg_placement.db import models
@@ -196,10 +197,12 @@ def device(unit: models.Accelerator, with_status: bool,
     return shown
 
 
-def deployable(unit: models.Accelerator, sight: visibility.Sight) -> dict:
+def deployable(unit: models.Accelerator, sight: visibility.Sight,
+               attributes_list: list[attributes.Attribute]) -> dict:
     """A unit as a Cyborg deployable: one accelerator, in the pool
     ``rp_uuid``, on the device of the same uuid; the pool and the reported
-    name (host and PCI address) as ``sight`` allows."""
+    name (host and PCI address) as ``sight`` allows. ``attributes_list`` is
+    a JSON string of ``[{key: value}, ...]``, as Cyborg's."""
     shown = {
         'uuid': unit.uuid,
         'name': unit.name,
@@ -209,6 +212,10 @@ def deployable(unit: models.Accelerator, sight: visibility.Sight) -> dict:
         'device_id': unit.uuid,
         'rp_uuid': unit.pool_provider_uuid,
         'driver_name': unit.driver,
+        # Cyborg's FPGA image programmed into it: never, here.
+        'bitstream_id': None,
+        'attributes_list': json.dumps([{a.key: a.value}
+                                       for a in attributes_list]),
         'created_at': _time(unit.created_at),
         'updated_at': _time(unit.updated_at),
     }
@@ -219,3 +226,19 @@ def deployable(unit: models.Accelerator, sight: visibility.Sight) -> dict:
                                                     unit.pci_address):
         del shown['name']
     return shown
+
+
+def attribute(shown: attributes.Attribute) -> dict:
+    """Cyborg's attribute: ``deployable_id`` is the unit's integer id, as
+    Cyborg's is its deployable's; ours adds the unit's uuid and whether the
+    device report decides it (``rc`` and traits) or an admin gave it."""
+    return {
+        'uuid': shown.uuid,
+        'deployable_id': shown.unit.id,
+        'deployable_uuid': shown.unit.uuid,
+        'key': shown.key,
+        'value': shown.value,
+        'derived': shown.derived,
+        'created_at': _time(shown.created_at),
+        'updated_at': _time(shown.updated_at),
+    }

@@ -9,7 +9,8 @@ from cyborg_placement.db import accelerators
 from cyborg_placement.db import models
 
 ENABLED = 'enabled'
-DISABLED = 'disabled'
+#: Cyborg's word for a disabled device (its API reference and code agree).
+DISABLED = 'maintaining'
 
 
 def set_enabled(services: flow.Services, uuid: str, enabled: bool

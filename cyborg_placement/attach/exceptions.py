@@ -74,3 +74,8 @@ class RequestsNotBindable(AttachError):
 
 class RequestStateConflict(AttachError):
     """An accelerator request is bound elsewhere (or not bound) already."""
+
+
+class DerivedAttribute(AttachError):
+    """The attribute is the unit's resource class or one of its traits,
+    which its agent's report decides, not an admin."""

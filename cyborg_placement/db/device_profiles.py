@@ -26,11 +26,12 @@ def create(db: db_engine.Database, name: str, groups: list[dict],
     return record
 
 
-def list_all(db: db_engine.Database, name: str | None = None
+def list_all(db: db_engine.Database, names: list[str] | None = None
              ) -> list[models.DeviceProfile]:
+    """Every profile, or those of these names, in creation order."""
     query = sa.select(models.DeviceProfile).order_by(models.DeviceProfile.id)
-    if name is not None:
-        query = query.where(models.DeviceProfile.name == name)
+    if names is not None:
+        query = query.where(models.DeviceProfile.name.in_(names))
     with db.reader() as session:
         return list(session.scalars(query))
 
@@ -50,16 +51,18 @@ def get(db: db_engine.Database, *, uuid: str | None = None,
     return found
 
 
-def delete(db: db_engine.Database, uuid: str) -> None:
-    """Delete a profile no accelerator request was made from (the foreign
-    key of the requests refuses otherwise)."""
+def delete(db: db_engine.Database, *uuids: str) -> None:
+    """Delete these profiles in one transaction, all or none: none may be
+    in use by an accelerator request (their foreign key refuses) and each
+    must exist."""
     try:
         with db.writer() as session:
             deleted = session.execute(sa.delete(models.DeviceProfile).where(
-                models.DeviceProfile.uuid == uuid)).rowcount
+                models.DeviceProfile.uuid.in_(uuids))).rowcount
+            if deleted != len(set(uuids)):
+                raise exceptions.DeviceProfileNotFound(
+                    f'No device profile {", ".join(uuids)}.')
     except sa_exc.IntegrityError:
         raise exceptions.DeviceProfileInUse(
-            f'Device profile {uuid} is in use by accelerator requests; '
-            'delete them first.') from None
-    if not deleted:
-        raise exceptions.DeviceProfileNotFound(f'No device profile {uuid}.')
+            f'Device profile {", ".join(uuids)} is in use by accelerator '
+            'requests; delete them first.') from None

@@ -55,3 +55,11 @@ class AcceleratorRequestNotFound(DBError):
 
 class AcceleratorRequestChanged(DBError):
     """An accelerator request was bound, unbound or deleted meanwhile."""
+
+
+class AttributeNotFound(DBError):
+    pass
+
+
+class AttributeKeyTaken(DBError):
+    """The unit has an attribute of this key already."""

@@ -264,3 +264,25 @@ class AcceleratorRequest(TimestampMixin, Base):
         lazy='joined')
     attachment: orm.Mapped[Attachment | None] = orm.relationship(
         lazy='joined')
+
+
+class Attribute(TimestampMixin, Base):
+    """A key and value an admin gave a unit (Cyborg's attribute of a
+    deployable). The unit's resource class and traits are attributes too,
+    derived from its report, not stored (``attach/attributes.py``)."""
+
+    __tablename__ = 'attributes'
+    __table_args__ = (
+        sa.UniqueConstraint('accelerator_id', 'key',
+                            name='uniq_attributes0accelerator_id0key'),
+    )
+
+    id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    uuid: orm.Mapped[str] = orm.mapped_column(
+        sa.String(36), unique=True, nullable=False)
+    accelerator_id: orm.Mapped[int] = orm.mapped_column(
+        sa.ForeignKey('accelerators.id', ondelete='CASCADE'), nullable=False)
+    key: orm.Mapped[str] = orm.mapped_column(sa.String(255), nullable=False)
+    value: orm.Mapped[str] = orm.mapped_column(sa.String(255), nullable=False)
+
+    accelerator: orm.Mapped[Accelerator] = orm.relationship(lazy='joined')

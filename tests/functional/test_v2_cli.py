@@ -63,7 +63,7 @@ def test_device_and_deployable_commands(osc, gpus):
                units[0]).returncode == 0
     shown = _json(osc('accelerator', 'device', 'show', units[0],
                       '-f', 'json'))
-    assert (shown['type'], shown['status']) == ('GPU', 'disabled')
+    assert (shown['type'], shown['status']) == ('GPU', 'maintaining')
     assert osc('accelerator', 'device', 'enable', units[0]).returncode == 0
     assert _json(osc('accelerator', 'device', 'show', units[0],
                      '-f', 'json'))['status'] == 'enabled'

@@ -96,7 +96,7 @@ def test_devices_and_deployables(sdk, gpus):
     assert (device.type, device.vendor, device.model, device.hostname,
             device.status) == ('GPU', '10de', '2330', gpus['name'], 'enabled')
     sdk.disable_device(device.uuid)
-    assert sdk.get_device(device.uuid).status == 'disabled'
+    assert sdk.get_device(device.uuid).status == 'maintaining'
     sdk.enable_device(device.uuid)
     assert sdk.get_device(device.uuid).status == 'enabled'
     with pytest.raises(sdk_exceptions.NotFoundException):

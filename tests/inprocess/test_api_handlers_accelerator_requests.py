@@ -172,8 +172,8 @@ def test_unbind_and_delete_one_by_one(nova, admin, placement, gpus):
     assert _holder(admin, second['accelerator_uuid']) is None
     assert nova.get(f'/v2/accelerator_requests/{second["uuid"]}'
                     ).status_code == 404
-    assert nova.delete(f'/v2/accelerator_requests?arqs={first["uuid"]},'
-                       f'{second["uuid"]}').status_code == 204
+    assert nova.delete(f'/v2/accelerator_requests?arqs={first["uuid"]}'
+                       ).status_code == 204
     assert nova.get('/v2/accelerator_requests').json == {'arqs': []}
 
 
@@ -206,12 +206,33 @@ def test_bad_patches_are_400_and_bind_nothing(nova, placement, gpus, body,
 
 @pytest.mark.parametrize('body, status', [
     ({'device_profile_name': 'no-such'}, 404),
-    ({'device_profile_name': 'a b'}, 400),
+    # Names no profile can have are no such profile, as Cyborg answers.
+    ({'device_profile_name': 'a b'}, 404),
+    ({'device_profile_name': ''}, 404),
+    ({'device_profile_name': '!@#$%^&*()=-[]'}, 404),
+    # What the column cannot hold is still refused.
+    ({'device_profile_name': 'x' * 256}, 400),
+    ({'device_profile_name': 'a\x00b'}, 400),
     ({'device_profile': 'two-gpus'}, 400),
 ])
 def test_bad_creates(nova, body, status):
     assert nova.post('/v2/accelerator_requests', json=body
                      ).status_code == status
+
+
+def test_deleting_an_arq_that_does_not_exist_is_404_and_deletes_none(nova):
+    """As Cyborg answers ``?arqs=`` naming one that does not exist; the
+    others named with it stay (all or none)."""
+    arqs = _create(nova)
+    missing = '6a0e5e0c-3d6f-4c56-9a57-1f0a4b8c2d11'
+    answer = nova.delete(f'/v2/accelerator_requests?arqs={missing}')
+    assert (answer.status_code, code(answer)) == (
+        404, 'accelerator_request.not_found')
+    assert missing in answer.json['errors'][0]['detail']
+    mixed = nova.delete(
+        f'/v2/accelerator_requests?arqs={arqs[0]["uuid"]},{missing}')
+    assert mixed.status_code == 404
+    assert len(nova.get('/v2/accelerator_requests').json['arqs']) == 2
 
 
 def test_delete_needs_instance_or_arqs(nova):
@@ -235,7 +256,7 @@ def test_other_projects_neither_see_nor_change_them(nova, caller, service,
     assert stranger.delete(f'/v2/accelerator_requests/{uuid}'
                            ).status_code == 404
     assert stranger.delete(f'/v2/accelerator_requests?arqs={uuid}'
-                           ).status_code == 204
+                           ).status_code == 404
     reader = v2(caller(token='r', roles='reader', project_id='p1'))
     assert len(reader.get('/v2/accelerator_requests').json['arqs']) == 2
     assert reader.post('/v2/accelerator_requests', json={

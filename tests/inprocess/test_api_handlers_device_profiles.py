@@ -41,14 +41,21 @@ def test_a_profile_made_is_what_nova_reads_by_name(admin2, caller):
     assert [p['name'] for p in everything] == ['gpu-small', 'gpu-big']
     assert nova.get('/v2/device_profiles?name=none').json == {
         'device_profiles': []}
+    several = nova.get('/v2/device_profiles?name=gpu-big,none,gpu-small')
+    assert [p['name'] for p in several.json['device_profiles']] == [
+        'gpu-small', 'gpu-big']
 
 
 def test_show_by_uuid_and_by_name_from_2_2(admin2, caller):
     made = _create(admin2).json
-    assert admin2.get(f'/v2/device_profiles/{made["uuid"]}').json == made
-    assert admin2.get('/v2/device_profiles/gpu-small').json == made
+    # Wrapped in its key, as Cyborg shows one profile (and only this one).
+    assert admin2.get(f'/v2/device_profiles/{made["uuid"]}').json == {
+        'device_profile': made}
+    assert admin2.get('/v2/device_profiles/gpu-small').json == {
+        'device_profile': made}
     older = v2(caller(), version='2.1').get('/v2/device_profiles/gpu-small')
-    assert older.status_code == 400
+    # As Cyborg: before 2.2 a name is a uuid no profile has.
+    assert (older.status_code, code(older)) == (404, 'device_profile.not_found')
     assert 'from microversion 2.2' in older.json['errors'][0]['detail']
     missing = admin2.get('/v2/device_profiles/no-such')
     assert (missing.status_code, code(missing)) == (
@@ -112,3 +119,59 @@ def test_a_profile_with_requests_cannot_be_deleted(admin2):
     assert (refused.status_code, code(refused)) == (
         409, 'device_profile.in_use')
     assert admin2.get(f'/v2/device_profiles/{made["uuid"]}').status_code == 200
+    by_name = admin2.delete('/v2/device_profiles/gpu-small')
+    assert (by_name.status_code, code(by_name)) == (
+        409, 'device_profile.in_use')
+
+
+def test_delete_by_name_without_a_microversion(admin2, caller):
+    """Cyborg deletes by name at 2.0, which is what its clients send."""
+    _create(admin2)
+    plain = v2(caller(), version=None)
+    assert plain.delete('/v2/device_profiles/gpu-small').status_code == 204
+    assert admin2.get('/v2/device_profiles').json == {'device_profiles': []}
+    gone = plain.delete('/v2/device_profiles/gpu-small')
+    assert (gone.status_code, code(gone)) == (404, 'device_profile.not_found')
+
+
+def test_delete_several_is_all_or_none(admin2):
+    one = _create(admin2, name='one').json
+    _create(admin2, name='two')
+    _create(admin2, name='three')
+    missing = admin2.delete('/v2/device_profiles?value=one,no-such')
+    assert (missing.status_code, code(missing)) == (
+        404, 'device_profile.not_found')
+    assert 'no-such' in missing.json['errors'][0]['detail']
+    assert len(admin2.get('/v2/device_profiles').json['device_profiles']) == 3
+
+    assert admin2.delete(f'/v2/device_profiles?value={one["uuid"]},two'
+                         ).status_code == 204
+    assert admin2.delete('/v2/device_profiles/three').status_code == 204
+    assert admin2.get('/v2/device_profiles').json == {'device_profiles': []}
+
+
+@pytest.mark.parametrize('path', [
+    '/v2/device_profiles/', '/v2/device_profiles', '/v2/device_profiles?value=',
+    '/v2/device_profiles?value=a,,b', '/v2/device_profiles/a%20b'])
+def test_a_delete_naming_nothing_is_400(admin2, path):
+    _create(admin2)
+    refused = admin2.delete(path)
+    assert refused.status_code == 400, refused.json
+    assert len(admin2.get('/v2/device_profiles').json['device_profiles']) == 1
+
+
+def test_where_cyborg_answers_500_we_answer_4xx(admin2):
+    """Cyborg's own tests expect a server fault for these three; a client
+    error is the right answer (the tempest run records them as expected
+    failures, tests/functional/test_cyborg_tempest.py)."""
+    made = _create(admin2).json
+    empty = _create(admin2, name='')
+    assert (empty.status_code, code(empty)) == (400, 'api.invalid_input')
+    too_long = _create(admin2, name='x' * 256)
+    assert (too_long.status_code, code(too_long)) == (400, 'api.invalid_input')
+    taken_uuid = _create(admin2, name='new-fpga', uuid=made['uuid'])
+    assert (taken_uuid.status_code, code(taken_uuid)) == (
+        409, 'device_profile.duplicate_name')
+    assert made['uuid'] in taken_uuid.json['errors'][0]['detail']
+    assert admin2.get('/v2/device_profiles').json == {
+        'device_profiles': [made]}

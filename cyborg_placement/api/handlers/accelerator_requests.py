@@ -127,8 +127,9 @@ def update_accelerator_request(uuid: str):
 
 
 def delete_accelerator_requests():
-    """``?instance=UUID`` (idempotent) or ``?arqs=u1,u2`` (those of them
-    that exist); their units are released."""
+    """``?instance=UUID`` (idempotent) or ``?arqs=u1,u2`` (each must exist
+    and be the caller's to see: 404 and nothing deleted otherwise, as
+    Cyborg answers); their units are released."""
     context = util.context()
     context.can(policies.DELETE)
     args = util.query_args(schemas.DELETE_QUERY)
@@ -143,10 +144,8 @@ def delete_accelerator_requests():
     else:
         raw = util.text_param(args['arqs'], 'arqs',
                               schemas.DELETE_QUERY['arqs'])
-        arqs = accelerator_requests.list_all(
-            db, project_id=_project(context),
-            uuids=[util.path_uuid(u, 'accelerator request')
-                   for u in raw.split(',')])
+        arqs = _visible(context, [util.path_uuid(u, 'accelerator request')
+                                  for u in raw.split(',')])
     for arq in arqs:
         context.can(policies.DELETE, {'project_id': arq.project_id})
     requests.delete(util.app_state().services, arqs)

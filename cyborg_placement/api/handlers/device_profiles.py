@@ -9,21 +9,24 @@ from cyborg_placement.api.policies import device_profiles as policies
 from cyborg_placement.api.schemas import device_profiles as schemas
 from cyborg_placement.attach import requests
 from cyborg_placement.db import device_profiles
+from cyborg_placement.db import exceptions
 
 #: From this microversion a profile is found by name as well as by uuid.
 BY_NAME = microversion_parse.Version(2, 2)
 
 
-def _find(name_or_uuid: str):
+def _find(name_or_uuid: str, by_name: bool):
+    """The profile of this uuid, or of this name when ``by_name``."""
     util.text_param(name_or_uuid, 'device profile', schemas.NAME_OR_UUID)
     db = util.app_state().db
     try:
         uuid = util.path_uuid(name_or_uuid, 'device profile')
     except errors.BadRequest:
-        if flask.g.version < BY_NAME:
-            raise errors.BadRequest(
-                f'{name_or_uuid!r} is not a device profile uuid; names are '
-                f'accepted from microversion {BY_NAME}.') from None
+        if not by_name:
+            # As Cyborg: no profile has this uuid.
+            raise exceptions.DeviceProfileNotFound(
+                f'No device profile with uuid {name_or_uuid!r} (names are '
+                f'looked up from microversion {BY_NAME}).') from None
         return device_profiles.get(db, name=name_or_uuid)
     return device_profiles.get(db, uuid=uuid)
 
@@ -32,16 +35,21 @@ def list_device_profiles():
     util.context().can(policies.LIST)
     args = util.query_args(schemas.LIST_QUERY)
     name = args.get('name')
+    names = None
     if name is not None:
-        name = util.text_param(name, 'name', schemas.LIST_QUERY['name'])
-    found = device_profiles.list_all(util.app_state().db, name)
+        # As Cyborg: several names separated by commas.
+        names = util.text_param(name, 'name', schemas.LIST_QUERY['name']
+                                ).split(',')
+    found = device_profiles.list_all(util.app_state().db, names)
     return util.json_response(
         {'device_profiles': [views.device_profile(p) for p in found]})
 
 
 def show_device_profile(name_or_uuid: str):
     util.context().can(policies.SHOW)
-    return util.json_response(views.device_profile(_find(name_or_uuid)))
+    found = _find(name_or_uuid, flask.g.version >= BY_NAME)
+    # Cyborg wraps this one answer (and only this one) in its resource key.
+    return util.json_response({'device_profile': views.device_profile(found)})
 
 
 def create_device_profile():
@@ -64,8 +72,28 @@ def create_device_profile():
                                   name_or_uuid=made.uuid)})
 
 
-def delete_device_profile(name_or_uuid: str):
-    """Refused (409) while accelerator requests made from it exist."""
-    util.context().can(policies.DELETE)
-    device_profiles.delete(util.app_state().db, _find(name_or_uuid).uuid)
+def _delete(value: str):
+    """Cyborg's delete: a uuid, or names and uuids separated by commas, by
+    name at every microversion; all of them or, if one does not exist
+    (404) or is in use by accelerator requests (409), none."""
+    found = [_find(each, by_name=True)
+             for each in util.text_param(value, 'value', schemas.DELETE_VALUE
+                                         ).split(',')]
+    device_profiles.delete(util.app_state().db, *(p.uuid for p in found))
     return flask.Response(status=204)
+
+
+def delete_device_profile(name_or_uuid: str):
+    util.context().can(policies.DELETE)
+    return _delete(name_or_uuid)
+
+
+def delete_device_profiles():
+    """``?value=NAME,UUID,...``; without it (``DELETE
+    /v2/device_profiles/``, a name left empty) nothing is named: 400."""
+    util.context().can(policies.DELETE)
+    value = util.query_args(schemas.DELETE_QUERY).get('value')
+    if not value:
+        raise errors.BadRequest('Name the device profiles to delete: '
+                                '?value=NAME_OR_UUID,NAME_OR_UUID,...')
+    return _delete(value)

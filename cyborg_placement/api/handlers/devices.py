@@ -8,6 +8,7 @@ from cyborg_placement.api import util
 from cyborg_placement.api import views
 from cyborg_placement.api.policies import devices as policies
 from cyborg_placement.api.schemas import devices as schemas
+from cyborg_placement.attach import attributes
 from cyborg_placement.attach import devices
 from cyborg_placement.db import accelerators
 
@@ -51,9 +52,10 @@ def show_device(uuid: str):
 
 
 def _set_enabled(uuid: str, enabled: bool):
-    unit = devices.set_enabled(util.app_state().services,
-                               util.path_uuid(uuid, 'device'), enabled)
-    return util.json_response(_device(unit))
+    """200 without a body, as Cyborg answers (openstacksdk reads none)."""
+    devices.set_enabled(util.app_state().services,
+                        util.path_uuid(uuid, 'device'), enabled)
+    return flask.Response(status=200)
 
 
 def enable_device(uuid: str):
@@ -66,14 +68,20 @@ def disable_device(uuid: str):
     return _set_enabled(uuid, False)
 
 
+def _deployables(units: list) -> list[dict]:
+    of_unit = {unit.id: [] for unit in units}
+    for attribute in attributes.of_units(util.app_state().services, units):
+        of_unit[attribute.unit.id].append(attribute)
+    return [views.deployable(u, _sight(), of_unit[u.id]) for u in units]
+
+
 def list_deployables():
     util.context().can(policies.LIST_DEPLOYABLES)
     util.query_args(())
-    found = accelerators.list_reported(util.app_state().db)
-    return util.json_response(
-        {'deployables': [views.deployable(u, _sight()) for u in found]})
+    return util.json_response({'deployables': _deployables(
+        accelerators.list_reported(util.app_state().db))})
 
 
 def show_deployable(uuid: str):
     util.context().can(policies.SHOW_DEPLOYABLE)
-    return util.json_response(views.deployable(_unit(uuid), _sight()))
+    return util.json_response(_deployables([_unit(uuid)])[0])

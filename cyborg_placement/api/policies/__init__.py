@@ -4,6 +4,7 @@ import itertools
 from cyborg_placement.api.policies import accelerator_requests
 from cyborg_placement.api.policies import accelerators
 from cyborg_placement.api.policies import attachments
+from cyborg_placement.api.policies import attributes
 from cyborg_placement.api.policies import base
 from cyborg_placement.api.policies import device_profiles
 from cyborg_placement.api.policies import devices
@@ -19,4 +20,5 @@ def list_rules() -> list:
                                 disabled.list_rules(),
                                 device_profiles.list_rules(),
                                 accelerator_requests.list_rules(),
-                                devices.list_rules()))
+                                devices.list_rules(),
+                                attributes.list_rules()))

@@ -16,6 +16,15 @@ ANY_READER = 'rule:admin_api or rule:service_api or role:member or role:reader'
 #: too): what one project may learn of another's is decided by this.
 HOLDER_OR_SERVICE = 'rule:service_api or rule:project_reader_api'
 
+def documented(name: str, check: str, description: str,
+               *operations: tuple[str, str]) -> policy.DocumentedRuleDefault:
+    """A project-scoped rule of these (method, path) operations."""
+    return policy.DocumentedRuleDefault(
+        name=name, check_str=check, description=description,
+        operations=[{'method': m, 'path': p} for m, p in operations],
+        scope_types=['project'])
+
+
 RULES = [
     policy.RuleDefault('admin_api', ADMIN,
                        description='Cloud administrators.'),

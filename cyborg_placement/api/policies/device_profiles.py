@@ -1,7 +1,5 @@
 """Policies of ``/v2/device_profiles``, Cyborg's defaults: readers read,
 admins create and delete."""
-from oslo_policy import policy
-
 from cyborg_placement.api.policies import base
 
 LIST = 'device_profile:list'
@@ -10,22 +8,17 @@ CREATE = 'device_profile:create'
 DELETE = 'device_profile:delete'
 
 _PATH = '/v2/device_profiles'
-
-
-def _rule(name, check, description, method, path=_PATH):
-    return policy.DocumentedRuleDefault(
-        name=name, check_str=check, description=description,
-        operations=[{'method': method, 'path': path}],
-        scope_types=['project'])
-
+_ONE = _PATH + '/{name_or_uuid}'
 
 RULES = [
-    _rule(LIST, base.ANY_READER, 'List device profiles.', 'GET'),
-    _rule(SHOW, base.ANY_READER, 'Show a device profile.', 'GET',
-          _PATH + '/{name_or_uuid}'),
-    _rule(CREATE, base.ADMIN, 'Create a device profile.', 'POST'),
-    _rule(DELETE, base.ADMIN, 'Delete a device profile.', 'DELETE',
-          _PATH + '/{name_or_uuid}'),
+    base.documented(LIST, base.ANY_READER, 'List device profiles.',
+                    ('GET', _PATH)),
+    base.documented(SHOW, base.ANY_READER, 'Show a device profile.',
+                    ('GET', _ONE)),
+    base.documented(CREATE, base.ADMIN, 'Create a device profile.',
+                    ('POST', _PATH)),
+    base.documented(DELETE, base.ADMIN, 'Delete device profiles.',
+                    ('DELETE', _ONE), ('DELETE', _PATH)),
 ]
 
 

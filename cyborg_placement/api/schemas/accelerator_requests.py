@@ -2,10 +2,13 @@
 from cyborg_placement.api.schemas import common
 from cyborg_placement.api.schemas import device_profiles
 
-#: POST: one ARQ per unit the named profile's groups ask for.
+#: POST: one ARQ per unit the named profile's groups ask for. Any name
+#: that fits the column is looked up: one no profile can have (empty,
+#: other characters) is "no such profile" (404), as Cyborg answers.
 CREATE = {
     'type': 'object',
-    'properties': {'device_profile_name': device_profiles.NAME},
+    'properties': {'device_profile_name': {
+        'type': 'string', 'maxLength': device_profiles.NAME['maxLength']}},
     'required': ['device_profile_name'],
     'additionalProperties': False,
 }

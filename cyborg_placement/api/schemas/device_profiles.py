@@ -40,8 +40,17 @@ PROFILE = {
 #: POST: a JSON list of one profile, as Cyborg takes it.
 CREATE = {'type': 'array', 'items': PROFILE, 'minItems': 1, 'maxItems': 1}
 
-#: GET: ``?name=`` (Nova's lookup of a flavor's profile).
+#: GET: ``?name=`` (Nova's lookup of a flavor's profile; names separated
+#: by commas, as Cyborg takes them).
 LIST_QUERY = {'name': {'type': 'string', 'minLength': 1, 'maxLength': 255}}
 
 #: A path segment: a uuid, or (from microversion 2.2) a name.
 NAME_OR_UUID = {'type': 'string', 'minLength': 1, 'maxLength': 255}
+
+#: DELETE: ``?value=`` or the path: names and uuids separated by commas,
+#: as many as fit in a request line (gunicorn's is 4094 bytes).
+DELETE_VALUE = {'type': 'string', 'minLength': 1, 'maxLength': 2048,
+                'pattern': '^[a-zA-Z0-9-_]{1,255}(,[a-zA-Z0-9-_]{1,255})*$'}
+
+#: DELETE /v2/device_profiles: ``?value=NAME_OR_UUID,...``.
+DELETE_QUERY = {'value': DELETE_VALUE}

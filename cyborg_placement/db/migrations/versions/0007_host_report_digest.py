@@ -1,7 +1,7 @@
 """The digest of each host's last accepted device report.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 
 Hosts reported before this revision have none: the feed says so, and each
 host's agent sends its report again on its next cycle.
@@ -9,8 +9,8 @@ host's agent sends its report again on its next cycle.
 from alembic import op
 import sqlalchemy as sa
 
-revision = '0006'
-down_revision = '0005'
+revision = '0007'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
