@@ -33,6 +33,7 @@ import requests
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
+from benchmarks import run_info  # noqa: E402
 from cyborg_placement.api import microversion  # noqa: E402
 from cyborg_placement.placement.client import PlacementClient  # noqa: E402
 from tests import databases  # noqa: E402
@@ -196,7 +197,7 @@ def main() -> int:
                         help='Requests of each side in the comparison with '
                              'Placement (0: skip it).')
     args = parser.parse_args()
-    print(f'# commit {_commit()}; load average at start: {os.getloadavg()}')
+    print(run_info.header())
     with tempfile.TemporaryDirectory() as tmp, \
             _database(args.db, tmp) as db_url:
         placement_server = LocalPlacement(os.path.join(tmp, 'placement'))
@@ -242,15 +243,6 @@ def main() -> int:
             server.stop()
             placement_server.stop()
     return 0
-
-
-def _commit() -> str:
-    """The commit measured (``+`` when the worktree has changes)."""
-    def git(*argv):
-        return subprocess.run(['git', *argv], capture_output=True, text=True,
-                              cwd=pathlib.Path(__file__).parent).stdout.strip()
-    return git('rev-parse', '--short', 'HEAD') + (
-        '+' if git('status', '--porcelain', '--untracked-files=no') else '')
 
 
 def _database(kind: str, tmp: str):

@@ -38,6 +38,7 @@ import requests
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
 from benchmarks import fleet_scheduling  # noqa: E402
+from benchmarks import run_info  # noqa: E402
 from cyborg_placement.placement.client import PlacementClient  # noqa: E402
 from tests import databases  # noqa: E402
 from tests.api_server import ApiServer  # noqa: E402
@@ -246,6 +247,7 @@ def machine() -> dict:
                                '-e', 'select version()']),
             'postgresql': server(['psql', '-h', '127.0.0.1', '-U', 'postgres',
                                   '-tAc', 'show server_version']),
+            'commit': run_info.commit(),
             'load average at start': os.getloadavg()}
 
 
