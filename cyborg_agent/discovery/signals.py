@@ -17,7 +17,6 @@ What the kernel shows of a function in trouble:
 Absent files are not signals (kernels without AER, trees without
 ``config``): only what is there and wrong is.
 """
-from collections.abc import Container
 import os
 
 #: The line of the per-kind counts that holds their sum.
@@ -85,10 +84,10 @@ def driver_problem(device: str) -> str | None:
     return None
 
 
-def problems(device: str, entries: Container[str]) -> list[str]:
+def problems(device: str, driver_link: bool) -> list[str]:
     """What is wrong with the function now, regardless of history
-    (``entries``: the names in its directory)."""
+    (``driver_link``: whether to look at a ``driver`` link)."""
     found = [config_problem(device)]
-    if 'driver' in entries:
+    if driver_link:
         found.append(driver_problem(device))
     return [problem for problem in found if problem]

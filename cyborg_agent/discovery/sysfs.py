@@ -167,9 +167,7 @@ def _virtfns(device: str, entries: frozenset[str]
     the addresses of VFs the kernel lost (their link dangles: a health
     signal), from one pass over the ``virtfn*`` links."""
     found, lost = [], []
-    for entry in sorted(entries):
-        if not entry.startswith('virtfn'):
-            continue
+    for entry in sorted(e for e in entries if e.startswith('virtfn')):
         path = f'{device}/{entry}'
         match = _VIRTFN.match(entry)
         address = _linked_address(path) if match else None
@@ -213,15 +211,17 @@ def _identity(device: str, address: str) -> dict[str, str]:
     return found
 
 
-def read_function(device: str, address: str) -> PciRecord | None:
-    """One function from its sysfs directory; None when its ids are unusable.
+def read_function(device: str, address: str, entries: frozenset[str]
+                  ) -> PciRecord | None:
+    """One function from its sysfs directory, whose names are ``entries``;
+    None when its ids are unusable.
 
-    The directory is listed once: facts whose files are absent by nature
-    (no SR-IOV, no driver, no mdev types) are not looked for. The ids and
-    the driver come from one read of ``uevent``; whatever it lacks, from
-    its own file.
+    Facts whose files are absent by nature (no SR-IOV, no driver, no mdev
+    types) are not looked for. The ids and the driver come from one read of
+    ``uevent``; whatever it lacks, from its own file. A driver ``uevent``
+    names is bound: its link cannot dangle (the kernel's unbind removes
+    both), so only a link ``uevent`` does not explain is checked.
     """
-    entries = frozenset(os.listdir(device))
     known = _identity(device, address) if 'uevent' in entries else {}
 
     def fact(name: str, digits: int) -> str | None:
@@ -252,7 +252,8 @@ def read_function(device: str, address: str) -> PciRecord | None:
         physfn=present('physfn', _linked_address),
         mdev_types=present('mdev_supported_types', _mdev_types) or [],
         aer=signals.read_aer(device),
-        problems=signals.problems(device, entries),
+        problems=signals.problems(
+            device, 'driver' in entries and 'driver' not in known),
         lost_vfs=lost_vfs,
         sriov_vf_device=present('sriov_vf_device',
                                 lambda path: read_hex(path, 4)),
@@ -269,18 +270,21 @@ def read_functions(sysfs_root: str) -> list[PciRecord]:
         return []
     records = []
     for address in entries:
-        path = os.path.join(devices, address)
+        path = f'{devices}/{address}'
         if not ADDRESS.match(address):
             _warn(path, 'not a PCI address')
-        elif not os.path.isdir(path):
+            continue
+        try:
+            names = frozenset(os.listdir(path))
+        except (FileNotFoundError, NotADirectoryError):
             _warn(path, 'dangling link' if os.path.islink(path)
                   else 'not a device directory')
-        else:
-            try:
-                record = read_function(path, address)
-            except OSError as exc:  # e.g. hot-unplugged while being read
-                _warn(path, f'unreadable device ({exc.strerror or exc})')
-                continue
-            if record is not None:
-                records.append(record)
+            continue
+        try:
+            record = read_function(path, address, names)
+        except OSError as exc:  # e.g. hot-unplugged while being read
+            _warn(path, f'unreadable device ({exc.strerror or exc})')
+            continue
+        if record is not None:
+            records.append(record)
     return records
