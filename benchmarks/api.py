@@ -2,8 +2,14 @@
 
 Starts a real Placement, a ``cyborg-api`` (gunicorn, ``--workers`` processes
 of 4 threads) on SQLite or PostgreSQL, and, as the ceiling, a trivial WSGI app
-served by gunicorn with the same workers and threads. Then prints requests,
-seconds, requests/s, p50/p99 latency and ratios against the ceiling for:
+served by gunicorn with the same workers and threads.
+
+First, side by side with Placement on the same work: one client, requests
+alternating between ``GET /accelerators`` (a page of 1,000) and Placement's
+``GET /resource_providers`` with 1,000 providers (latest microversion);
+prints the median latency and bytes of each and their ratios (``--compare``
+requests each). Then prints requests, seconds, requests/s, p50/p99 latency
+and ratios against the ceiling for:
 
 1. ``GET /accelerators`` (a page of 1,000) with 10,000 rows in the table;
 2. ``GET /accelerators?host=H`` (one host's 100 rows);
@@ -11,7 +17,7 @@ seconds, requests/s, p50/p99 latency and ratios against the ceiling for:
    detach, reconciler reports detached: 4 requests, 2 Placement writes).
 
 Usage: python benchmarks/api.py [--db sqlite|postgresql] [--workers 2]
-       [--clients 8] [--seconds 10] [--rows 10000]
+       [--clients 8] [--seconds 10] [--rows 10000] [--compare 40]
 """
 import argparse
 import concurrent.futures
@@ -27,6 +33,7 @@ import requests
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
+from cyborg_placement.api import microversion  # noqa: E402
 from cyborg_placement.placement.client import PlacementClient  # noqa: E402
 from tools.harness import databases  # noqa: E402
 from tools.harness import ini  # noqa: E402
@@ -37,6 +44,8 @@ from tools.harness.local_placement import LocalPlacement  # noqa: E402
 from tools.harness.server_process import free_port  # noqa: E402
 
 UNITS_PER_HOST = 100
+#: Rows of each side of the comparison with Placement.
+COMPARED_ROWS = 1000
 
 
 def _run(clients: int, seconds: float, one_request) -> dict:
@@ -102,6 +111,59 @@ def _fill(server, placement, rows: int) -> list[dict]:
     return hosts
 
 
+def _fill_providers(placement, rows: int) -> None:
+    """Root providers until Placement holds ``rows`` of them in all."""
+    listed = placement.get('/resource_providers')['resource_providers']
+    for n in range(rows - len(listed)):
+        placement.post('/resource_providers', {'name': f'bench-rp-{n:04d}'})
+
+
+def _median_of(get, url: str, headers: dict, times: list, sizes: list):
+    def one():
+        started = time.perf_counter()
+        response = get(url, headers=headers)
+        times.append(time.perf_counter() - started)
+        response.raise_for_status()
+        sizes.append(len(response.content))
+    return one
+
+
+def compare_with_placement(api_url: str, placement_url: str,
+                           requests_each: int) -> None:
+    """One client, alternating: our page of 1,000 accelerators and
+    Placement's 1,000 providers, so both see the same machine load."""
+    session = requests.Session()
+    ours, theirs = ([], []), ([], [])
+    steps = [
+        _median_of(session.get, f'{api_url}/accelerators', {
+            'X-Auth-Token': 'admin', 'OpenStack-API-Version':
+            f'accelerator {microversion.MAX_VERSION}'}, *ours),
+        _median_of(session.get, f'{placement_url}/resource_providers', {
+            'X-Auth-Token': 'admin',
+            'OpenStack-API-Version': 'placement latest'}, *theirs)]
+    for step in steps:  # warm both servers' caches and connections
+        step()
+    for side in (*ours, *theirs):
+        side.clear()
+    for _ in range(requests_each):
+        for step in steps:
+            step()
+    ms = {name: statistics.median(side[0]) * 1000
+          for name, side in (('ours', ours), ('placement', theirs))}
+    kb = {name: statistics.median(side[1]) / 1000
+          for name, side in (('ours', ours), ('placement', theirs))}
+    print(f'{"side by side, one client, median of " + str(requests_each):<44}'
+          f' {"ms":>8} {"KB":>8} {"ms/KB":>8}')
+    for name, label in (('placement', 'GET /resource_providers (1,000)'),
+                        ('ours', 'GET /accelerators (1,000)')):
+        print(f'{label:<44} {ms[name]:>8.1f} {kb[name]:>8.0f} '
+              f'{ms[name] / kb[name]:>8.4f}')
+    print(f'{"ratio ours / Placement":<44} '
+          f'{ms["ours"] / ms["placement"]:>8.3f} '
+          f'{kb["ours"] / kb["placement"]:>8.3f} '
+          f'{(ms["ours"] / kb["ours"]) / (ms["placement"] / kb["placement"]):>8.3f}')
+
+
 def _cycle(server, hosts):
     """Each client thread attaches and detaches accelerators of its host."""
     admin = {}
@@ -131,6 +193,9 @@ def main() -> int:
     parser.add_argument('--clients', type=int, default=8)
     parser.add_argument('--seconds', type=float, default=10)
     parser.add_argument('--rows', type=int, default=10000)
+    parser.add_argument('--compare', type=int, default=40,
+                        help='Requests of each side in the comparison with '
+                             'Placement (0: skip it).')
     args = parser.parse_args()
     print(run_facts.header())
     with tempfile.TemporaryDirectory() as tmp, \
@@ -149,6 +214,10 @@ def main() -> int:
             print(f'# {args.rows} rows through {len(hosts)} device reports '
                   f'in {time.monotonic() - started:.1f} s; db={args.db}, '
                   f'workers={args.workers}, clients={args.clients}')
+            if args.compare:
+                _fill_providers(placement, COMPARED_ROWS)
+                compare_with_placement(server.url, placement_server.url,
+                                       args.compare)
             print(f'{"case":<44} {"requests":>8} {"seconds":>7} '
                   f'{"req/s":>9} {"p50 ms":>8} {"p99 ms":>8} {"ratio":>6}')
             session = requests.Session()
@@ -156,7 +225,7 @@ def main() -> int:
                            lambda n: session.get(trivial_url))
             _print('trivial WSGI app (ceiling)', ceiling)
             clients = [server.client() for _ in range(args.clients)]
-            _print('GET /accelerators (1,000 of 10,000 rows)',
+            _print(f'GET /accelerators (1,000 of {args.rows:,} rows)',
                    _run(args.clients, args.seconds,
                         lambda n: clients[n].get('/accelerators')), ceiling)
             _print(f'GET /accelerators?host= ({UNITS_PER_HOST} rows)',

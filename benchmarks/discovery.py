@@ -6,9 +6,13 @@ and bridges that share real hosts) in a temporary directory, then times:
 
 - ``discover_units`` (what the daemon runs every cycle: sysfs + classification),
 - ``discover_devices`` with names and plugins (what ``cyborg-agent discover``
-  runs; pci.ids parsing is a fixed cost, so it weighs most on small hosts).
+  runs; pci.ids parsing is a fixed cost, so it weighs most on small hosts),
+- ``discover_units`` again on the same tree without its ``uevent`` files, the
+  baseline: every id and the driver then come from their own files, as
+  before discovery read ``uevent`` (the units must be the same).
 
-Prints seconds, functions per second and ratios against the 100-function run.
+Prints seconds, functions per second, the speed-up ``uevent`` gives and
+ratios against the 100-function run.
 Usage: python benchmarks/discovery.py [--repeat N] [SIZE ...]
 """
 import argparse
@@ -88,16 +92,22 @@ def measure(size: int, repeat: int) -> dict:
                                    repeat)
         devices_s, devices = best_time(
             lambda: discovery.discover_devices(conf), repeat)
+        for uevent in pathlib.Path(root).glob('bus/pci/devices/*/uevent'):
+            uevent.unlink()
+        files_s, from_files = best_time(
+            lambda: discovery.discover_units(conf), repeat)
     assert len(devices) == size, (len(devices), size)
+    assert from_files == units
     return {'size': size, 'build': build, 'units': len(units),
-            'units_s': units_s, 'devices_s': devices_s}
+            'units_s': units_s, 'devices_s': devices_s, 'files_s': files_s}
 
 
 def report(results: list[dict]) -> None:
     base = results[0]
     print(f'{"functions":>9} {"units":>6} {"build s":>8} | '
           f'{"scan s":>8} {"func/s":>9} {"time x":>7} {"rate x":>7} | '
-          f'{"discover s":>10} {"func/s":>9} {"rate x":>7}')
+          f'{"discover s":>10} {"func/s":>9} {"rate x":>7} | '
+          f'{"files s":>8} {"uevent x":>8}')
     for r in results:
         rate = r['size'] / r['units_s']
         base_rate = base['size'] / base['units_s']
@@ -108,10 +118,13 @@ def report(results: list[dict]) -> None:
               f'{r["units_s"] / base["units_s"]:>7.1f} '
               f'{rate / base_rate:>7.2f} | '
               f'{r["devices_s"]:>10.4f} {cli_rate:>9.0f} '
-              f'{cli_rate / base_cli_rate:>7.2f}')
+              f'{cli_rate / base_cli_rate:>7.2f} | '
+              f'{r["files_s"]:>8.4f} {r["files_s"] / r["units_s"]:>8.2f}')
     print('scan = discover_units (daemon cycle); discover = discover_devices '
-          'with pci.ids names and plugins (cyborg-agent discover); '
-          f'best of the runs; ratios against {base["size"]} functions.')
+          'with pci.ids names and plugins (cyborg-agent discover); files = '
+          'scan of the same tree without uevent files; uevent x = files s / '
+          'scan s; best of the runs; ratios against '
+          f'{base["size"]} functions.')
 
 
 def main(argv: list[str] | None = None) -> int:

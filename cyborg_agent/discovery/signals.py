@@ -11,7 +11,8 @@ What the kernel shows of a function in trouble:
   but ``config`` reads all ones (vendor ``ffff``) or fails with EIO.
 - Driver: a ``driver`` link left dangling (the driver went away under it).
 - A VF the kernel lost: its PF still links ``virtfnN`` to it, the VF's
-  directory is gone.
+  directory is gone (found where the PF's links are read,
+  :func:`cyborg_agent.discovery.sysfs.read_function`).
 
 Absent files are not signals (kernels without AER, trees without
 ``config``): only what is there and wrong is.
@@ -23,8 +24,21 @@ AER_TOTALS = {'aer_dev_fatal': 'TOTAL_ERR_FATAL',
               'aer_dev_nonfatal': 'TOTAL_ERR_NONFATAL'}
 
 
+def read_bytes(path: str, size: int) -> bytes:
+    """Up to ``size`` bytes of a sysfs file. Through a descriptor, not a
+    file object: a scan reads tens of thousands of small files."""
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        return os.read(descriptor, size)
+    finally:
+        os.close(descriptor)
+
+
 def parse_aer(text: str, total_key: str) -> int | None:
     """The total of an AER counter file; None when it makes no sense."""
+    last = text.rstrip().rpartition('\n')[2].split()
+    if len(last) == 2 and last[0] == total_key and last[1].isdigit():
+        return int(last[1])  # where the kernel prints it
     counts = {}
     for line in text.splitlines():
         parts = line.split()
@@ -41,11 +55,10 @@ def read_aer(device: str) -> dict[str, int]:
     found = {}
     for name, total_key in AER_TOTALS.items():
         try:
-            with open(os.path.join(device, name), encoding='ascii',
-                      errors='replace') as handle:
-                total = parse_aer(handle.read(8192), total_key)
+            text = read_bytes(f'{device}/{name}', 8192)
         except OSError:
             continue
+        total = parse_aer(text.decode('ascii', errors='replace'), total_key)
         if total is not None:
             found[name] = total
     return found
@@ -53,10 +66,8 @@ def read_aer(device: str) -> dict[str, int]:
 
 def config_problem(device: str) -> str | None:
     """Why the function's config space is gone, or None."""
-    path = os.path.join(device, 'config')
     try:
-        with open(path, 'rb') as handle:
-            head = handle.read(4)
+        head = read_bytes(f'{device}/config', 4)
     except FileNotFoundError:
         return None
     except OSError as exc:
@@ -67,27 +78,16 @@ def config_problem(device: str) -> str | None:
 
 
 def driver_problem(device: str) -> str | None:
-    link = os.path.join(device, 'driver')
+    link = f'{device}/driver'
     if os.path.islink(link) and not os.path.exists(link):
         return f'driver {os.path.basename(os.readlink(link))} is gone'
     return None
 
 
-def problems(device: str) -> list[str]:
-    """What is wrong with the function now, regardless of history."""
-    return [p for p in (config_problem(device), driver_problem(device)) if p]
-
-
-def lost_virtfns(device: str) -> list[str]:
-    """Addresses of VFs the PF links to whose directories are gone."""
-    try:
-        entries = sorted(os.listdir(device))
-    except OSError:
-        return []
-    lost = []
-    for entry in entries:
-        link = os.path.join(device, entry)
-        if (entry.startswith('virtfn') and os.path.islink(link)
-                and not os.path.exists(link)):
-            lost.append(os.path.basename(os.readlink(link)))
-    return lost
+def problems(device: str, driver_link: bool) -> list[str]:
+    """What is wrong with the function now, regardless of history
+    (``driver_link``: whether to look at a ``driver`` link)."""
+    found = [config_problem(device)]
+    if driver_link:
+        found.append(driver_problem(device))
+    return [problem for problem in found if problem]

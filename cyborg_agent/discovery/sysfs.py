@@ -15,6 +15,7 @@ import re
 from oslo_log import log as logging
 
 from cyborg_agent.discovery import signals
+from cyborg_agent.discovery import uevent
 
 LOG = logging.getLogger(__name__)
 
@@ -73,8 +74,7 @@ def _warn(path: str, problem: str) -> None:
 def _read(path: str, optional: bool = False) -> str | None:
     """The stripped text of ``path``, or None (with a warning) when unusable."""
     try:
-        with open(path, 'rb') as handle:
-            data = handle.read(4096)
+        data = signals.read_bytes(path, 4096)
     except FileNotFoundError:
         if not optional:
             _warn(path, 'missing')
@@ -117,15 +117,24 @@ def _read_int(path: str, optional: bool = False) -> int | None:
 
 
 def _link_name(path: str) -> str | None:
-    """Basename of the link target, or None: absent silently, dangling loudly."""
-    if not os.path.islink(path):
+    """Name of the link's target, or None: absent silently, dangling loudly.
+
+    The kernel's links (``driver``, ``iommu_group``, ``virtfnN``,
+    ``physfn``) point at the directory itself, so the target's last part is
+    its name: no need to resolve every part of the path.
+    """
+    try:
+        target = os.readlink(path)
+    except FileNotFoundError:
+        return None
+    except OSError:
         if os.path.exists(path):
             _warn(path, 'not a symbolic link')
         return None
     if not os.path.exists(path):
-        _warn(path, f'dangling link to {os.readlink(path)}')
+        _warn(path, f'dangling link to {target}')
         return None
-    return os.path.basename(os.path.realpath(path))
+    return os.path.basename(target.rstrip('/'))
 
 
 def _linked_address(path: str) -> str | None:
@@ -152,26 +161,25 @@ def _iommu_group(path: str) -> int | None:
     return int(name)
 
 
-def _virtfns(device: str) -> list[str]:
-    """VF addresses in VF index order (``virtfn10`` after ``virtfn9``)."""
-    try:
-        entries = os.listdir(device)
-    except OSError:
-        return []
-    found = []
-    for entry in entries:
+def _virtfns(device: str, entries: frozenset[str]
+             ) -> tuple[list[str], list[str]]:
+    """VF addresses in VF index order (``virtfn10`` after ``virtfn9``), and
+    the addresses of VFs the kernel lost (their link dangles: a health
+    signal), from one pass over the ``virtfn*`` links."""
+    found, lost = [], []
+    for entry in sorted(e for e in entries if e.startswith('virtfn')):
+        path = f'{device}/{entry}'
         match = _VIRTFN.match(entry)
-        if match:
-            address = _linked_address(os.path.join(device, entry))
-            if address is not None:
-                found.append((int(match.group(1)), address))
-    return [address for _index, address in sorted(found)]
+        address = _linked_address(path) if match else None
+        if address is not None:
+            found.append((int(match.group(1)), address))
+        elif os.path.islink(path) and not os.path.exists(path):
+            lost.append(os.path.basename(os.readlink(path)))
+    return ([address for _index, address in sorted(found)],
+            [vf for vf in lost if ADDRESS.match(vf)])
 
 
-def _mdev_types(device: str) -> list[MdevTypeInfo]:
-    base = os.path.join(device, 'mdev_supported_types')
-    if not os.path.lexists(base):
-        return []
+def _mdev_types(base: str) -> list[MdevTypeInfo]:
     try:
         type_ids = sorted(os.listdir(base))
     except OSError as exc:
@@ -190,32 +198,65 @@ def _mdev_types(device: str) -> list[MdevTypeInfo]:
     return types
 
 
-def read_function(device: str, address: str) -> PciRecord | None:
-    """One function from its sysfs directory; None when its ids are unusable."""
-    join = os.path.join
+def _identity(device: str, address: str) -> dict[str, str]:
+    """What the function's ``uevent`` says, by the name of each fact's own
+    file; a fact it gets wrong is read from that file (one warning)."""
+    path = f'{device}/uevent'
+    text = _read(path)
+    if text is None:
+        return {}
+    found, problems = uevent.facts(text, address)
+    for problem in problems:
+        _warn(path, problem)
+    return found
+
+
+def read_function(device: str, address: str, entries: frozenset[str]
+                  ) -> PciRecord | None:
+    """One function from its sysfs directory, whose names are ``entries``;
+    None when its ids are unusable.
+
+    Facts whose files are absent by nature (no SR-IOV, no driver, no mdev
+    types) are not looked for. The ids and the driver come from one read of
+    ``uevent``; whatever it lacks, from its own file. A driver ``uevent``
+    names is bound: its link cannot dangle (the kernel's unbind removes
+    both), so only a link ``uevent`` does not explain is checked.
+    """
+    known = _identity(device, address) if 'uevent' in entries else {}
+
+    def fact(name: str, digits: int) -> str | None:
+        value = known.get(name)
+        return read_hex(f'{device}/{name}', digits) if value is None \
+            else value
+
+    def present(name: str, read) -> object:
+        return read(f'{device}/{name}') if name in entries else None
+
     ids = []
     for name, digits in (('vendor', 4), ('device', 4), ('class', 6)):
-        ids.append(read_hex(join(device, name), digits))
+        ids.append(fact(name, digits))
         if ids[-1] is None:
             return None  # one warning is enough for a device we cannot use
+    virtfns, lost_vfs = _virtfns(device, entries)
     return PciRecord(
         address, *ids,
-        subsystem_vendor_id=read_hex(join(device, 'subsystem_vendor'), 4),
-        subsystem_product_id=read_hex(join(device, 'subsystem_device'), 4),
-        revision=read_hex(join(device, 'revision'), 2),
-        numa_node=_numa_node(join(device, 'numa_node')),
-        iommu_group=_iommu_group(join(device, 'iommu_group')),
-        driver=_link_name(join(device, 'driver')),
-        sriov_totalvfs=_read_int(join(device, 'sriov_totalvfs'), True),
-        sriov_numvfs=_read_int(join(device, 'sriov_numvfs'), True),
-        virtfns=_virtfns(device),
-        physfn=_linked_address(join(device, 'physfn')),
-        mdev_types=_mdev_types(device),
+        subsystem_vendor_id=fact('subsystem_vendor', 4),
+        subsystem_product_id=fact('subsystem_device', 4),
+        revision=read_hex(f'{device}/revision', 2),
+        numa_node=present('numa_node', _numa_node),
+        iommu_group=present('iommu_group', _iommu_group),
+        driver=known.get('driver') or present('driver', _link_name),
+        sriov_totalvfs=present('sriov_totalvfs', _read_int),
+        sriov_numvfs=present('sriov_numvfs', _read_int),
+        virtfns=virtfns,
+        physfn=present('physfn', _linked_address),
+        mdev_types=present('mdev_supported_types', _mdev_types) or [],
         aer=signals.read_aer(device),
-        problems=signals.problems(device),
-        lost_vfs=[vf for vf in signals.lost_virtfns(device)
-                  if ADDRESS.match(vf)],
-        sriov_vf_device=read_hex(join(device, 'sriov_vf_device'), 4, True),
+        problems=signals.problems(
+            device, 'driver' in entries and 'driver' not in known),
+        lost_vfs=lost_vfs,
+        sriov_vf_device=present('sriov_vf_device',
+                                lambda path: read_hex(path, 4)),
     )
 
 
@@ -229,18 +270,21 @@ def read_functions(sysfs_root: str) -> list[PciRecord]:
         return []
     records = []
     for address in entries:
-        path = os.path.join(devices, address)
+        path = f'{devices}/{address}'
         if not ADDRESS.match(address):
             _warn(path, 'not a PCI address')
-        elif not os.path.isdir(path):
+            continue
+        try:
+            names = frozenset(os.listdir(path))
+        except (FileNotFoundError, NotADirectoryError):
             _warn(path, 'dangling link' if os.path.islink(path)
                   else 'not a device directory')
-        else:
-            try:
-                record = read_function(path, address)
-            except OSError as exc:  # e.g. hot-unplugged while being read
-                _warn(path, f'unreadable device ({exc.strerror or exc})')
-                continue
-            if record is not None:
-                records.append(record)
+            continue
+        try:
+            record = read_function(path, address, names)
+        except OSError as exc:  # e.g. hot-unplugged while being read
+            _warn(path, f'unreadable device ({exc.strerror or exc})')
+            continue
+        if record is not None:
+            records.append(record)
     return records

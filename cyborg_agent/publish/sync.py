@@ -51,8 +51,9 @@ class ProviderSync:
         # Saved by an earlier process, trusted once a listing confirms them.
         self._unconfirmed: dict[str, state.KnownProvider] = {}
         self._rule_traits: dict[str, frozenset[str]] = {}
-        self._traits_exist: set[str] = set()
-        self._classes_exist: set[str] = set()
+        # The custom names this cycle's writes may need (see _naming).
+        self._names: tuple[frozenset[str], frozenset[str]] = (
+            frozenset(), frozenset())
         self._warned_foreign: set[str] = set()
         self._saved = saved
         if saved is not None:
@@ -69,6 +70,10 @@ class ProviderSync:
         self._refresh(listing)
         desired = tree.build(self.root_name, self.root_uuid, units,
                              self.pool_by_numa, held)
+        self._names = (
+            frozenset().union(*(p.traits | p.rule_traits
+                                for p in desired.values())),
+            frozenset(p.resource_class for p in desired.values()))
         for provider in desired.values():
             self._publish(provider)
         for uuid in self._retirement_order(listing, desired):
@@ -140,8 +145,6 @@ class ProviderSync:
             self._read_new(provider)
             return
         self._known[saved.uuid] = saved
-        self._traits_exist.update(saved.traits)
-        self._classes_exist.update(saved.inventories)
 
     def _read_new(self, provider: dict) -> None:
         """First sight of a provider: learn whether it is ours.
@@ -171,13 +174,11 @@ class ProviderSync:
         body = self.client.get(f'/resource_providers/{known.uuid}/traits')
         known.traits = frozenset(body['traits'])
         known.generation = body['resource_provider_generation']
-        self._traits_exist.update(known.traits)
 
     def _read_inventories(self, known: state.KnownProvider) -> None:
         body = self.client.get(f'/resource_providers/{known.uuid}/inventories')
         known.inventories = body['inventories']
         known.generation = body['resource_provider_generation']
-        self._classes_exist.update(known.inventories)
 
     def _usages(self, known: state.KnownProvider) -> dict[str, int]:
         if not known.usages_current:
@@ -223,10 +224,10 @@ class ProviderSync:
                                      rule_traits_set | desired.rule_traits)
         if wanted == known.traits:
             return
-        self._ensure_traits(wanted - known.traits)
-        body = self.client.put(f'/resource_providers/{known.uuid}/traits', {
-            'resource_provider_generation': known.generation,
-            'traits': sorted(wanted)})
+        body = self._naming(lambda: self.client.put(
+            f'/resource_providers/{known.uuid}/traits', {
+                'resource_provider_generation': known.generation,
+                'traits': sorted(wanted)}))
         added, removed = wanted - known.traits, known.traits - wanted
         known.traits = frozenset(body['traits'])
         known.advance(body['resource_provider_generation'])
@@ -243,11 +244,10 @@ class ProviderSync:
         known.retaining = state.retained(wanted, desired) > 0
         if state.same_inventories(known.inventories, wanted):
             return
-        self._ensure_classes(wanted)
-        body = self.client.put(
+        body = self._naming(lambda: self.client.put(
             f'/resource_providers/{known.uuid}/inventories', {
                 'resource_provider_generation': known.generation,
-                'inventories': wanted})
+                'inventories': wanted}))
         LOG.info('Inventory of %s: %s', known.name, _describe(wanted))
         if known.retaining:
             LOG.warning('%s: %d unit(s) are gone from the host but still '
@@ -306,16 +306,31 @@ class ProviderSync:
                 if not known.owned:
                     return None
 
-    def _ensure_traits(self, names: Iterable[str]) -> None:
-        missing = set(names) - self._traits_exist
-        self.client.ensure_traits(missing)
-        self._traits_exist.update(missing)
+    def _naming(self, write: Callable[[], dict]) -> dict:
+        """Send a write that names custom traits or resource classes.
 
-    def _ensure_classes(self, inventories: dict[str, dict]) -> None:
-        for name in sorted(set(inventories) - self._classes_exist):
+        The names are global: on a fleet, the first host to need one makes
+        it, and every other finds it there. So the write goes first, with
+        no look-up (a look-up per new process was most of what a fleet's
+        first publication cost beyond the minimum); when Placement refuses
+        it (400: a name it does not know), the cycle's custom names are
+        made, the traits after one read of those that exist
+        (``GET /traits?name=in:``), and the write is sent again.
+        """
+        try:
+            return write()
+        except placement_client.PlacementError as exc:
+            traits, classes = self._names
+            if exc.status != 400 or not any(
+                    name.startswith('CUSTOM_') for name in traits | classes):
+                raise
+            LOG.info('Placement refused %s (%s); making the custom traits '
+                     'and resource classes it may lack', exc.url, exc.detail)
+        self.client.ensure_traits(traits)
+        for name in sorted(classes):
             if name.startswith('CUSTOM_'):
                 self.client.ensure_resource_class(name)
-            self._classes_exist.add(name)
+        return write()
 
     def _warn_foreign(self, known: state.KnownProvider) -> None:
         if known.uuid not in self._warned_foreign:

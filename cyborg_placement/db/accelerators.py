@@ -1,5 +1,7 @@
 """Data access for accelerator records: create, read, specs and device reports."""
+import collections
 import dataclasses
+import json
 import re
 import uuid as uuid_lib
 
@@ -21,12 +23,55 @@ REPORT_COLUMNS = ('vendor_id', 'product_id', 'device_type',
                   'driver')
 
 
-@dataclasses.dataclass
+_ACCELERATORS = models.Accelerator.__table__
+_ATTACHMENTS = models.Attachment.__table__
+
+#: A listed accelerator: the columns of its row, named as the model's
+#: attributes. Lists read plain rows: building 1,000 ORM objects and reading
+#: their attributes cost more than Placement takes to answer 1,000 providers
+#: (docs/benchmarks-api.md); a tuple per row costs a tenth of it.
+AcceleratorRow = collections.namedtuple('AcceleratorRow',
+                                        _ACCELERATORS.c.keys())
+#: Positions of the JSON columns, which lists read as text and decode once
+#: per distinct value: a host's units mostly share theirs.
+_JSON_AT = tuple(n for n, column in enumerate(_ACCELERATORS.c)
+                 if isinstance(column.type, sa.JSON))
+_LISTED = tuple(sa.cast(column, sa.Text).label(column.name)
+                if n in _JSON_AT else column
+                for n, column in enumerate(_ACCELERATORS.c))
+
+
+def _listed_rows(rows) -> list[AcceleratorRow]:
+    """Rows of ``_LISTED`` as AcceleratorRows. Equal JSON texts decode to
+    one shared value: the rows are for reading, not for changing."""
+    decoded: dict[str | None, object] = {None: None}
+    listed = []
+    for row in rows:
+        values = list(row)
+        for n in _JSON_AT:
+            text = values[n]
+            if text not in decoded:
+                decoded[text] = json.loads(text)
+            values[n] = decoded[text]
+        listed.append(AcceleratorRow._make(values))
+    return listed
+
+
+class AttachmentRow(collections.namedtuple(
+        'AttachmentRow', [*_ATTACHMENTS.c.keys(), 'accelerator'])):
+    """The attachment an accelerator shows: the columns of its row, and the
+    accelerator, as the model's relationship gives it."""
+
+    __slots__ = ()
+    holds_accelerator = models.Attachment.holds_accelerator
+
+
+@dataclasses.dataclass(slots=True)
 class AcceleratorView:
     """An accelerator with the attachment shown beside it (if any)."""
 
-    accelerator: models.Accelerator
-    attachment: models.Attachment | None
+    accelerator: models.Accelerator | AcceleratorRow
+    attachment: models.Attachment | AttachmentRow | None
 
 
 def specs_to_columns(specs: dict) -> dict:
@@ -41,7 +86,7 @@ def specs_to_columns(specs: dict) -> dict:
     return columns
 
 
-def specs_of(accelerator: models.Accelerator) -> dict:
+def specs_of(accelerator: models.Accelerator | AcceleratorRow) -> dict:
     specs = dict(accelerator.extra_specs or {})
     for key, column in _SPEC_COLUMNS.items():
         value = getattr(accelerator, column)
@@ -50,24 +95,33 @@ def specs_of(accelerator: models.Accelerator) -> dict:
     return specs
 
 
-def _shown_attachments(session: orm.Session, accelerator_ids: list[int]
-                       ) -> dict[int, models.Attachment]:
+def _shown_attachments(session: orm.Session,
+                       accelerators: list[models.Accelerator | AcceleratorRow],
+                       ids: sa.Select | None = None
+                       ) -> dict[int, AttachmentRow]:
     """The attachment each accelerator shows: its active one, else its last.
 
-    The last one is kept so users see why an attach failed.
+    The last one is kept so users see why an attach failed. ``ids``, a query
+    of the accelerators' ids, lets the database find them itself: binding
+    a parameter per id costs more than the rest of a page of 1,000.
     """
-    if not accelerator_ids:
+    if not accelerators:
         return {}
-    latest = (sa.select(sa.func.max(models.Attachment.id))
-              .where(models.Attachment.accelerator_id.in_(accelerator_ids))
-              .group_by(models.Attachment.accelerator_id))
-    rows = session.scalars(sa.select(models.Attachment).where(
-        models.Attachment.id.in_(latest)))
-    return {row.accelerator_id: row for row in rows}
+    by_id = {accelerator.id: accelerator for accelerator in accelerators}
+    columns = _ATTACHMENTS.c
+    latest = (sa.select(sa.func.max(columns.id))
+              .where(columns.accelerator_id.in_(
+                  list(by_id) if ids is None else ids))
+              .group_by(columns.accelerator_id))
+    rows = session.execute(sa.select(_ATTACHMENTS).where(
+        columns.id.in_(latest))).all()
+    return {row.accelerator_id: AttachmentRow(
+        *row, accelerator=by_id[row.accelerator_id]) for row in rows}
 
 
-def _views(session, accelerators) -> list[AcceleratorView]:
-    shown = _shown_attachments(session, [a.id for a in accelerators])
+def _views(session, accelerators, ids: sa.Select | None = None
+           ) -> list[AcceleratorView]:
+    shown = _shown_attachments(session, accelerators, ids)
     return [AcceleratorView(a, shown.get(a.id)) for a in accelerators]
 
 
@@ -95,22 +149,26 @@ def list_views(db: db_engine.Database, *, limit: int,
                instance_uuid: str | None = None,
                health: str | None = None) -> list[AcceleratorView]:
     """One page of accelerators in creation order, after ``marker``."""
-    query = sa.select(models.Accelerator).order_by(models.Accelerator.id)
-    for column, value in ((models.Accelerator.host, host),
-                          (models.Accelerator.device_type, device_type),
-                          (models.Accelerator.state, state),
-                          (models.Accelerator.health, health)):
+    columns = _ACCELERATORS.c
+    query = sa.select(columns.id).order_by(columns.id)
+    for column, value in ((columns.host, host),
+                          (columns.device_type, device_type),
+                          (columns.state, state), (columns.health, health)):
         if value is not None:
             query = query.where(column == value)
     if instance_uuid is not None:
         query = query.join(
             models.Attachment,
-            models.Attachment.active_accelerator_id == models.Accelerator.id
+            models.Attachment.active_accelerator_id == columns.id
         ).where(models.Attachment.instance_uuid == instance_uuid)
     with db.reader() as session:
         if marker is not None:
-            query = query.where(models.Accelerator.id > _get(session, marker).id)
-        return _views(session, list(session.scalars(query.limit(limit))))
+            query = query.where(columns.id > _get(session, marker).id)
+        page = query.limit(limit)
+        rows = session.execute(page.with_only_columns(*_LISTED)).all()
+        # A derived table: MySQL takes no LIMIT in an IN subquery itself.
+        ids = sa.select(page.subquery().c.id)
+        return _views(session, _listed_rows(rows), ids)
 
 
 #: ``<host>:<PCI address>``: the names of units agents report. Reserved, so

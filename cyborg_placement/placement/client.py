@@ -185,7 +185,12 @@ class PlacementClient:
         self.put(f'/resource_classes/{name}')
 
     def ensure_traits(self, names: Iterable[str]) -> None:
-        """Create the custom traits among ``names`` (standard ones always exist)."""
-        for name in sorted(set(names)):
-            if name.startswith('CUSTOM_'):
-                self.put(f'/traits/{name}')
+        """Create the custom traits among ``names`` that do not exist: one
+        read of those that do, a write per missing one (standard traits
+        always exist)."""
+        custom = sorted({name for name in names if name.startswith('CUSTOM_')})
+        if not custom:
+            return
+        found = self.get('/traits', params={'name': 'in:' + ','.join(custom)})
+        for name in sorted(set(custom) - set(found['traits'])):
+            self.put(f'/traits/{name}')

@@ -207,6 +207,60 @@ def test_state_reports_follow_the_transitions(database, unique_name):
     assert attachments.active_for(database, view.accelerator.id) is None
 
 
+def _columns(record, table) -> dict:
+    return {name: getattr(record, name) for name in table.c.keys()}
+
+
+def test_a_page_shows_what_reading_each_unit_shows(database, unique_name):
+    """Lists read plain rows (and each JSON text once): every listed unit
+    and its shown attachment are what reading that unit alone gives, with
+    filters, with a marker, and for an instance's units."""
+    views = reports.apply_report(database, unique_name, [
+        _unit(f'0000:3b:00.{n}') for n in range(5)])
+    uuids = [v.accelerator.uuid for v in views]
+    for uuid in uuids[:3]:
+        accelerators.update_specs(database, uuid, {
+            'device_type': 'GPU', 'acc_capability': {'vgpu': [1, 2]}})
+    failed = attachments.mark_claimed(database, attachments.begin_attach(
+        database, views[1].accelerator, consumer_uuid=uuids[1]))
+    attachments.finish(database, failed, models.ATTACH_FAILED, 'no IOMMU')
+    instance = '3b6c8f7e-5d43-4a43-9d7c-0f1e2d3c4b5a'
+    for view in (views[1], views[3]):
+        attachments.begin_attach(database, view.accelerator,
+                                 consumer_uuid=instance,
+                                 instance_uuid=instance, project_id='p1')
+
+    pages = {
+        'host': accelerators.list_views(database, limit=10,
+                                        host=unique_name),
+        'after a marker': accelerators.list_views(
+            database, limit=2, marker=uuids[0], host=unique_name),
+        'instance': accelerators.list_views(database, limit=10,
+                                            instance_uuid=instance)}
+
+    assert {name: [v.accelerator.uuid for v in page]
+            for name, page in pages.items()} == {
+        'host': uuids, 'after a marker': uuids[1:3],
+        'instance': [uuids[1], uuids[3]]}
+    for page in pages.values():
+        for view in page:
+            alone = accelerators.get(database, view.accelerator.uuid)
+            assert _columns(view.accelerator, models.Accelerator.__table__
+                            ) == _columns(alone.accelerator,
+                                          models.Accelerator.__table__)
+            assert (view.attachment is None) == (alone.attachment is None)
+            if view.attachment is not None:
+                assert _columns(view.attachment, models.Attachment.__table__
+                                ) == _columns(alone.attachment,
+                                              models.Attachment.__table__)
+                assert view.attachment.accelerator.uuid == (
+                    view.accelerator.uuid)
+    held = [v.attachment is not None and v.attachment.holds_accelerator
+            for v in pages['host']]
+    assert held == [False, True, False, True, False]
+    assert pages['host'][0].accelerator.acc_capability == {'vgpu': [1, 2]}
+
+
 def _bound_arqs(database, unique_name, units: int):
     """A profile of one group of ``units`` units, its ARQs, and a binding
     of each of the host's units to one instance."""

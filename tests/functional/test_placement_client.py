@@ -46,14 +46,24 @@ def test_nested_provider_with_custom_class_traits_and_inventory(placement):
 
 
 def test_ensure_is_idempotent_and_skips_standard_names(placement):
-    placement.ensure_resource_class('CUSTOM_ACCEL_AI')
-    placement.ensure_resource_class('CUSTOM_ACCEL_AI')
-    placement.ensure_traits(['OWNER_CYBORG', 'CUSTOM_ACCEL_AI',
-                             'CUSTOM_ACCEL_AI'])
-    # One PUT per custom name and call; the standard trait is never sent.
-    assert placement.counts['PUT'] == 3
+    name = f'CUSTOM_T{uuid.uuid4().hex.upper()}'
+    placement.ensure_resource_class(name)
+    placement.ensure_resource_class(name)
+    # One PUT per custom class and call.
+    assert dict(placement.counts) == {'PUT': 2}
+    placement.counts.clear()
+    placement.ensure_traits(['OWNER_CYBORG', name, name])
+    placement.ensure_traits([name, 'OWNER_CYBORG'])
+    # One read of the custom traits per call, a PUT only where one is
+    # missing; the standard trait is never asked for nor sent.
+    assert dict(placement.counts) == {'GET': 2, 'PUT': 1}
+    placement.counts.clear()
+    placement.ensure_traits(['OWNER_CYBORG', 'HW_CPU_X86_AVX2'])
+    assert placement.counts == {}
     classes = placement.get('/resource_classes')['resource_classes']
-    assert 'CUSTOM_ACCEL_AI' in {c['name'] for c in classes}
+    assert name in {c['name'] for c in classes}
+    assert placement.get('/traits', params={'name': f'in:{name}'}) == {
+        'traits': [name]}
 
 
 def test_generation_conflict_is_a_typed_error(placement):

@@ -58,27 +58,31 @@ def test_gpu_server_becomes_two_pools_under_the_compute_node(
 
 def test_first_cycle_costs_calls_per_pool_and_steady_cycle_one_read(
         placement, host, tmp_path, unique_name):
+    """On a Placement that has none of the custom names yet, one write is
+    refused, then they are made; a host that finds them made sends the
+    fewest calls Placement allows."""
     name, _ = host
     units = units_from(tmp_path, catalog.gpu_server())
     agent = _sync(placement, name)
     agent.sync(units)
-    # Root lookup and tree; 6 custom traits and 1 custom class, once; per
-    # pool: create, traits, inventory.
-    assert dict(placement.counts) == {'GET': 2, 'POST': 2, 'PUT': 6 + 1 + 4}
-    first = dict(placement.counts)
+    # Root lookup and tree; per pool: create, traits, inventory. Before
+    # them: the first pool's traits refused (400), one read of the 6
+    # custom traits, a PUT of each and of the 1 custom class.
+    assert dict(placement.counts) == {'GET': 2 + 1, 'POST': 2,
+                                      'PUT': 4 + 1 + 6 + 1}
 
     placement.counts.clear()
     agent.sync(units)
     assert dict(placement.counts) == {'GET': 1}
 
-    # Four times the QAT VFs on another host: the same calls, as the same
-    # two pools are published.
+    # Four times the QAT VFs on another host: the same two pools, with the
+    # names made: root lookup, tree, and per pool create, traits, inventory.
     bigger = units_from(tmp_path, catalog.gpu_server(qat_pfs=4, qat_vfs=16))
     assert len(bigger) == len(units) + 32
     create_compute_node(placement, unique_name + '-big')
     placement.counts.clear()
     _sync(placement, unique_name + '-big').sync(bigger)
-    assert dict(placement.counts) == first
+    assert dict(placement.counts) == {'GET': 2, 'POST': 2, 'PUT': 4}
 
 
 def test_a_fresh_process_reads_first_and_writes_nothing(

@@ -4,6 +4,9 @@ Each case breaks one thing the way real machines do (a vanished file, a file
 the kernel cannot read, firmware garbage, a driver unloaded under a link) in a
 tree of real devices, then checks that discovery warns once about exactly that
 path, skips only that fact or that device, and still finds every other unit.
+A fact ``uevent`` gives is broken in its own file with ``uevent`` lacking it
+(discovery reads the file only then); a broken ``uevent`` itself costs
+nothing but its warning: the facts come from their files.
 """
 import os
 import pathlib
@@ -68,6 +71,21 @@ def dangle(link: pathlib.Path) -> pathlib.Path:
     return link
 
 
+def lacking(key: str, address: str, breaker):
+    """``breaker``, on a function whose ``uevent`` lacks ``key``."""
+    def broken(tree) -> pathlib.Path:
+        tree.drop_uevent_keys(address, key)
+        return breaker(tree)
+    return broken
+
+
+def uevent_line(tree, address: str, key: str, value: str) -> pathlib.Path:
+    path = _dir(tree, address) / 'uevent'
+    lines = [line for line in path.read_text().splitlines()
+             if not line.startswith(f'{key}=')]
+    return write(path, '\n'.join([*lines, f'{key}={value}']).encode())
+
+
 def junk_entry(tree) -> pathlib.Path:
     entry = tree.bus / 'devices' / 'junk'
     entry.symlink_to(os.path.relpath(tree.device_dir(GPU), entry.parent))
@@ -77,28 +95,40 @@ def junk_entry(tree) -> pathlib.Path:
 # (case, how to break the tree -> the broken path, units still expected)
 CASES = [
     ('missing vendor file',
-     lambda t: unlink(_dir(t, GPU) / 'vendor'), ALL_UNITS - {GPU}),
+     lacking('PCI_ID', GPU, lambda t: unlink(_dir(t, GPU) / 'vendor')),
+     ALL_UNITS - {GPU}),
     ('unreadable class file',
-     lambda t: replace_with_directory(_dir(t, GAUDI) / 'class'),
+     lacking('PCI_CLASS', GAUDI,
+             lambda t: replace_with_directory(_dir(t, GAUDI) / 'class')),
      ALL_UNITS - {GAUDI}),
     ('malformed device id',
-     lambda t: write(_dir(t, T4) / 'device', b'0xZZ1t\n'), ALL_UNITS - {T4}),
+     lacking('PCI_ID', T4,
+             lambda t: write(_dir(t, T4) / 'device', b'0xZZ1t\n')),
+     ALL_UNITS - {T4}),
     ('device id of the wrong length',
-     lambda t: write(_dir(t, T4) / 'device', b'0x1eb80\n'), ALL_UNITS - {T4}),
+     lacking('PCI_ID', T4,
+             lambda t: write(_dir(t, T4) / 'device', b'0x1eb80\n')),
+     ALL_UNITS - {T4}),
     ('class that is not text',
-     lambda t: write(_dir(t, GPU) / 'class', b'\xff\xfe\x00\x03'),
+     lacking('PCI_CLASS', GPU,
+             lambda t: write(_dir(t, GPU) / 'class', b'\xff\xfe\x00\x03')),
      ALL_UNITS - {GPU}),
     ('class of the wrong length',
-     lambda t: write(_dir(t, GPU) / 'class', b'0x0302\n'), ALL_UNITS - {GPU}),
+     lacking('PCI_CLASS', GPU,
+             lambda t: write(_dir(t, GPU) / 'class', b'0x0302\n')),
+     ALL_UNITS - {GPU}),
     ('malformed numa_node keeps the device',
      lambda t: write(_dir(t, GAUDI) / 'numa_node', b'one\n'), ALL_UNITS),
     ('unreadable revision keeps the device',
      lambda t: replace_with_directory(_dir(t, GAUDI) / 'revision'),
      ALL_UNITS),
     ('missing subsystem_vendor keeps the device',
-     lambda t: unlink(_dir(t, GPU) / 'subsystem_vendor'), ALL_UNITS),
+     lacking('PCI_SUBSYS_ID', GPU,
+             lambda t: unlink(_dir(t, GPU) / 'subsystem_vendor')),
+     ALL_UNITS),
     ('dangling driver link keeps the device',
-     lambda t: dangle(_dir(t, GPU) / 'driver'), ALL_UNITS),
+     lacking('DRIVER', GPU, lambda t: dangle(_dir(t, GPU) / 'driver')),
+     ALL_UNITS),
     ('dangling iommu_group link keeps the device',
      lambda t: dangle(_dir(t, GPU) / 'iommu_group'), ALL_UNITS),
     ('dangling device link in bus/pci/devices',
@@ -117,8 +147,21 @@ CASES = [
      lambda t: write(replace_dir_with_file(
          _dir(t, T4) / 'mdev_supported_types'), b''), ALL_UNITS),
     ('VF with a malformed vendor is left out, its siblings stay',
-     lambda t: write(_dir(t, QAT_VFS[0]) / 'vendor', b'0x80 86\n'),
+     lacking('PCI_ID', QAT_VFS[0],
+             lambda t: write(_dir(t, QAT_VFS[0]) / 'vendor', b'0x80 86\n')),
      ALL_UNITS - {QAT_VFS[0]}),
+    ('malformed PCI_ID in uevent: the ids come from their files',
+     lambda t: uevent_line(t, GPU, 'PCI_ID', '10DE:23'), ALL_UNITS),
+    ('malformed PCI_CLASS in uevent: the class comes from its file',
+     lambda t: uevent_line(t, T4, 'PCI_CLASS', '3020000'), ALL_UNITS),
+    ('uevent of another function: the facts come from their files',
+     lambda t: uevent_line(t, GAUDI, 'PCI_SLOT_NAME', GPU), ALL_UNITS),
+    ('uevent that is not text',
+     lambda t: write(_dir(t, QAT) / 'uevent', b'PCI_ID=\xff\xfe\n'),
+     ALL_UNITS),
+    ('unreadable uevent',
+     lambda t: replace_with_directory(_dir(t, QAT_VFS[1]) / 'uevent'),
+     ALL_UNITS),
 ]
 
 
@@ -140,7 +183,7 @@ def test_one_warning_naming_the_path(tree, tmp_path, caplog, case, breaker,
 
 def test_facts_of_a_device_with_a_broken_fact(tree, tmp_path):
     write(_dir(tree, GAUDI) / 'numa_node', b'one\n')
-    dangle(_dir(tree, GPU) / 'driver')
+    lacking('DRIVER', GPU, lambda t: dangle(_dir(t, GPU) / 'driver'))(tree)
     conf = make_conf(tmp_path, {'agent': {'sysfs_root': tree.root}})
 
     devices = {d.record.address: d for d in discovery.discover_devices(conf)}
@@ -154,7 +197,8 @@ def test_facts_of_a_device_with_a_broken_fact(tree, tmp_path):
 
 def test_vf_whose_pf_is_unreadable_is_its_own_unit(tree, tmp_path):
     """The PF's ids are garbage; its QAT VFs are still crypto units."""
-    write(_dir(tree, QAT) / 'class', b'0x0b40\n')
+    lacking('PCI_CLASS', QAT,
+            lambda t: write(_dir(t, QAT) / 'class', b'0x0b40\n'))(tree)
     conf = make_conf(tmp_path, {'agent': {'sysfs_root': tree.root}})
 
     units = {u.address: u for u in discovery.discover_units(conf)}

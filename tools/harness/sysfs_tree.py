@@ -5,10 +5,13 @@ vendor/product/class ids: the tests, the benchmarks and the demo's clearly
 labelled sample host all use them. The layout matches the kernel's: devices live
 under ``devices/pci0000:XX/`` and ``bus/pci/devices/<address>`` links to them;
 ``driver``, ``iommu_group``, ``virtfnN`` and ``physfn`` are relative symlinks.
-``config`` holds the function's config-space header and ``aer_dev_fatal`` /
-``aer_dev_nonfatal`` its AER counters in the kernel's format; the methods
-after ``add`` make a function fail as real ones do (counters grow, config
-space reads all ones, the driver or the function itself goes away).
+``uevent`` holds what the kernel's ``pci_uevent`` prints (``DRIVER`` while
+bound, ``PCI_CLASS``, ``PCI_ID``, ``PCI_SUBSYS_ID`` when the function has
+subsystem ids, ``PCI_SLOT_NAME``, ``MODALIAS``), ``config`` the function's
+config-space header and ``aer_dev_fatal`` / ``aer_dev_nonfatal`` its AER
+counters in the kernel's format; the methods after ``add`` make a function
+fail as real ones do (counters grow, config space reads all ones, the driver
+or the function itself goes away).
 """
 import dataclasses
 import os
@@ -72,6 +75,28 @@ def config_header(function: 'PciFunction') -> bytes:
     return bytes(header)
 
 
+def uevent_lines(function: 'PciFunction') -> list[str]:
+    """The function's ``uevent``, as ``pci_uevent`` formats it: upper-case
+    hex, the class without leading zeros (``%04X``). Without subsystem ids
+    (the tree has no such files) there is no ``PCI_SUBSYS_ID``."""
+    def hex_of(value: str | None, digits: int) -> str:
+        return f'{int(value or "0", 16):0{digits}X}'
+    klass = int(function.pci_class, 16)
+    ids = (function.vendor, function.device)
+    subsystem = (function.subsystem_vendor, function.subsystem_device)
+    lines = [f'DRIVER={function.driver}'] if function.driver else []
+    lines += [f'PCI_CLASS={klass:04X}',
+              'PCI_ID={}:{}'.format(*(hex_of(v, 4) for v in ids))]
+    if None not in subsystem:
+        lines.append('PCI_SUBSYS_ID={}:{}'.format(
+            *(hex_of(v, 4) for v in subsystem)))
+    lines += [f'PCI_SLOT_NAME={function.address}',
+              'MODALIAS=pci:v{}d{}sv{}sd{}bc{:02X}sc{:02X}i{:02X}'.format(
+                  *(hex_of(v, 8) for v in (*ids, *subsystem)),
+                  klass >> 16, (klass >> 8) & 0xff, klass & 0xff)]
+    return lines
+
+
 def _link(link: pathlib.Path, target: pathlib.Path) -> None:
     link.symlink_to(os.path.relpath(target, link.parent))
 
@@ -113,6 +138,7 @@ class SysfsTree:
         _write(path / 'revision', f'0x{function.revision}')
         _write(path / 'numa_node', str(function.numa_node))
         _write(path / 'driver_override', '(null)')
+        _write(path / 'uevent', '\n'.join(uevent_lines(function)))
         (path / 'config').write_bytes(config_header(function))
         self.set_aer(function.address)
         _link(self.bus / 'devices' / function.address, path)
@@ -145,6 +171,14 @@ class SysfsTree:
             if mdev.pretty_name:
                 _write(mdir / 'name', mdev.pretty_name)
 
+    def drop_uevent_keys(self, address: str, *keys: str) -> None:
+        """Leave ``keys`` out of the function's ``uevent`` (older kernels
+        print fewer; a driver gone leaves no ``DRIVER``)."""
+        path = self.device_dir(address) / 'uevent'
+        kept = [line for line in path.read_text().splitlines()
+                if line.split('=', 1)[0] not in keys]
+        _write(path, '\n'.join(kept))
+
     def set_aer(self, address: str, fatal: dict[str, int] | None = None,
                 nonfatal: dict[str, int] | None = None) -> None:
         """Write the function's AER counters (per error kind; none: 0)."""
@@ -159,8 +193,13 @@ class SysfsTree:
         (self.device_dir(address) / 'config').write_bytes(b'\xff' * 64)
 
     def unload_driver(self, name: str) -> None:
-        """The driver's directory goes; links to it dangle."""
-        shutil.rmtree(self.bus / 'drivers' / name)
+        """The driver's directory goes; links to it dangle, and the
+        functions it drove no longer name it in their ``uevent``."""
+        driver = self.bus / 'drivers' / name
+        for link in driver.iterdir():
+            if link.is_symlink():
+                self.drop_uevent_keys(link.name, 'DRIVER')
+        shutil.rmtree(driver)
 
     def lose_function(self, address: str) -> None:
         """The kernel lost the function: its directory and bus link go,
