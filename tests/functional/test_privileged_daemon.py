@@ -1,0 +1,89 @@
+"""An agent that runs as root forks its privsep daemon (no sudo): the daemon
+keeps only CAP_DAC_OVERRIDE, its refusals and failed writes come back over
+the channel as the agent's exceptions, and a daemon killed between two
+calls is forked again by the next one. The test process is the agent here."""
+import os
+import pathlib
+import signal
+
+import pytest
+
+from cyborg_agent.privileged import pci
+from cyborg_agent.privileged import Refused
+from cyborg_agent.privileged import sysfs_pctxt
+from cyborg_agent.privileged import WriteFailed
+from cyborg_placement import conf as cyborg_conf
+from tools.harness import catalog
+from tools.harness import waiting
+
+GPU = '0000:3b:00.0'
+DAC_OVERRIDE_ONLY = f'{1 << 1:016x}'
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0,
+                                reason='the fork method is for root agents')
+
+
+@pytest.fixture
+def tree(sysfs):
+    sysfs.add(catalog.nvidia_t4(GPU))
+    sysfs.driver_dir('vfio-pci')
+    cyborg_conf.CONF.set_override('sysfs_root', str(sysfs.root), 'agent')
+    yield sysfs
+    forked = _daemons()
+    sysfs_pctxt.stop()
+    for pid in forked:  # it exits as its channel closes
+        os.waitpid(pid, 0)
+    cyborg_conf.CONF.clear_override('sysfs_root', 'agent')
+
+
+def _daemons() -> list[int]:
+    """Children of this process: the forked daemon."""
+    children = []
+    for stat in pathlib.Path('/proc').glob('[0-9]*/stat'):
+        try:
+            fields = stat.read_text().rsplit(')', 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == os.getpid() and fields[0] != 'Z':
+            children.append(int(stat.parent.name))
+    return children
+
+
+def _cap_eff(pid: int) -> str:
+    for line in pathlib.Path(f'/proc/{pid}/status').read_text().splitlines():
+        if line.startswith('CapEff:'):
+            return line.split()[1]
+    raise AssertionError(pid)
+
+
+def test_the_forked_daemon_writes_with_one_capability(tree):
+    pci.set_driver_override(GPU, 'vfio-pci')
+    assert (tree.bus / 'devices' / GPU / 'driver_override').read_text() \
+        == 'vfio-pci'
+    [daemon] = _daemons()
+    assert _cap_eff(daemon) == DAC_OVERRIDE_ONLY
+
+
+def test_refusals_and_failed_writes_cross_the_channel(tree):
+    with pytest.raises(Refused) as refused:
+        pci.set_driver_override(GPU, 'nvidia')
+    assert refused.value.reason.startswith("Driver 'nvidia' is not allowed")
+    (tree.bus / 'drivers_probe').unlink()
+    with pytest.raises(WriteFailed) as failed:
+        pci.probe(GPU)
+    assert failed.value.reason.endswith('No such file or directory.')
+
+
+def test_a_killed_daemon_is_forked_again_by_the_next_call(tree):
+    pci.clear_driver_override(GPU)
+    [first] = _daemons()
+    os.kill(first, signal.SIGKILL)
+    os.waitpid(first, 0)
+    # oslo.privsep restarts a daemon whose channel it saw close.
+    waiting.wait_for(lambda: not sysfs_pctxt.channel.running, 10,
+                     'the channel closed')
+    pci.set_driver_override(GPU, 'vfio-pci')
+    [second] = _daemons()
+    assert second != first
+    assert (tree.bus / 'devices' / GPU / 'driver_override').read_text() \
+        == 'vfio-pci'
