@@ -5,9 +5,13 @@ calls is forked again by the next one. The test process is the agent here."""
 import os
 import pathlib
 import signal
+import threading
 
 import pytest
 
+from cyborg_agent.attach_errors import NotSettled
+from cyborg_agent.host_attach import HostBinder
+from cyborg_agent.journal import Journal
 from cyborg_agent.privileged import pci
 from cyborg_agent.privileged import Refused
 from cyborg_agent.privileged import sysfs_pctxt
@@ -87,3 +91,49 @@ def test_a_killed_daemon_is_forked_again_by_the_next_call(tree):
     assert second != first
     assert (tree.bus / 'devices' / GPU / 'driver_override').read_text() \
         == 'vfio-pci'
+
+
+def _in_fifo_open(pid: int) -> bool:
+    """A thread of ``pid`` waits for the FIFO's reader."""
+    return any(wchan.read_text() == 'wait_for_partner' for wchan in
+               pathlib.Path(f'/proc/{pid}/task').glob('*/wchan'))
+
+
+def _kill_blocked_daemons_until(done: threading.Event) -> None:
+    while not done.wait(0.1):
+        for pid in _daemons():
+            if _in_fifo_open(pid):
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+
+
+def test_a_daemon_killed_during_an_attach_leaves_it_to_the_next_pass(
+        tree, tmp_path):
+    """``drivers_probe`` is a FIFO: the daemon's write waits there until it
+    is killed. The attach is not settled, its journal entry stays, and the
+    next attempt, with a new daemon, finishes it."""
+    probe = tree.bus / 'drivers_probe'
+    probe.unlink()
+    os.mkfifo(probe)
+    binder = HostBinder(tree.root, Journal(tmp_path / 'state'))
+    done = threading.Event()
+    killer = threading.Thread(target=_kill_blocked_daemons_until, args=(done,))
+    killer.start()
+    try:
+        with pytest.raises(NotSettled) as caught:
+            binder.attach('a1', GPU)
+    finally:
+        done.set()
+        killer.join()
+    assert str(caught.value) == ('The privileged helper stopped during '
+                                 'probe: Premature eof waiting for '
+                                 'privileged process')
+    assert binder.journal.get('a1')['original_driver'] == 'nvidia'
+
+    probe.unlink()
+    probe.write_text('')
+    waiting.wait_for(lambda: not sysfs_pctxt.channel.running, 10,
+                     'the channel closed')
+    assert binder.attach('a1', GPU) is True
+    assert probe.read_text() == GPU
+    assert binder.journal.get('a1')['done'] is True
