@@ -45,7 +45,7 @@ def privileged_call(entry_points, name: str, *args: str) -> None:
     which starts a new one."""
     try:
         getattr(entry_points, name)(*args)
-    except (privileged.Refused, privileged.WriteFailed) as exc:
+    except privileged.PrivilegedError as exc:
         raise AttachFailed(exc.reason) from exc
     except privsep_daemon.FailedToDropPrivileges as exc:
         raise AttachFailed(

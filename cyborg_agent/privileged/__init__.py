@@ -12,8 +12,9 @@ Capabilities: writing a sysfs attribute (root-owned, mode 0644 or 0200) is a
 file permission check only; the kernel's ``driver_override``, ``unbind`` and
 ``drivers_probe`` handlers check no capability (``CAP_SYS_ADMIN`` is not
 needed). uid 0 passes that check as the owner; ``CAP_DAC_OVERRIDE`` keeps it
-passing when ``[privsep_sysfs] user`` runs the daemon as another user, and is
-the one capability an attacker holding the daemon would get.
+passing when ``[privsep_sysfs] user`` runs the daemon as another user. Whoever
+took the daemon over would hold root's uid and that one capability: no
+``CAP_SYS_ADMIN``, ``CAP_SYS_MODULE``, ``CAP_NET_ADMIN`` or ``CAP_SYS_RAWIO``.
 
 An agent that already runs as root needs no sudo: it forks the daemon, which
 drops to the same capabilities (oslo.privsep's fork method).
@@ -34,20 +35,21 @@ CAPABILITIES = [capabilities.CAPS_BYNAME[name]
 ROOT_HELPER = ['sudo', '-n']
 
 
-class Refused(Exception):
+class PrivilegedError(Exception):
+    """A failure of the daemon, raised again in the agent by oslo.privsep
+    from its class name and arguments: the reason is the only argument."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class Refused(PrivilegedError):
     """The privileged side will not do this (a bad address or driver)."""
 
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
-
-class WriteFailed(Exception):
+class WriteFailed(PrivilegedError):
     """The kernel (or the tree) refused a write the daemon made."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 class _Context(priv_context.PrivContext):
