@@ -22,6 +22,7 @@ drops to the same capabilities (oslo.privsep's fork method).
 import os
 
 from oslo_privsep import capabilities
+from oslo_privsep import daemon
 from oslo_privsep import priv_context
 
 from cyborg_placement.conf import privsep as privsep_conf
@@ -61,7 +62,11 @@ class _Context(priv_context.PrivContext):
             method = (priv_context.Method.FORK
                       if os.geteuid() == 0 and not self.conf.helper_command
                       else priv_context.Method.ROOTWRAP)
-        super().start(method)
+        try:
+            super().start(method)
+        except OSError as exc:  # no sudo, a helper_command that is not there
+            raise daemon.FailedToDropPrivileges(
+                f'its command could not run: {exc}') from exc
 
 
 sysfs_pctxt = _Context(

@@ -1,7 +1,8 @@
 """An agent that runs as root forks its privsep daemon (no sudo): the daemon
 keeps only CAP_DAC_OVERRIDE, its refusals and failed writes come back over
-the channel as the agent's exceptions, and a daemon killed between two
-calls is forked again by the next one. The test process is the agent here."""
+the channel as the agent's exceptions, a daemon killed between two calls is
+forked again by the next one, and one killed during a call leaves the
+attach to the next pass. The test process is the agent here."""
 import os
 import pathlib
 import signal
@@ -9,8 +10,10 @@ import threading
 
 import pytest
 
+from cyborg_agent.attach_errors import AttachFailed
 from cyborg_agent.attach_errors import NotSettled
 from cyborg_agent.host_attach import HostBinder
+from cyborg_agent.host_attach import privileged_call
 from cyborg_agent.journal import Journal
 from cyborg_agent.privileged import pci
 from cyborg_agent.privileged import Refused
@@ -137,3 +140,19 @@ def test_a_daemon_killed_during_an_attach_leaves_it_to_the_next_pass(
     assert binder.attach('a1', GPU) is True
     assert probe.read_text() == GPU
     assert binder.journal.get('a1')['done'] is True
+
+
+def test_a_helper_command_that_cannot_run_fails_the_attach(tree):
+    cyborg_conf.CONF.set_override('helper_command', '/nonexistent/helper',
+                                  'privsep_sysfs')
+    try:
+        with pytest.raises(AttachFailed) as caught:
+            privileged_call(pci, 'probe', GPU)
+    finally:
+        cyborg_conf.CONF.clear_override('helper_command', 'privsep_sysfs')
+    assert caught.value.reason == (
+        'The privileged helper (oslo.privsep, [privsep_sysfs]) did not '
+        "start: its command could not run: [Errno 2] No such file or "
+        "directory: '/nonexistent/helper'. Check its helper_command and the "
+        'sudoers rule for privsep-helper.')
+    assert sysfs_pctxt.channel is None  # the next call tries again
