@@ -76,21 +76,64 @@ def _sudoers_rule(conf_file: pathlib.Path) -> str:
 
 
 @pytest.fixture
-def privsep(host):
+def sudoers_rule(workdir):
+    """Install the shipped rule for a config file, as an operator does
+    (``visudo -cf``, mode 0440); removed at the end."""
+    installed = []
+
+    def install(conf_file: pathlib.Path) -> None:
+        staged = workdir / 'sudoers'
+        staged.write_text(_sudoers_rule(conf_file))
+        checked = subprocess.run(['visudo', '-cf', str(staged)],
+                                 capture_output=True, text=True)
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+        staged.chmod(0o440)
+        rule = pathlib.Path('/etc/sudoers.d') / (
+            f'cyborg-test-{uuid.uuid4().hex}')  # no '.': sudo skips those
+        shutil.copy2(staged, rule)
+        installed.append(rule)
+    yield install
+    for rule in installed:
+        rule.unlink()
+
+
+@pytest.fixture
+def privsep(host, sudoers_rule):
     """The operator's part: the sudoers rule and ``[privsep_sysfs]``."""
-    rule = pathlib.Path('/etc/sudoers.d') / f'cyborg-test-{uuid.uuid4().hex}'
-    staged = host.workdir / 'sudoers'
-    staged.write_text(_sudoers_rule(host.conf_file))
-    checked = subprocess.run(['visudo', '-cf', str(staged)],
-                             capture_output=True, text=True)
-    assert checked.returncode == 0, checked.stdout + checked.stderr
-    staged.chmod(0o440)
-    shutil.copy2(staged, rule)
+    sudoers_rule(host.conf_file)
     host.sections['privsep_sysfs'] = {
         'helper_command': f'sudo -n {HELPER} --config-file {host.conf_file}'}
     host.write_conf()
-    yield host
-    rule.unlink()
+    return host
+
+
+SOCKET = '/tmp/tmpab_12cd/privsep.sock'
+CONTEXT = 'cyborg_agent.privileged.sysfs_pctxt'
+
+
+@pytest.mark.parametrize('tail, allowed', [
+    (['--privsep_context', CONTEXT, '--privsep_sock_path', SOCKET], True),
+    (['--privsep_context', CONTEXT, '--privsep_sock_path', SOCKET,
+      '--config-file', '/tmp/mine.conf'], False),
+    (['--privsep_context', 'nova.privsep.sys_admin_pctxt',
+      '--privsep_sock_path', SOCKET], False),
+    (['--privsep_context', CONTEXT, '--privsep_sock_path',
+      '/home/cyborg/privsep.sock'], False),
+    (['--privsep_context', CONTEXT, '--privsep_sock_path',
+      '/tmp/tmpab/../../etc/privsep.sock'], False),
+])
+def test_the_sudoers_rule_allows_the_helper_and_nothing_more(
+        workdir, sudoers_rule, tail, allowed):
+    """``sudo -l`` as ``cyborg``: the helper, as oslo.privsep starts it,
+    and not with another config file (another sysfs root), another
+    context or a socket elsewhere."""
+    service_user.ensure_user(USER)
+    conf_file = workdir / 'cyborg.conf'
+    sudoers_rule(conf_file)
+    listed = subprocess.run(service_user.command(USER, [
+        'sudo', '-n', '-l', HELPER, '--config-file', str(conf_file),
+        *tail]), capture_output=True, text=True)
+    assert (listed.returncode == 0) is allowed, listed.stderr
 
 
 def _tree_files(root: pathlib.Path) -> dict[str, tuple[int, int, int]]:
