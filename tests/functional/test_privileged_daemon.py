@@ -43,6 +43,13 @@ def tree(sysfs):
     cyborg_conf.CONF.clear_override('sysfs_root', 'agent')
 
 
+def _cmdline(proc: pathlib.Path) -> bytes:
+    try:
+        return (proc / 'cmdline').read_bytes()
+    except OSError:
+        return b''
+
+
 def _daemons() -> list[int]:
     """Children of this process: the forked daemon."""
     children = []
@@ -51,7 +58,9 @@ def _daemons() -> list[int]:
             fields = stat.read_text().rsplit(')', 1)[1].split()
         except OSError:
             continue
-        if int(fields[1]) == os.getpid() and fields[0] != 'Z':
+        if int(fields[1]) == os.getpid() and fields[0] != 'Z' \
+                and _cmdline(stat.parent) == _cmdline(pathlib.Path(
+                    '/proc/self')):  # a fork, not a server of a fixture
             children.append(int(stat.parent.name))
     return children
 
