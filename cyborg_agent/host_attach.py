@@ -2,86 +2,59 @@
 
 The driver is the one the attach request names, else the first
 ``[agent] host_attach_rule`` that matches the unit, else
-``[agent] host_attach_driver``.
+``[agent] host_attach_driver``; it must be one of the allowed drivers
+(:mod:`cyborg_agent.host_drivers`).
 
 Attach: ``<dev>/driver/unbind`` <- address (when bound), ``<dev>/driver_override``
 <- driver, ``bus/pci/drivers_probe`` <- address. Detach restores the unit:
-``driver_override`` <- what it held before (``"\\n"`` clears it), unbind,
-``drivers_probe``, so the kernel binds the original driver again.
+``driver_override`` <- what it held before (cleared when nothing), unbind,
+``drivers_probe``, so the kernel binds the original driver again. This module
+only reads sysfs; the writes are entry points of the privileged daemon
+(:mod:`cyborg_agent.privileged.pci`), which the agent, running as its own
+user, cannot make itself.
 
 The original driver is written to the journal before the first write, so an
 agent killed half-way restores the unit after a restart. The journal also
 makes a repeated attach a no-op: a real kernel moves the ``driver`` link, a
 tree built for tests does not, so the link cannot tell "already done".
 """
-import dataclasses
-import json
 import os
 import pathlib
 
 from oslo_config import cfg
+from oslo_privsep import daemon as privsep_daemon
 
+from cyborg_agent import host_drivers
+from cyborg_agent import privileged
 from cyborg_agent.attach_errors import AttachFailed
 from cyborg_agent.attach_errors import NotSettled
-from cyborg_agent.discovery import rules
 from cyborg_agent.discovery import sysfs
 from cyborg_agent.journal import Journal
+from cyborg_agent.privileged import pci
 from cyborg_placement import crash_points
 
 #: What ``driver_override`` reads when no override is set.
 NO_OVERRIDE = '(null)'
-_MATCH_KEYS = ('vendor_id', 'product_id', 'address')
 
 
-def write_sysfs(path: pathlib.Path, value: str) -> None:
-    """One write to a sysfs attribute; a refusal becomes an AttachFailed."""
+def privileged_call(entry_points, name: str, *args: str) -> None:
+    """One write through the privileged daemon, its failures as the
+    reconciler's: a refusal or a refused write is final for the attachment;
+    a daemon that cannot start is too (its reason says what to configure);
+    a daemon that died during the call is tried again on the next pass,
+    which starts a new one."""
     try:
-        with open(path, 'w') as stream:
-            stream.write(value)
-    except OSError as exc:
+        getattr(entry_points, name)(*args)
+    except privileged.PrivilegedError as exc:
+        raise AttachFailed(exc.reason) from exc
+    except privsep_daemon.FailedToDropPrivileges as exc:
         raise AttachFailed(
-            f'Writing {value.strip()!r} to {path} failed: {exc.strerror}.'
-        ) from exc
-
-
-@dataclasses.dataclass(frozen=True)
-class DriverRule:
-    """``[agent] host_attach_rule``: the host driver for the units it matches."""
-
-    driver: str
-    match: rules.PciMatch
-
-    def matches(self, address: str, vendor_id: str, product_id: str) -> bool:
-        return self.match.matches(address, vendor_id, product_id)
-
-
-def bad_driver_name(name) -> bool:
-    """A name that cannot be one entry of ``bus/pci/drivers``."""
-    return (not isinstance(name, str) or not name.strip() or '/' in name
-            or name in ('.', '..'))
-
-
-def parse_driver_rule(text: str) -> DriverRule:
-    """One ``[agent] host_attach_rule`` value; a bad one names itself."""
-    try:
-        spec = json.loads(text)
-    except ValueError as exc:
-        raise rules.InvalidRule(
-            f'host_attach_rule {text!r}: not JSON: {exc}') from None
-    if not isinstance(spec, dict) or not isinstance(spec.get('driver'), str):
-        raise rules.InvalidRule(
-            f'host_attach_rule {text!r}: needs a "driver" name')
-    unknown = set(spec) - set(_MATCH_KEYS) - {'driver'}
-    if unknown:
-        raise rules.InvalidRule(f'host_attach_rule {text!r}: unknown keys '
-                                f'{", ".join(sorted(unknown))}')
-    if bad_driver_name(spec['driver']):
-        raise rules.InvalidRule(f'host_attach_rule {text!r}: bad driver name')
-    try:
-        match = rules.parse_match(spec, _MATCH_KEYS)
-    except ValueError as exc:
-        raise rules.InvalidRule(f'host_attach_rule {text!r}: {exc}') from None
-    return DriverRule(spec['driver'], match)
+            f'The privileged helper (oslo.privsep, [{privileged.CFG_SECTION}]'
+            f') did not start: {exc}. Check its helper_command and the '
+            'sudoers rule for privsep-helper.') from exc
+    except OSError as exc:
+        raise NotSettled(f'The privileged helper stopped during {name}: '
+                         f'{exc}') from exc
 
 
 class HostBinder:
@@ -89,19 +62,24 @@ class HostBinder:
 
     def __init__(self, sysfs_root: str | os.PathLike, journal: Journal,
                  default_driver: str = 'vfio-pci',
-                 rules: list[DriverRule] | None = None,
-                 write=write_sysfs) -> None:
+                 rules: list[host_drivers.DriverRule] | None = None,
+                 allowed_drivers: frozenset[str] | None = None,
+                 entry_points=pci) -> None:
         self.bus = pathlib.Path(sysfs_root) / 'bus' / 'pci'
         self.journal = journal
         self.default_driver = default_driver
         self.rules = rules or []
-        self._write = write
+        self.allowed_drivers = allowed_drivers or frozenset(
+            [default_driver, *(rule.driver for rule in self.rules)])
+        self.entry_points = entry_points
 
     @classmethod
-    def from_conf(cls, conf: cfg.ConfigOpts, journal: Journal) -> 'HostBinder':
+    def from_conf(cls, conf: cfg.ConfigOpts, journal: Journal,
+                  entry_points=pci) -> 'HostBinder':
         return cls(conf.agent.sysfs_root, journal,
                    conf.agent.host_attach_driver,
-                   [parse_driver_rule(v) for v in conf.agent.host_attach_rule])
+                   host_drivers.parse_rules(conf),
+                   host_drivers.allowed(conf), entry_points)
 
     def device(self, address: str) -> pathlib.Path:
         path = self.bus / 'devices' / address
@@ -115,9 +93,10 @@ class HostBinder:
         """The request's driver, else the first matching rule's, else the
         default: the user who asked knows the unit's use best."""
         if requested is not None:
-            if bad_driver_name(requested):
+            if host_drivers.bad_driver_name(requested):
                 raise AttachFailed(f'{requested!r} is not a kernel driver '
                                    'name.')
+            self._check_allowed(requested, 'the attach request names it')
             return requested
         vendor_id, product_id = (sysfs.read_hex(os.fspath(device / n), 4) or ''
                                  for n in ('vendor', 'device'))
@@ -133,24 +112,48 @@ class HostBinder:
         if record and record.get('done'):
             return False
         device = self.device(address)
-        if record is None:
-            record = {'kind': 'host', 'address': address,
-                      'driver': self.driver_for(address, device,
-                                                requested_driver),
-                      'original_driver': bound_driver(device),
-                      'original_override': _read(device / 'driver_override')}
+        fresh = record is None
+        if fresh:
+            record = self._record(address, device, requested_driver)
         driver = record['driver']
         if not (self.bus / 'drivers' / driver).is_dir():
             raise AttachFailed(
                 f'Driver {driver} is not loaded on this host (no '
                 f'{self.bus / "drivers" / driver}); load its module first.')
         self.journal.put(uuid, record)
-        if bound_driver(device):
-            self._write(device / 'driver' / 'unbind', address)
-        self._write(device / 'driver_override', driver)
-        self._write(self.bus / 'drivers_probe', address)
+        steps = [('unbind', address)] if bound_driver(device) else []
+        steps += [('set_driver_override', address, driver),
+                  ('probe', address)]
+        for index, step in enumerate(steps):
+            try:
+                privileged_call(self.entry_points, *step)
+            except AttachFailed:
+                if fresh and index == 0:  # the host is as it was
+                    self.journal.remove(uuid)
+                raise
         self.journal.put(uuid, {**record, 'done': True})
         return True
+
+    def _record(self, address: str, device: pathlib.Path,
+                requested_driver: str | None) -> dict:
+        """What the journal keeps to undo the attach; refused before any
+        change when the restore would need a driver outside the set."""
+        override = _read(device / 'driver_override')
+        if override and override != NO_OVERRIDE:
+            self._check_allowed(override, 'a detach must restore it as the '
+                                'unit\'s driver_override')
+        return {'kind': 'host', 'address': address,
+                'driver': self.driver_for(address, device, requested_driver),
+                'original_driver': bound_driver(device),
+                'original_override': override}
+
+    def _check_allowed(self, driver: str, why: str) -> None:
+        if driver not in self.allowed_drivers:
+            raise AttachFailed(
+                f'Driver {driver} is not allowed for host attachments on '
+                f'this host ({why}); allowed: '
+                f'{", ".join(sorted(self.allowed_drivers))}, see [agent] '
+                'host_attach_allowed_drivers.')
 
     def detach(self, uuid: str, address: str) -> bool:
         """Give the unit back to its original driver; False if nothing to do.
@@ -175,12 +178,16 @@ class HostBinder:
     def _restore(self, device: pathlib.Path, address: str,
                  record: dict) -> None:
         original = record.get('original_override') or NO_OVERRIDE
-        self._write(device / 'driver_override',
-                    '\n' if original == NO_OVERRIDE else original)
+        if original == NO_OVERRIDE:
+            privileged_call(self.entry_points, 'clear_driver_override',
+                            address)
+        else:
+            privileged_call(self.entry_points, 'set_driver_override',
+                            address, original)
         if bound_driver(device):
-            self._write(device / 'driver' / 'unbind', address)
+            privileged_call(self.entry_points, 'unbind', address)
         crash_points.reached('during_detach')
-        self._write(self.bus / 'drivers_probe', address)
+        privileged_call(self.entry_points, 'probe', address)
 
 
 def bound_driver(device: pathlib.Path) -> str | None:

@@ -41,7 +41,9 @@ def main(argv: list[str] | None = None) -> int:
         service.prepare(argv, CONF, DISCOVER_OPTS)
         return discover.run(CONF, CONF.command)
     from cyborg_agent import daemon
+    from cyborg_agent import privileged
     service.prepare(argv, CONF, DAEMON_OPTS)
+    privileged.init()
     return daemon.run(CONF, once=CONF.once)
 
 

@@ -140,6 +140,15 @@ OPTS = [
              '"address" (a glob); action: "driver" (a kernel driver name). '
              'Example: {"vendor_id": "8086", "product_id": "4941", '
              '"driver": "4xxx"}.'),
+    cfg.ListOpt(
+        'host_attach_allowed_drivers', default=[],
+        help='More kernel drivers an attach request may name (its "driver"), '
+             'besides host_attach_driver and the drivers of '
+             'host_attach_rule. The agent refuses any other with a clear '
+             'reason, and so does its privileged helper (oslo.privsep, '
+             '[privsep_sysfs]), which reads this option from its own '
+             'configuration file; a driver_override an operator set on a '
+             'unit must be among them too, so that a detach can restore it.'),
 ]
 
 

@@ -16,6 +16,7 @@ from cyborg_placement import crash_points
 from tests.functional.compute_nodes import create_compute_node
 from tools.harness import catalog
 from tools.harness import ini
+from tools.harness import service_user
 from tools.harness import sysfs_tree
 from tools.harness.api_server import ApiClient
 
@@ -35,6 +36,10 @@ class AgentHost:
     env: dict[str, str] = dataclasses.field(default_factory=dict)
     #: More ``[agent]`` options.
     agent_options: dict = dataclasses.field(default_factory=dict)
+    #: More sections of the agent's cyborg.conf (``privsep_sysfs``).
+    sections: dict = dataclasses.field(default_factory=dict)
+    #: The user the agent runs as (its own group, no other), else the test's.
+    user: str | None = None
 
     @property
     def conf_file(self) -> pathlib.Path:
@@ -48,6 +53,7 @@ class AgentHost:
         sections = {
             'placement': ini.token_auth(self.placement_url),
             'accelerator_api': ini.token_auth(self.api_url),
+            **self.sections,  # before [agent]: tests append to [agent]
             'agent': {'sysfs_root': self.sysfs.root,
                       'resource_provider_name': self.name,
                       'state_dir': self.state_dir,
@@ -56,6 +62,12 @@ class AgentHost:
         }
         ini.write(self.conf_file, sections)
 
+    def command(self, *args: str) -> list[str]:
+        """The agent's command line, as ``user`` when there is one."""
+        argv = [AGENT, '--config-file', str(self.conf_file), *args]
+        return argv if self.user is None else service_user.command(
+            self.user, argv)
+
     def run_once(self, crash_at: str | None = None
                  ) -> subprocess.CompletedProcess:
         env = {k: v for k, v in os.environ.items() if k != crash_points.ENV}
@@ -63,8 +75,8 @@ class AgentHost:
         if crash_at:
             env[crash_points.ENV] = crash_at
         return subprocess.run(
-            [AGENT, '--config-file', str(self.conf_file), '--once'],
-            env=env, capture_output=True, text=True, timeout=120)
+            self.command('--once'), env=env, capture_output=True, text=True,
+            timeout=120)
 
     def settle(self) -> subprocess.CompletedProcess:
         done = self.run_once()

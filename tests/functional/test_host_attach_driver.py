@@ -64,7 +64,7 @@ def test_requested_driver_is_stored_and_shown(admin, placement, unique_name):
 @pytest.fixture
 def host(placement, placement_server, api_server, tmp_path, unique_name):
     """Two T4s on nvidia; vfio-pci and pci-stub loaded; the operator's rule
-    binds NVIDIA units to vfio-pci."""
+    binds NVIDIA units to vfio-pci; requests may also name igb_uio."""
     made = support.make_agent_host(placement, tmp_path, unique_name,
                                    api_server.url, placement_server.url)
     made.sysfs.driver_dir('pci-stub')
@@ -72,7 +72,8 @@ def host(placement, placement_server, api_server, tmp_path, unique_name):
     with open(made.conf_file, 'a') as conf:
         conf.write('host_attach_driver = pci-stub\n'
                    'host_attach_rule = {"vendor_id": "10de", '
-                   '"driver": "vfio-pci"}\n')
+                   '"driver": "vfio-pci"}\n'
+                   'host_attach_allowed_drivers = igb_uio\n')
     return made
 
 
@@ -115,6 +116,29 @@ def test_requested_driver_not_loaded_fails_and_releases(admin, placement,
     assert attachment['reason'].startswith(
         f'On host {host.name}: Driver igb_uio is not loaded')
     assert support.pool_usage(placement, pool) == 0
+    assert host.read(GPU, 'driver_override') == '(null)\n'  # untouched
+    assert host.journal() == []
+
+
+def test_requested_driver_outside_the_allowed_set_fails_and_releases(
+        admin, placement, host):
+    """nvidia is loaded, but the operator allowed pci-stub, vfio-pci and
+    igb_uio only: the unit stays where it is."""
+    accel = support.accelerator(admin, host.name, GPU)
+    assert admin.put(f'/accelerators/{accel["uuid"]}', json={
+        'host': host.name, 'driver': 'nvidia'}).status_code == 200
+
+    host.settle()
+
+    attachment = admin.get(f'/accelerators/{accel["uuid"]}').json()[
+        'attachment']
+    assert attachment['state'] == 'attach_failed'
+    assert attachment['reason'] == (
+        f'On host {host.name}: Driver nvidia is not allowed for host '
+        'attachments on this host (the attach request names it); allowed: '
+        'igb_uio, pci-stub, vfio-pci, see [agent] '
+        'host_attach_allowed_drivers.')
+    assert support.pool_usage(placement, accel['pool_provider_uuid']) == 0
     assert host.read(GPU, 'driver_override') == '(null)\n'  # untouched
     assert host.journal() == []
 
