@@ -73,7 +73,8 @@ class _OncePerOutage(logging.Filter):
 
 
 def log_outages_once() -> None:
-    """Say a broker outage once, and its end, per process."""
-    driver = logging.getLogger('oslo_messaging._drivers.impl_rabbit')
+    """Say a broker outage once, and its end, per process (oslo.log names
+    oslo.messaging's loggers ``oslo.messaging.*``)."""
+    driver = logging.getLogger('oslo.messaging._drivers.impl_rabbit')
     if not any(isinstance(f, _OncePerOutage) for f in driver.filters):
         driver.addFilter(_OncePerOutage())

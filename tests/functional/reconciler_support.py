@@ -35,6 +35,8 @@ class AgentHost:
     env: dict[str, str] = dataclasses.field(default_factory=dict)
     #: More ``[agent]`` options.
     agent_options: dict = dataclasses.field(default_factory=dict)
+    #: More sections (``DEFAULT``: ``transport_url``, ``debug``).
+    sections: dict = dataclasses.field(default_factory=dict)
 
     @property
     def conf_file(self) -> pathlib.Path:
@@ -46,6 +48,7 @@ class AgentHost:
 
     def write_conf(self) -> None:
         sections = {
+            **self.sections,
             'placement': ini.token_auth(self.placement_url),
             'accelerator_api': ini.token_auth(self.api_url),
             'agent': {'sysfs_root': self.sysfs.root,
