@@ -16,6 +16,10 @@ from cyborg_placement.db import changes
 from cyborg_placement.db import models
 from cyborg_placement.notifications import objects
 
+#: How long a request waits for its notification to leave (in order per
+#: unit across API workers); never while the bus is failing.
+SEND_WAIT = 2.0
+
 #: Error events go out with the ERROR priority, as Nova's ``*.error``.
 _ERRORS = ('attach.error', 'detach.error')
 
@@ -46,6 +50,7 @@ class Notifications:
 
     def __init__(self, conf: cfg.ConfigOpts) -> None:
         rpc.set_defaults()
+        rpc.log_outages_once()
         self.notifier = messaging.Notifier(
             messaging.get_notification_transport(conf),
             publisher_id=f'cyborg-api:{socket.gethostname()}')
@@ -64,7 +69,8 @@ class Notifications:
             fault = change.attachment.reason
         payload = objects.AcceleratorActionPayload.of(
             change.unit, change.attachment, fault)
-        self.outbox.put((f'accelerator.{event}', payload.obj_to_primitive()))
+        self.outbox.put((f'accelerator.{event}', payload.obj_to_primitive()),
+                        wait=SEND_WAIT)
 
     def _send(self, item: tuple[str, dict]) -> None:
         event_type, payload = item
