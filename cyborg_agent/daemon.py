@@ -30,9 +30,11 @@ from cyborg_agent import reconciler
 from cyborg_agent import report
 from cyborg_agent import retry
 from cyborg_agent import saved_state
+from cyborg_agent import wakeup
 from cyborg_agent.discovery import inventory
 from cyborg_agent.discovery import rules
 from cyborg_agent.publish import sync as placement_sync
+from cyborg_placement import rpc
 from cyborg_placement.placement import client as placement_client
 from cyborg_placement.placement import hostname
 from cyborg_placement.vocabulary import Unit
@@ -83,6 +85,8 @@ class Agent:
             saved_state.StateFile(conf.agent.state_dir,
                                   saved_state.file_name('health', root_name)))
         self._held_unhealthy: set[str] = set()
+        #: The RPC server of wake-ups, when the daemon runs one.
+        self.wakeups: wakeup.WakeupServer | None = None
 
     def discover(self) -> list[Unit]:
         """This host's units, with their health judged by this cycle."""
@@ -196,21 +200,45 @@ def _run_once(agent: Agent) -> int:
     return 0
 
 
+class _Stop:
+    """Ends the daemon's loops: their waits, woken or not, end at once."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.waits: list[threading.Event] = []
+
+    def is_set(self) -> bool:
+        return self.event.is_set()
+
+    def set(self) -> None:
+        self.event.set()
+        for wait in self.waits:
+            wait.set()
+
+    def wait(self, seconds: float) -> None:
+        self.event.wait(seconds)
+
+
 class _Loop:
     """One periodic task of the daemon, with a back-off of its own.
 
     A failure backs off this loop only; a bad rule or an unexpected error
     ends the daemon (``stop`` is set for the other loop too) with
-    ``status``.
+    ``status``. With ``woken``, a wake-up ends the wait between two runs
+    (never a back-off); one that comes during a run makes another run.
     """
 
-    def __init__(self, failed: str, action, interval: int,
-                 stop: threading.Event, first_delay: float = 0.0) -> None:
+    def __init__(self, failed: str, action, interval: int, stop: _Stop,
+                 first_delay: float = 0.0,
+                 woken: threading.Event | None = None) -> None:
         self.failed = failed
         self.action = action
         self.interval = interval
         self.stop = stop
         self.first_delay = first_delay
+        self.woken = woken
+        if woken is not None:
+            stop.waits.append(woken)
         self.status = 0
 
     def run(self) -> None:
@@ -238,11 +266,37 @@ class _Loop:
                 self.stop.wait(delay)
                 continue
             backoff.reset()
+            self._pause()
+
+    def _pause(self) -> None:
+        if self.woken is None:
             self.stop.wait(self.interval)
+            return
+        if self.woken.wait(self.interval) and not self.stop.is_set():
+            LOG.debug('Woken up: running at once')
+        self.woken.clear()
+
+
+def _reconcile_loop(agent: Agent, stop: _Stop) -> _Loop:
+    """Woken over the message bus with ``[DEFAULT] transport_url``, and
+    then polling only as a safety net; else polling alone."""
+    conf = agent.conf
+    woken = None
+    cadence = conf.agent.reconcile_interval
+    if rpc.configured(conf):
+        woken = threading.Event()
+        cadence = conf.agent.woken_reconcile_interval
+        agent.wakeups = wakeup.WakeupServer(conf, agent.sync.root_name, woken)
+        agent.wakeups.start()
+    first = retry.start_delay(conf.agent.periodic_fuzzy_delay, cadence)
+    LOG.info('Reconciling attachments every %ds%s, first in %.1fs', cadence,
+             ' and when woken up' if woken else '', first)
+    return _Loop('Reconcile pass failed', agent.reconcile, cadence, stop,
+                 first, woken)
 
 
 def _run_forever(agent: Agent) -> int:
-    stop = threading.Event()
+    stop = _Stop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     fuzzy = agent.conf.agent.periodic_fuzzy_delay
@@ -253,12 +307,7 @@ def _run_forever(agent: Agent) -> int:
     loops = [_Loop('Cycle failed', agent.cycle, interval, stop, first)]
     threads = []
     if agent.reconciler is not None:
-        cadence = agent.conf.agent.reconcile_interval
-        first = retry.start_delay(fuzzy, cadence)
-        LOG.info('Reconciling attachments every %ds, first in %.1fs',
-                 cadence, first)
-        loops.append(_Loop('Reconcile pass failed', agent.reconcile,
-                           cadence, stop, first))
+        loops.append(_reconcile_loop(agent, stop))
         threads.append(threading.Thread(target=loops[-1].run,
                                         name='reconciler'))
     for thread in threads:
@@ -266,6 +315,8 @@ def _run_forever(agent: Agent) -> int:
     loops[0].run()  # here: signals reach the main thread only
     for thread in threads:
         thread.join()
+    if agent.wakeups is not None:
+        agent.wakeups.stop()
     return max(loop.status for loop in loops)
 
 

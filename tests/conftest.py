@@ -7,6 +7,8 @@ command started. A database test is skipped only when asked to, through
 otherwise fails loudly instead of hiding behind a skip.
 """
 import os
+import socket
+import urllib.parse
 import uuid
 
 from oslo_config import cfg
@@ -111,6 +113,29 @@ def mysql_url():
         pytest.skip('MySQL tests skipped by CYBORG_TEST_SKIP_MYSQL=1')
     with databases.fresh_mysql() as url:
         yield url
+
+
+@pytest.fixture(scope='session')
+def rabbitmq_url() -> str:
+    """The broker the test command started (``tools/start-rabbitmq.sh``).
+
+    Tests share its default virtual host without meeting: RPC queues are
+    named after each test's own hosts, notification topics are made per
+    test (``unique_topic``).
+    """
+    if os.environ.get('CYBORG_TEST_SKIP_RABBITMQ') == '1':
+        pytest.skip('RabbitMQ tests skipped by CYBORG_TEST_SKIP_RABBITMQ=1')
+    url = os.environ.get('CYBORG_TEST_RABBITMQ_URL',
+                         'rabbit://guest:guest@127.0.0.1:5672/')
+    parsed = urllib.parse.urlsplit(url)
+    try:
+        socket.create_connection((parsed.hostname, parsed.port), 5).close()
+    except OSError as exc:
+        raise RuntimeError(
+            f'RabbitMQ at {url} is not reachable: {exc}. Start it '
+            '(tools/test.sh does) or set CYBORG_TEST_SKIP_RABBITMQ=1.'
+        ) from exc
+    return url
 
 
 @pytest.fixture(scope='session')

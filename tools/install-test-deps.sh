@@ -1,7 +1,7 @@
 #!/bin/bash
 # Install everything the tests need on a Debian machine, as root: the packages of
 # bindep.txt's "test" profile, running PostgreSQL and MariaDB servers reachable on
-# loopback without a password, and a virtualenv (.venv) with the project and its
+# loopback without a password, a running RabbitMQ (guest/guest on loopback), and a virtualenv (.venv) with the project and its
 # test requirements. Safe to run again: it only adds what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -45,6 +45,7 @@ getent passwd libvirt-qemu >/dev/null || \
         --shell /usr/sbin/nologin libvirt-qemu
 
 tools/start-databases.sh
+tools/start-rabbitmq.sh
 
 log "installing the project, its libvirt extra and the test requirements into .venv"
 .venv/bin/pip install -q -r test-requirements.txt -e '.[libvirt]'

@@ -8,6 +8,8 @@ from oslo_log import log as logging
 from oslo_policy import policy as oslo_policy
 from werkzeug import exceptions as http_exceptions
 
+from cyborg_placement import rpc
+from cyborg_placement import wakeup
 from cyborg_placement.api import auth
 from cyborg_placement.api import context as request_context
 from cyborg_placement.api import errors
@@ -16,6 +18,7 @@ from cyborg_placement.api import policy
 from cyborg_placement.api import routes
 from cyborg_placement.attach import flow
 from cyborg_placement.db import engine as db_engine
+from cyborg_placement.notifications import emit
 from cyborg_placement.placement import client as placement_client
 
 LOG = logging.getLogger(__name__)
@@ -105,11 +108,23 @@ def make_flask_app(state: AppState) -> flask.Flask:
     return app
 
 
+def _observe(db: db_engine.Database, conf: cfg.ConfigOpts) -> None:
+    """Wake-ups to agents with ``[DEFAULT] transport_url``, notifications
+    with ``[oslo_messaging_notifications] driver``; else neither."""
+    if rpc.configured(conf):
+        db.observe(wakeup.Wakeups(conf))
+        LOG.info('Waking host agents over %s', rpc.EXCHANGE)
+    notifications = emit.Notifications(conf)
+    if notifications.enabled:
+        db.observe(notifications)
+
+
 def create_app(conf: cfg.ConfigOpts):
     """The WSGI application for ``conf``: Flask behind authentication."""
     services = flow.Services(
         db=db_engine.Database(conf.database.connection),
         placement=placement_client.PlacementClient.from_conf(conf),
         conf=conf)
+    _observe(services.db, conf)
     state = AppState(services, policy.get_enforcer(conf))
     return auth.wrap(make_flask_app(state).wsgi_app, conf)

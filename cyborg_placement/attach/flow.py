@@ -29,6 +29,7 @@ from cyborg_placement import crash_points
 from cyborg_placement.attach import claims
 from cyborg_placement.attach import exceptions
 from cyborg_placement.db import attachments
+from cyborg_placement.db import changes
 from cyborg_placement.db import engine as db_engine
 from cyborg_placement.db import models
 from cyborg_placement.placement import client as placement_client
@@ -395,8 +396,18 @@ def detach(services: Services, record: models.Attachment) -> None:
     """Ask the host to detach; the claim goes when it reports ``detached``.
 
     An attach still under way is not rolled back under its feet (its claim
-    would land after the rollback): the loser of that race gets 409.
+    would land after the rollback): the loser of that race gets 409. A
+    refusal is told to the data layer's observers (``detach.error``).
     """
+    try:
+        _detach(services, record)
+    except exceptions.AttachError as exc:
+        services.db.publish(changes.Change(
+            changes.DETACH_ERROR, record.accelerator, record, fault=str(exc)))
+        raise
+
+
+def _detach(services: Services, record: models.Attachment) -> None:
     if not record.api_claim:
         raise exceptions.ForeignAllocation(
             f'Accelerator {record.accelerator.uuid} is held by the own '

@@ -60,7 +60,18 @@ OPTS = [
              'long before the host acts on it. A pass with nothing '
              'new is one small GET. Independent of report_interval: a '
              'failing API does not delay publication to Placement, nor a '
-             'failing Placement the attachments.'),
+             'failing Placement the attachments. Used without [DEFAULT] '
+             'transport_url; with one, see woken_reconcile_interval.'),
+    cfg.IntOpt(
+        'woken_reconcile_interval', default=120, min=1,
+        help='Seconds between two passes of the attachment reconciler when '
+             'the agent is woken over the message bus ([DEFAULT] '
+             'transport_url set): the accelerator API casts to this host\'s '
+             'agent when an attachment on it changes, and the pass runs at '
+             'once, so polling is only the safety net for a wake-up lost '
+             'while the broker or the agent was away. At 1,000 hosts, 120 s '
+             'is about 8 feed reads a second on the API, against 200 with '
+             'reconcile_interval = 5 (docs/notifications.md, "Wake-ups").'),
     cfg.BoolOpt(
         'pool_by_numa', default=False,
         help='Add the NUMA node to the pool key, so that units on different '

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import orm
 
+from cyborg_placement.db import changes
 from cyborg_placement.db import engine as db_engine
 from cyborg_placement.db import exceptions
 from cyborg_placement.db import models
@@ -265,6 +266,7 @@ def set_disabled(db: db_engine.Database, uuid: str, disabled: bool,
     with db.writer() as session:
         record = _get(session, uuid)
         reason = reason if disabled else None
+        switched = record.disabled != disabled
         if (record.disabled, record.disabled_reason) != (disabled, reason):
             record.disabled_at = ((record.disabled_at or models._now())
                                   if disabled else None)
@@ -272,7 +274,10 @@ def set_disabled(db: db_engine.Database, uuid: str, disabled: bool,
             record.revision += 1
         session.flush()
         session.refresh(record)
-        return record
+    if switched:
+        db.publish(changes.Change(
+            changes.DISABLE if disabled else changes.ENABLE, record))
+    return record
 
 
 @dataclasses.dataclass

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import orm
 
+from cyborg_placement.db import changes as observed
 from cyborg_placement.db import engine as db_engine
 from cyborg_placement.db import exceptions
 from cyborg_placement.db import models
@@ -127,6 +128,7 @@ def _insert(db: db_engine.Database, accelerator: models.Accelerator,
             f'Accelerator {accelerator.uuid} is attached elsewhere.') from None
     # As records read back have it: the flow reads the pool from it.
     orm.attributes.set_committed_value(record, 'accelerator', accelerator)
+    db.publish(observed.of_attachment(record, None))
     return record
 
 
@@ -147,10 +149,12 @@ def _change(db: db_engine.Database, attachment: models.Attachment,
         if record is None or any(getattr(record, key) != value
                                  for key, value in expected.items()):
             return None
+        before = (record.state, record.claimed)
         for key, value in values.items():
             setattr(record, key, value)
         record.host_revision = revision
-        return record
+    db.publish(observed.of_attachment(record, before))
+    return record
 
 
 def mark_claimed(db: db_engine.Database, attachment: models.Attachment

@@ -5,13 +5,16 @@ readers run beside the one writer, the busy timeout makes a writer wait for
 the lock instead of failing, and write transactions start with ``BEGIN
 IMMEDIATE`` so two writers never both hold a read snapshot they cannot upgrade.
 """
+from collections.abc import Callable
 from collections.abc import Iterator
 import contextlib
 
+from oslo_log import log as logging
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy import orm
 
+LOG = logging.getLogger(__name__)
 SQLITE_BUSY_TIMEOUT_MS = 30000
 
 
@@ -51,6 +54,21 @@ class Database:
     def __init__(self, url: str) -> None:
         self.engine = create_engine(url)
         self._sessions = orm.sessionmaker(expire_on_commit=False)
+        self._observers: list[Callable] = []
+
+    def observe(self, observer: Callable) -> None:
+        """Call ``observer(change)`` with each committed
+        :class:`changes.Change` of a unit or an attachment."""
+        self._observers.append(observer)
+
+    def publish(self, change) -> None:
+        """Tell the observers; one that fails never fails the write, which
+        is committed already."""
+        for observer in self._observers:
+            try:
+                observer(change)
+            except Exception:
+                LOG.exception('Observer %s failed on %s', observer, change)
 
     @property
     def dialect(self) -> str:

@@ -14,6 +14,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy import orm
 
 from cyborg_placement.db import accelerators
+from cyborg_placement.db import changes
 from cyborg_placement.db import engine as db_engine
 from cyborg_placement.db import models
 
@@ -36,20 +37,24 @@ def _warn_held(record: models.Accelerator, reason: str | None) -> None:
 
 
 def _upsert(session: orm.Session, host: str, record, unit: dict,
-            held: set[int], warn: bool) -> None:
+            held: set[int], warn: bool) -> changes.Change | None:
+    """Stage one unit; what its observers will be told, if anything."""
     values = {key: unit.get(key) for key in accelerators.REPORT_COLUMNS}
     values['device_type'] = values['device_type'] or ''
     values.update(_health(unit))
     now = models._now()
     if record is None:
-        session.add(models.Accelerator(
+        record = models.Accelerator(
             uuid=str(uuid_lib.uuid4()),
             name=accelerators.reported_name(host, unit['pci_address']),
             host=host, pci_address=unit['pci_address'],
-            state=models.AVAILABLE, health_since=now, **values))
-        return
+            state=models.AVAILABLE, health_since=now, **values)
+        session.add(record)
+        return changes.Change(changes.CREATE, record)
     values['state'] = models.AVAILABLE
+    change = None
     if record.health != values['health']:
+        change = changes.Change(changes.HEALTH, record)
         values['health_since'] = now
         if (warn and values['health'] == models.UNHEALTHY
                 and record.id in held):
@@ -58,20 +63,27 @@ def _upsert(session: orm.Session, host: str, record, unit: dict,
         for key, value in values.items():
             setattr(record, key, value)
         record.revision += 1
+    return change
 
 
-def _vanish(session: orm.Session, records: list, held: set[int]) -> None:
+def _vanish(session: orm.Session, records: list, held: set[int]
+            ) -> list[changes.Change]:
     """Units gone from the host: kept as ``missing`` while held, else deleted."""
+    gone = []
     for record in records:
         if record.id not in held:
             session.delete(record)
         elif record.state != models.MISSING:
             record.state = models.MISSING
             record.revision += 1
+        else:
+            continue
+        gone.append(changes.Change(changes.DELETE, record))
+    return gone
 
 
 def _apply(session: orm.Session, host: str, units: list[dict],
-           warn: bool = True) -> None:
+           warn: bool = True) -> list[changes.Change]:
     """Stage the report's changes on ``session``; its caller flushes them,
     or throws them away (so no query may flush them half way, and the
     thrown-away pass, ``warn`` false, logs nothing)."""
@@ -83,10 +95,11 @@ def _apply(session: orm.Session, host: str, units: list[dict],
             sa.select(models.Attachment.active_accelerator_id).where(
                 models.Attachment.active_accelerator_id.in_(
                     [r.id for r in existing.values()]))))
-        for unit in units:
-            _upsert(session, host, existing.pop(unit['pci_address'], None),
-                    unit, held, warn)
-        _vanish(session, list(existing.values()), held)
+        staged = [_upsert(session, host,
+                          existing.pop(unit['pci_address'], None), unit,
+                          held, warn) for unit in units]
+        gone = _vanish(session, list(existing.values()), held)
+    return [change for change in staged if change is not None] + gone
 
 
 def _changes_anything(db: db_engine.Database, host: str, units: list[dict],
@@ -108,9 +121,11 @@ def _digest(session: orm.Session, host: str) -> str | None:
 def _write(db: db_engine.Database, host: str, units: list[dict],
            digest: str | None) -> None:
     with db.writer() as session:
-        _apply(session, host, units)
+        done = _apply(session, host, units)
         if digest is not None:
             session.merge(models.HostReport(host=host, digest=digest))
+    for change in done:
+        db.publish(change)
 
 
 def apply_report(db: db_engine.Database, host: str, units: list[dict],

@@ -36,7 +36,7 @@ class AgentHost:
     env: dict[str, str] = dataclasses.field(default_factory=dict)
     #: More ``[agent]`` options.
     agent_options: dict = dataclasses.field(default_factory=dict)
-    #: More sections of the agent's cyborg.conf (``privsep_sysfs``).
+    #: More sections of the agent's cyborg.conf (``privsep_sysfs``; ``DEFAULT``: ``transport_url``, ``debug``).
     sections: dict = dataclasses.field(default_factory=dict)
     #: The user the agent runs as (its own group, no other), else the test's.
     user: str | None = None

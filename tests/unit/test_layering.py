@@ -54,7 +54,10 @@ def test_the_api_package_never_imports_the_agent():
 
 def test_the_attach_flow_and_the_data_layer_know_nothing_of_http():
     paths = _modules('cyborg_placement', 'attach') + _modules(
-        'cyborg_placement', 'db')
+        'cyborg_placement', 'db') + _modules(
+        'cyborg_placement', 'notifications') + _modules(
+        'cyborg_placement', 'wakeup.py') + _modules(
+        'cyborg_placement', 'outbox.py')
     assert _offending(paths, ('flask', 'werkzeug', 'cyborg_placement.api',
                               'cyborg_agent')) == {}
 
@@ -62,6 +65,7 @@ def test_the_attach_flow_and_the_data_layer_know_nothing_of_http():
 @pytest.mark.parametrize('shared', [
     ('cyborg_placement', 'vocabulary.py'),
     ('cyborg_placement', 'crash_points.py'),
+    ('cyborg_placement', 'rpc.py'),
     ('cyborg_placement', 'placement'),
     ('cyborg_placement', 'conf'),
 ])

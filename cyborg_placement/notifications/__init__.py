@@ -1,0 +1,1 @@
+"""Versioned notifications of accelerator events, in Nova's style."""
