@@ -30,11 +30,11 @@ import time
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
 from cyborg_placement.placement.client import PlacementClient  # noqa: E402
-from tests.api_server import ApiServer  # noqa: E402
-from tests.functional import reconciler_support as support  # noqa: E402
-from tests.functional.test_daemon import Daemon  # noqa: E402
+from tools.harness import agent_host as support  # noqa: E402
 from tools.harness import ini  # noqa: E402
 from tools.harness import waiting  # noqa: E402
+from tools.harness.agent_host import Daemon  # noqa: E402
+from tools.harness.api_server import ApiServer  # noqa: E402
 from tools.harness.local_placement import LocalPlacement  # noqa: E402
 
 POLLING = 5  # today's [agent] reconcile_interval

@@ -25,7 +25,7 @@ import uuid
 
 import pytest
 
-from tests.functional import reconciler_support as support
+from tools.harness import agent_host as support
 from tools.harness import service_user
 from tools.harness import waiting
 

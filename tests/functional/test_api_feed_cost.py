@@ -8,8 +8,8 @@ the read serves (the sweep of API claims, the release of stale bindings).
 """
 import pytest
 
-from tests.api_server import ApiServer
 from tests.inprocess import scenario
+from tools.harness.api_server import ApiServer
 from tools.harness.counting_proxy import CountingProxy
 
 

@@ -15,11 +15,11 @@ import time
 import pytest
 import requests
 
-from tests.functional import reconciler_support as support
 from tests.functional.compute_nodes import create_compute_node
-from tests.functional.test_daemon import Daemon
+from tools.harness import agent_host as support
 from tools.harness import catalog
 from tools.harness import sysfs_tree
+from tools.harness.agent_host import Daemon
 from tools.harness.api_server import ApiServer
 
 CLIENTS = 5

@@ -9,8 +9,8 @@ that asks for a unit of it is refused with 409 naming the pool, never 500.
 """
 import uuid
 
-from tests.api_server import make_host
 from tests.inprocess import scenario
+from tools.harness.api_server import make_host
 
 GONE = 'accelerator.pool.not_in_placement'
 

@@ -34,10 +34,10 @@ import uuid
 
 import pytest
 
-from tests.api_server import ApiServer
 from tools.harness import catalog
 from tools.harness import ini
 from tools.harness import sysfs_tree
+from tools.harness.api_server import ApiServer
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 TEMPEST_VENV = REPO / '.tempest-venv'

@@ -2,9 +2,7 @@
 publishing to a real Placement: ``--once`` for scripts, and the daemon that
 outlives Placement outages and follows device changes."""
 import pathlib
-import signal
 import subprocess
-import sys
 
 import pytest
 
@@ -12,15 +10,15 @@ from cyborg_placement.placement import client as placement_client
 from tests.conftest import make_conf
 from tests.functional.compute_nodes import children
 from tests.functional.compute_nodes import create_compute_node
-from tests.functional.reconciler_support import reserved
 from tools.harness import catalog
 from tools.harness import ini
 from tools.harness import sysfs_tree
 from tools.harness import waiting
+from tools.harness.agent_host import AGENT
+from tools.harness.agent_host import Daemon
+from tools.harness.agent_host import reserved
 from tools.harness.local_placement import LocalPlacement
 from tools.harness.server_process import free_port
-
-AGENT = str(pathlib.Path(sys.executable).parent / 'cyborg-agent')
 
 
 def _write_conf(directory: pathlib.Path, url: str, debug: bool = False,
@@ -32,17 +30,14 @@ def _write_conf(directory: pathlib.Path, url: str, debug: bool = False,
                      {'DEFAULT': {'debug': str(debug).lower()},
                       'placement': ini.token_auth(url), 'agent': agent})
 
-
 def _sysfs(directory: pathlib.Path, functions) -> pathlib.Path:
     root = directory / f'sys-{len(list(directory.glob("sys-*")))}'
     sysfs_tree.build(root, functions)
     return root
 
-
 def _once(conf_path) -> subprocess.CompletedProcess:
     return subprocess.run([AGENT, '--config-file', str(conf_path), '--once'],
                           capture_output=True, text=True, timeout=120)
-
 
 def test_once_publishes_and_a_second_run_changes_nothing(
         placement, placement_server, tmp_path, unique_name):
@@ -63,7 +58,6 @@ def test_once_publishes_and_a_second_run_changes_nothing(
     assert ' INFO ' not in second.stderr
     assert first.stdout == second.stdout == ''
 
-
 def test_once_without_compute_node_fails_with_one_line(
         placement, placement_server, tmp_path, unique_name):
     conf = _write_conf(tmp_path, placement_server.url,
@@ -76,7 +70,6 @@ def test_once_without_compute_node_fails_with_one_line(
     assert unique_name in lines[0] and 'manage_root_provider' in lines[0]
     assert placement.get('/resource_providers')['resource_providers'] == []
 
-
 def test_once_with_placement_unreachable_fails_with_one_line(tmp_path):
     conf = _write_conf(tmp_path, f'http://127.0.0.1:{free_port()}',
                        resource_provider_name='compute-1',
@@ -88,7 +81,6 @@ def test_once_with_placement_unreachable_fails_with_one_line(tmp_path):
     assert 'unreachable' in lines[0].lower()
     assert 'Traceback' not in result.stderr
 
-
 def test_once_without_placement_auth_fails_with_one_line(tmp_path):
     conf = ini.write(tmp_path / 'cyborg.conf', {'agent': {
         'resource_provider_name': 'compute-1', 'state_dir': tmp_path / 'state',
@@ -98,7 +90,6 @@ def test_once_without_placement_auth_fails_with_one_line(tmp_path):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert '[placement] auth options' in lines[0]
-
 
 def test_unwritable_state_dir_fails_at_start_with_one_line(
         placement_server, tmp_path):
@@ -115,7 +106,6 @@ def test_unwritable_state_dir_fails_at_start_with_one_line(
     assert len(lines) == 1, result.stderr
     assert '[agent] state_dir' in lines[0] and 'a-file' in lines[0]
 
-
 def test_once_with_manage_root_provider_creates_the_root(
         placement, placement_server, tmp_path, unique_name):
     conf = _write_conf(tmp_path, placement_server.url,
@@ -128,31 +118,10 @@ def test_once_with_manage_root_provider_creates_the_root(
     (fpga,) = children(placement, root['uuid']).values()
     assert fpga['inventories']['FPGA']['total'] == 1
 
-
-class Daemon:
-    """``cyborg-agent`` running in the background, stderr kept in a file."""
-
-    def __init__(self, conf_path: pathlib.Path, log: pathlib.Path) -> None:
-        self.log = log
-        with open(log, 'wb') as out:
-            self.process = subprocess.Popen(
-                [AGENT, '--config-file', str(conf_path)],
-                stdout=subprocess.DEVNULL, stderr=out)
-
-    def stderr(self) -> str:
-        return self.log.read_text()
-
-    def stop(self) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(30)
-
-
 def _wait_for(check, what: str):
     """Wait for ``check`` while Placement may be away."""
     return waiting.wait_for(check, 90, what,
                             ignoring=(placement_client.PlacementUnreachable,))
-
 
 @pytest.fixture
 def stopped_placement(tmp_path):
@@ -160,7 +129,6 @@ def stopped_placement(tmp_path):
     server.prepare()
     yield server
     server.stop()
-
 
 def test_daemon_outlives_placement_outages_and_follows_devices(
         stopped_placement, tmp_path):
@@ -212,7 +180,6 @@ def test_daemon_outlives_placement_outages_and_follows_devices(
     assert 'Inventory of edge-1_GPU_10DE_2330: PGPU total=4' in log
     assert 'Traceback' not in log
 
-
 def _pools(client) -> dict[str, int]:
     root = client.get_provider_by_name('edge-1')
     if root is None:
@@ -220,7 +187,6 @@ def _pools(client) -> dict[str, int]:
     return {name: next(iter(p['inventories'].values()))['total']
             for name, p in children(client, root['uuid']).items()
             if p['inventories']}
-
 
 def test_health_memory_survives_once_runs_without_the_api(
         placement, placement_server, tmp_path, unique_name):

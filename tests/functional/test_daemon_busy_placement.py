@@ -11,9 +11,9 @@ from tests.functional.compute_nodes import create_compute_node
 from tests.functional.test_daemon import _once
 from tests.functional.test_daemon import _sysfs
 from tests.functional.test_daemon import _write_conf
-from tests.functional.test_daemon import Daemon
 from tools.harness import catalog
 from tools.harness import waiting
+from tools.harness.agent_host import Daemon
 from tools.harness.counting_proxy import CountingProxy
 
 

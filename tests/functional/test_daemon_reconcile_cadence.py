@@ -6,13 +6,13 @@ import time
 
 import pytest
 
-from tests.functional import reconciler_support as support
 from tests.functional.compute_nodes import children
 from tests.functional.compute_nodes import create_compute_node
-from tests.functional.test_daemon import Daemon
+from tools.harness import agent_host as support
 from tools.harness import catalog
 from tools.harness import sysfs_tree
 from tools.harness import waiting
+from tools.harness.agent_host import Daemon
 from tools.harness.server_process import free_port
 
 GPU = support.GPUS[0]

@@ -7,12 +7,12 @@ import pathlib
 
 import pytest
 
-from tests.api_server import ApiServer
 from tests.functional.compute_nodes import create_compute_node
 from tests.functional.test_daemon import _once
 from tests.functional.test_daemon import _sysfs
 from tools.harness import catalog
 from tools.harness import ini
+from tools.harness.api_server import ApiServer
 from tools.harness.counting_proxy import CountingProxy
 
 

@@ -15,14 +15,14 @@ from cyborg_placement.placement import client as placement_client
 from tests.functional.cli_runner import noauth_args
 from tests.functional.cli_runner import openstack
 from tests.functional.compute_nodes import create_compute_node
-from tests.functional.reconciler_support import accelerator
-from tests.functional.reconciler_support import AgentHost
-from tests.functional.reconciler_support import instance_on
-from tests.functional.reconciler_support import reserved
 from tools.harness import catalog
 from tools.harness import nova_request
 from tools.harness import nvidia_smi
 from tools.harness import sysfs_tree
+from tools.harness.agent_host import accelerator
+from tools.harness.agent_host import AgentHost
+from tools.harness.agent_host import instance_on
+from tools.harness.agent_host import reserved
 from tools.harness.api_server import ApiServer
 
 GPUS = ('0000:18:00.0', '0000:28:00.0')

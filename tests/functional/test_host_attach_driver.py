@@ -9,7 +9,7 @@ import uuid
 import pytest
 
 from tests.functional import cli_runner
-from tests.functional import reconciler_support as support
+from tools.harness import agent_host as support
 from tools.harness.api_server import make_host
 
 GPU, OTHER_GPU = support.GPUS

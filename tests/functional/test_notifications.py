@@ -19,9 +19,9 @@ import pytest
 
 from cyborg_placement import rpc
 from cyborg_placement.notifications import objects
-from tests.api_server import ApiServer
-from tests.api_server import make_host
 from tools.harness import waiting
+from tools.harness.api_server import ApiServer
+from tools.harness.api_server import make_host
 from tools.harness.tcp_proxy import TcpProxy
 
 

@@ -6,7 +6,8 @@ back, and the API, Placement and the host (sysfs, domain XML) agree."""
 import pytest
 
 from cyborg_placement import crash_points
-from tests.functional import reconciler_support as support
+from tests.functional.reconciler_support import guest_tool
+from tools.harness import agent_host as support
 
 GPU = support.GPUS[0]
 pytestmark = pytest.mark.parametrize('api_server', ['sqlite'], indirect=True)
@@ -106,7 +107,7 @@ def test_killed_during_host_detach(admin, placement, host):
 
 def _vm(placement, admin, host):
     instance = support.instance_on(placement, host.name)
-    support.guest_tool(host.workdir / 'libvirt', 'define', instance)
+    guest_tool(host.workdir / 'libvirt', 'define', instance)
     accel = support.accelerator(admin, host.name, GPU)
     assert admin.put(f'/accelerators/{accel["uuid"]}',
                      json={'instance_uuid': instance}).status_code == 200
@@ -114,7 +115,7 @@ def _vm(placement, admin, host):
 
 
 def _hostdevs(host, instance):
-    return support.guest_tool(host.workdir / 'libvirt', 'hostdevs', instance)
+    return guest_tool(host.workdir / 'libvirt', 'hostdevs', instance)
 
 
 def test_vm_killed_between_action_and_report(admin, placement, host):

@@ -3,7 +3,7 @@ the unit to vfio-pci on its sysfs tree and reports; detach restores it.
 The API's claim in the real Placement keeps the unit from Nova."""
 import pytest
 
-from tests.functional import reconciler_support as support
+from tools.harness import agent_host as support
 from tools.harness.server_process import free_port
 
 GPU = support.GPUS[0]

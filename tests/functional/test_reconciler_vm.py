@@ -13,7 +13,7 @@ from cyborg_agent.vm_attach import VmAttacher
 from nova_ext.accelerator import PciAddress
 from nova_ext.libvirt_hostdev import hostdev_addresses
 from tests.conftest import make_conf
-from tests.functional import reconciler_support as support
+from tools.harness import agent_host as support
 from tools.harness import ini
 
 GPU = support.GPUS[0]

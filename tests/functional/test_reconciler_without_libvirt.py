@@ -12,7 +12,7 @@ import os
 import pytest
 
 from cyborg_agent.vm_attach import LIBVIRT_MISSING
-from tests.functional import reconciler_support as support
+from tools.harness import agent_host as support
 
 VM_GPU, HOST_GPU = support.GPUS
 

@@ -11,10 +11,10 @@ import time
 
 import pytest
 
-from tests.api_server import ApiServer
-from tests.functional import reconciler_support as support
-from tests.functional.test_daemon import Daemon
+from tools.harness import agent_host as support
 from tools.harness import waiting
+from tools.harness.agent_host import Daemon
+from tools.harness.api_server import ApiServer
 from tools.harness.server_process import free_port
 from tools.harness.tcp_proxy import TcpProxy
 
