@@ -91,32 +91,44 @@ class Tree:
             raise WriteFailed(f'Writing {value.strip()!r} to {path} failed: '
                               f'{exc.strerror}.') from None
 
+    def unbind(self, address: str) -> None:
+        """Take the unit from the driver it is bound to."""
+        self.write(self.device_attribute(address, 'driver', 'unbind'),
+                   address)
+
+    def set_driver_override(self, address: str, driver: str) -> None:
+        """The only driver the kernel may bind the unit to from now on."""
+        self.write(self.device_attribute(address, 'driver_override'),
+                   self.driver(driver))
+
+    def clear_driver_override(self, address: str) -> None:
+        """Let the kernel choose the unit's driver again."""
+        self.write(self.device_attribute(address, 'driver_override'), _CLEAR)
+
+    def probe(self, address: str) -> None:
+        """Ask the kernel to bind the unit to a driver (its override's)."""
+        self.device(address)
+        self.write(self.bus_attribute('drivers_probe'), address)
+
+
+# The entry points: the tree is the daemon's own (its configuration), never
+# the caller's.
 
 @sysfs_pctxt.entrypoint
 def unbind(address: str) -> None:
-    """Take the unit from the driver it is bound to."""
-    tree = Tree.from_conf()
-    tree.write(tree.device_attribute(address, 'driver', 'unbind'), address)
+    Tree.from_conf().unbind(address)
 
 
 @sysfs_pctxt.entrypoint
 def set_driver_override(address: str, driver: str) -> None:
-    """The only driver the kernel may bind the unit to from now on."""
-    tree = Tree.from_conf()
-    tree.write(tree.device_attribute(address, 'driver_override'),
-               tree.driver(driver))
+    Tree.from_conf().set_driver_override(address, driver)
 
 
 @sysfs_pctxt.entrypoint
 def clear_driver_override(address: str) -> None:
-    """Let the kernel choose the unit's driver again."""
-    tree = Tree.from_conf()
-    tree.write(tree.device_attribute(address, 'driver_override'), _CLEAR)
+    Tree.from_conf().clear_driver_override(address)
 
 
 @sysfs_pctxt.entrypoint
 def probe(address: str) -> None:
-    """Ask the kernel to bind the unit to a driver (its override's)."""
-    tree = Tree.from_conf()
-    tree.device(address)
-    tree.write(tree.bus_attribute('drivers_probe'), address)
+    Tree.from_conf().probe(address)

@@ -25,6 +25,7 @@ import requests
 
 from cyborg_agent import daemon
 from cyborg_agent import retry
+from cyborg_agent.privileged import pci
 from cyborg_agent.publish import tree
 from cyborg_placement.placement.client import PlacementClient
 from cyborg_placement.placement.client import WRITE_METHODS
@@ -167,7 +168,20 @@ class Fleet:
         """A fresh agent process on every host (a fleet (re)started)."""
         for host in self.hosts:
             host.agent = daemon.Agent(host.conf)
+            self._write_own_tree(host)
             self._observe(host)
+
+    @staticmethod
+    def _write_own_tree(host: Host) -> None:
+        """The fleet's hosts share this process, so no privileged daemon
+        (which serves the one tree of its own configuration) can serve them
+        all: each host's binder writes its own tree, through the same
+        checks, in this (root) process."""
+        if host.agent.reconciler is None:  # publication only: no attaches
+            return
+        binder = host.agent.reconciler.host_binder
+        binder.entry_points = pci.Tree(host.workdir / 'sys',
+                                       binder.allowed_drivers)
 
     def _observe(self, host: Host) -> None:
         """Record every answer the agent's own sessions get."""
