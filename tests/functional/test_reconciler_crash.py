@@ -2,6 +2,9 @@
 killed between the claim and the host action, between the action and the
 report, and in the middle of a detach; the restarted agent finishes or rolls
 back, and the API, Placement and the host (sysfs, domain XML) agree."""
+import pathlib
+import shutil
+import tempfile
 
 import pytest
 
@@ -14,11 +17,20 @@ pytestmark = pytest.mark.parametrize('api_server', ['sqlite'], indirect=True)
 
 
 @pytest.fixture
-def host(placement, placement_server, api_server, tmp_path, unique_name):
+def libvirt_root():
+    """Short enough for QEMU's monitor socket (108 bytes) under it, which a
+    pytest-xdist worker's tmp_path is not."""
+    root = pathlib.Path(tempfile.mkdtemp(prefix='cyborg-lv-'))
+    yield root
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def host(placement, placement_server, api_server, tmp_path, unique_name,
+         libvirt_root):
     return support.make_agent_host(
         placement, tmp_path, unique_name, api_server.url,
-        placement_server.url,
-        libvirt_uri=f'qemu:///embed?root={tmp_path / "libvirt"}')
+        placement_server.url, libvirt_uri=f'qemu:///embed?root={libvirt_root}')
 
 
 def _crash(host, point):
@@ -105,9 +117,13 @@ def test_killed_during_host_detach(admin, placement, host):
     assert host.journal() == []
 
 
+def _libvirt_root(host) -> pathlib.Path:
+    return pathlib.Path(host.libvirt_uri.split('root=', 1)[1])
+
+
 def _vm(placement, admin, host):
     instance = support.instance_on(placement, host.name)
-    guest_tool(host.workdir / 'libvirt', 'define', instance)
+    guest_tool(_libvirt_root(host), 'define', instance)
     accel = support.accelerator(admin, host.name, GPU)
     assert admin.put(f'/accelerators/{accel["uuid"]}',
                      json={'instance_uuid': instance}).status_code == 200
@@ -115,7 +131,7 @@ def _vm(placement, admin, host):
 
 
 def _hostdevs(host, instance):
-    return guest_tool(host.workdir / 'libvirt', 'hostdevs', instance)
+    return guest_tool(_libvirt_root(host), 'hostdevs', instance)
 
 
 def test_vm_killed_between_action_and_report(admin, placement, host):
