@@ -62,11 +62,20 @@ class _Context(priv_context.PrivContext):
             method = (priv_context.Method.FORK
                       if os.geteuid() == 0 and not self.conf.helper_command
                       else priv_context.Method.ROOTWRAP)
+        agent = os.getpid()
         try:
             super().start(method)
-        except OSError as exc:  # no sudo, a helper_command that is not there
-            raise daemon.FailedToDropPrivileges(
-                f'its command could not run: {exc}') from exc
+        except BaseException as exc:
+            if os.getpid() != agent:
+                # The forked daemon's loop ended with an error (e.g. its
+                # channel broke when the agent stopped): oslo.privsep lets
+                # it rise in the child, which would go on running the
+                # agent's own code as a second, root agent. It stops here.
+                os._exit(1)
+            if isinstance(exc, OSError):  # no sudo, a helper_command that
+                raise daemon.FailedToDropPrivileges(  # is not there
+                    f'its command could not run: {exc}') from exc
+            raise
 
 
 sysfs_pctxt = _Context(
