@@ -87,29 +87,45 @@ class LocalKeystone(ServerProcess):
         return dict(self.password_options(), www_authenticate_uri=self.auth_url)
 
     def register_service(self, service_type: str, url: str,
-                         region: str = REGION) -> str:
+                         region: str = REGION) -> list[str]:
         """Add ``service_type`` at ``url`` to the catalog (all interfaces),
         in ``region`` (made if new: a test's own region keeps its endpoint
-        apart from other tests' of the same type); returns the service's
-        id, for :meth:`remove_service`."""
+        apart from other tests' of the same type); returns the endpoints'
+        ids, for :meth:`remove_service`.
+
+        One service entry per type, with an endpoint per region, as in a
+        real cloud: clients that take the first entry of a type and then
+        pick by region (tempest does) find theirs while another test's
+        endpoint of that type is registered too."""
         sess = self.admin_session()
         if region != REGION:
             sess.post(self.auth_url + '/regions',
                       json={'region': {'id': region}})
-        service = sess.post(
+        found = sess.get(self.auth_url + '/services',
+                         params={'type': service_type}).json()['services']
+        service_id = found[0]['id'] if found else sess.post(
             self.auth_url + '/services',
             json={'service': {'type': service_type, 'name': service_type}},
-        ).json()['service']
-        for interface in ('public', 'internal', 'admin'):
-            sess.post(self.auth_url + '/endpoints', json={'endpoint': {
-                'service_id': service['id'], 'interface': interface,
-                'url': url, 'region_id': region}})
-        return service['id']
+        ).json()['service']['id']
+        return [sess.post(self.auth_url + '/endpoints', json={'endpoint': {
+            'service_id': service_id, 'interface': interface, 'url': url,
+            'region_id': region}}).json()['endpoint']['id']
+            for interface in ('public', 'internal', 'admin')]
 
-    def remove_service(self, service_id: str) -> None:
-        """Take a service (and its endpoints) out of the catalog again, so
-        later tests of the session find only theirs."""
-        self.admin_session().delete(f'{self.auth_url}/services/{service_id}')
+    def remove_service(self, endpoint_ids: list[str]) -> None:
+        """Take a registration's endpoints out of the catalog again (and
+        the service entry with its last endpoint), so later tests of the
+        session find only theirs."""
+        sess = self.admin_session()
+        service_ids = set()
+        for endpoint_id in endpoint_ids:
+            url = f'{self.auth_url}/endpoints/{endpoint_id}'
+            service_ids.add(sess.get(url).json()['endpoint']['service_id'])
+            sess.delete(url)
+        for service_id in service_ids:
+            if not sess.get(self.auth_url + '/endpoints', params={
+                    'service_id': service_id}).json()['endpoints']:
+                sess.delete(f'{self.auth_url}/services/{service_id}')
 
     def _find_or_make(self, sess, kind: str, name: str, body: dict) -> str:
         found = sess.get(f'{self.auth_url}/{kind}s',

@@ -488,7 +488,15 @@ def test_the_cli_of_another_project_shows_hidden_fields(keystone,
     naming A's instance or the host find nothing, and no traceback."""
     scene = keystone_scene
     region = f'isolation-{uuid.uuid4().hex[:8]}'
-    keystone.register_service('accelerator', scene.server.url, region)
+    service = keystone.register_service('accelerator', scene.server.url,
+                                        region)
+    try:
+        _check_the_cli_of_project_b(scene, region)
+    finally:
+        keystone.remove_service(service)
+
+
+def _check_the_cli_of_project_b(scene, region: str) -> None:
     env = _openrc(scene, 'member_b', region)
     outputs = []
 
