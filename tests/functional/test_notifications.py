@@ -228,3 +228,74 @@ def test_notifications_wait_for_a_broker_that_went_away(
     finally:
         server.stop()
         broker.stop()
+
+
+def test_a_member_reads_nothing_the_operator_topic_carries(
+        api, consumer, placement, unique_name):
+    """Payloads carry each unit's host, PCI address and holder, which is
+    why the topic is the operators'. What a project's members can read,
+    every answer of the API to them, /v2 included, shows none of it for
+    another project's unit, even for events their own requests caused."""
+    admin = api.client()
+    service = api.client(token='agent', roles='service')
+    host = make_host(placement, unique_name)
+    assert service.put(f'/hosts/{unique_name}/accelerators',
+                       json=host['report']).status_code == 200
+    held_by_a, tried_by_b = (a['uuid'] for a in admin.get(
+        '/accelerators', params={'host': unique_name}).json()['accelerator'])
+    # Names that do not hold the host's name, which B must not read.
+    project = {p: f'project-{p}-{uuid.uuid4().hex[:8]}' for p in 'ab'}
+    member = {p: api.client(token=f'member-{p}', roles='member,reader',
+                            project_id=project[p], user_id=f'user-{project[p]}')
+              for p in 'ab'}
+    instance = {p: str(uuid.uuid4()) for p in 'ab'}
+
+    # A attaches a unit to its instance and the agent completes it.
+    assert member['a'].put(f'/accelerators/{held_by_a}', json={
+        'instance_uuid': instance['a']}).status_code == 200
+    _report_state(service, _attachment(admin, held_by_a), 'attached')
+    # B asks for A's unit (refused), then attaches the other one, which
+    # the agent fails: B's own request makes attach.start and .error.
+    answers = [member['b'].put(f'/accelerators/{held_by_a}', json={
+        'instance_uuid': instance['b']})]
+    attached = member['b'].put(f'/accelerators/{tried_by_b}', json={
+        'instance_uuid': instance['b']})
+    assert attached.status_code == 200, attached.text
+    _report_state(service, _attachment(admin, tried_by_b), 'attach_failed',
+                  'vfio-pci is not loaded')
+    v2 = api.client(token='member-b', roles='member,reader',
+                    project_id=project['b'], user_id=f'user-{project["b"]}',
+                    version=None)
+    answers += [member['b'].get(path) for path in (
+        '/accelerators', f'/accelerators/{held_by_a}',
+        f'/accelerators/{tried_by_b}', f'/instances/{instance["a"]}/bindings',
+        f'/instances/{instance["b"]}/bindings')]
+    answers += [v2.get(path) for path in (
+        '/v2/devices', '/v2/deployables', '/v2/accelerator_requests')]
+    assert answers[0].status_code == 409
+
+    expected = {held_by_a: ['accelerator.create', 'accelerator.attach.start',
+                            'accelerator.attach.end'],
+                tried_by_b: ['accelerator.create', 'accelerator.attach.start',
+                             'accelerator.attach.error']}
+    waiting.wait_for(lambda: consumer.by_unit() == expected, 30,
+                     'the events of both projects')
+    carried = [objects.NotificationObject.obj_from_primitive(p)
+               for _, _, p in consumer.received]
+    # The operators' topic has it all: place and holder of every event.
+    assert {(n.accelerator.host, n.accelerator.pci_address)
+            for n in carried} == {(unique_name, '0000:3b:00.0'),
+                                  (unique_name, '0000:3b:00.1')}
+    assert {n.attachment.project_id for n in carried if n.attachment} == {
+        project['a'], project['b']}
+    # B reads none of A's: while it held its attaching unit, only that
+    # unit's place; once its attachment failed (it holds nothing), neither
+    # the host nor a PCI address.
+    of_a = ['0000:3b:00.0', instance['a'], project['a'],
+            f'user-{project["a"]}']
+    assert [s for s in of_a if s in attached.text] == [], attached.text
+    hidden = of_a + [unique_name, '0000:3b:00.1', host['pool']]
+    for answer in answers:
+        assert answer.status_code < 500, answer.text
+        assert [s for s in hidden if s in answer.text] == [], (
+            answer.request.method, answer.request.url, answer.text)
