@@ -36,6 +36,13 @@ def two_socket_host() -> fakelibvirt.HostInfo:
                                 cpu_threads=1)
 
 
+def one_socket_two_nodes_host() -> fakelibvirt.HostInfo:
+    """One socket split into two NUMA nodes (sub-NUMA clustering), 4 cores
+    a node: the same CPU numbers as :func:`two_socket_host`."""
+    return fakelibvirt.HostInfo(cpu_nodes=2, cpu_sockets=1, cpu_cores=4,
+                                cpu_threads=1)
+
+
 class NumaAffinityTestBase(_MoveTestBase):
     """Our driver, the NUMA topology filter, every host CPU dedicated."""
 
@@ -46,10 +53,11 @@ class NumaAffinityTestBase(_MoveTestBase):
         self.flags(cpu_dedicated_set='0-7', cpu_shared_set=None,
                    group='compute')
 
-    def numa_compute(self, gpus: dict[str, int]) -> str:
-        """A host of :func:`two_socket_host` with ``gpus`` (address ->
-        NUMA node)."""
-        return self.start_accelerator_compute(gpus, two_socket_host())
+    def numa_compute(self, gpus: dict[str, int], host_info=None) -> str:
+        """A host of :func:`two_socket_host` (or ``host_info``) with
+        ``gpus`` (address -> NUMA node)."""
+        return self.start_accelerator_compute(
+            gpus, host_info or two_socket_host())
 
     def pinned_flavor(self, gpus: int = 1, memory_mb: int = 512,
                       **extra_spec: str) -> str:
@@ -126,6 +134,37 @@ class NumaAffinityBootTest(NumaAffinityTestBase):
         self.assertEqual(1, self.guest_node(server))
         self.assertEqual([ON_0], self.guest_hostdevs(server))
         self.assertEqual([(ON_0, 0, 0)], self.bound(server))
+
+    def test_the_image_property_sets_the_policy(self):
+        # Only node 0 has a unit; the guest goes to node 1, where Nova's
+        # default (legacy) would refuse it and the image's preferred does not.
+        host = self.numa_compute({ON_0: 0})
+        self.fill_node_0(host)
+        image = self._create_image({'hw_pci_numa_affinity_policy':
+                                    'preferred'})
+        server = self._create_server(
+            image_uuid=image['id'], flavor_id=self.pinned_flavor(),
+            networks='none')
+
+        self.assertEqual(1, self.guest_node(server))
+        self.assertEqual([(ON_0, 0, 0)], self.bound(server))
+
+    def test_socket_takes_the_other_node_of_the_guests_socket(self):
+        # One socket, two nodes; the only unit is on node 1, the first
+        # guest goes to node 0.
+        host = self.numa_compute({ON_1: 1}, one_socket_two_nodes_host())
+        refused = self.boot(self.pinned_flavor(**{
+            'hw:pci_numa_affinity_policy': 'required'}),
+            expected_state='ERROR')
+        self.assertEqual([], self.bound(refused))
+        self._delete_server(refused)
+
+        server = self.boot(self.pinned_flavor(**{
+            'hw:pci_numa_affinity_policy': 'socket'}))
+
+        self.assertEqual(host, server['OS-EXT-SRV-ATTR:host'])
+        self.assertEqual(0, self.guest_node(server))
+        self.assertEqual([(ON_1, 1, 0)], self.bound(server))
 
     def test_required_on_the_only_host_ends_in_no_valid_host(self):
         host = self.numa_compute({ON_0: 0})
