@@ -27,6 +27,7 @@ def unit_entry(unit: Unit, pool: tree.PoolProvider) -> dict:
         'pool_provider_uuid': pool.uuid,
         'resource_class': pool.resource_class,
         'numa_node': unit.numa_node,
+        'socket': unit.socket,
         'driver': unit.driver,
         'health': 'healthy' if unit.healthy else 'unhealthy',
         'health_reason': unit.health_reason,

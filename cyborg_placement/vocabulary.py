@@ -31,6 +31,8 @@ class Unit:
     product_id: str
     device_type: str
     numa_node: int | None = None
+    #: The CPU socket of its NUMA node (None: unknown, or no NUMA node).
+    socket: int | None = None
     driver: str | None = None
     physfn: str | None = None
     resource_class: str | None = None

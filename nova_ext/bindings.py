@@ -26,6 +26,8 @@ _DETACHING = 'detaching'
 _API_CLAIM = 'api'
 #: The API's code for a pool that cannot bind as many units as allocated.
 NOT_ENOUGH_UNITS = 'accelerator.bind.not_enough_units'
+#: ... and for one that cannot where the guest's NUMA affinity allows.
+NUMA_AFFINITY = 'accelerator.bind.numa_affinity'
 
 
 class BindingError(Exception):
@@ -35,6 +37,15 @@ class BindingError(Exception):
 class NotEnoughUnits(BindingError):
     """A pool of the host has fewer bindable units than the instance's
     allocation in Placement says: nothing was bound."""
+
+
+class NumaAffinityUnmet(NotEnoughUnits):
+    """A pool of the host has the units, but fewer where the guest's NUMA
+    affinity policy allows (near its host NUMA nodes): nothing was bound.
+    Another host may have them, as for :class:`NotEnoughUnits`."""
+
+
+_ERRORS = {NOT_ENOUGH_UNITS: NotEnoughUnits, NUMA_AFFINITY: NumaAffinityUnmet}
 
 
 def _call(adapter: ks_adapter.Adapter, method: str, url: str,
@@ -47,7 +58,7 @@ def _call(adapter: ks_adapter.Adapter, method: str, url: str,
     if resp.status_code == expected:
         return resp.json() if resp.content else None
     detail, code = error_body.detail_and_code(resp)
-    error = NotEnoughUnits if code == NOT_ENOUGH_UNITS else BindingError
+    error = _ERRORS.get(code, BindingError)
     raise error(f'accelerator API answered {resp.status_code} to {method} '
                 f'{url}: {detail}')
 
@@ -69,16 +80,20 @@ def attached_records(adapter: ks_adapter.Adapter,
             if _kept(record.get('attachment') or {})]
 
 
-def bind(adapter: ks_adapter.Adapter, instance_uuid: str,
-         host: str) -> list[dict]:
+def bind(adapter: ks_adapter.Adapter, instance_uuid: str, host: str,
+         numa: dict | None = None) -> list[dict]:
     """``PUT /instances/{uuid}/bindings``: concrete units of ``host``'s pools
     for what the instance's Placement allocation holds there, bound now or
     earlier (the API follows the allocation, so asking again is safe).
+    ``numa`` (the guest's host NUMA nodes, their sockets and the policy)
+    makes the units it adds the nearest the policy allows.
 
     :raises NotEnoughUnits: a pool cannot give that many; nothing bound.
+    :raises NumaAffinityUnmet: not where the policy allows; nothing bound.
     """
+    body = {'host': host} if numa is None else {'host': host, 'numa': numa}
     return _call(adapter, 'PUT', f'/instances/{instance_uuid}/bindings', 200,
-                 json={'host': host})['bindings']
+                 json=body)['bindings']
 
 
 def bindings(adapter: ks_adapter.Adapter, instance_uuid: str) -> list[dict]:

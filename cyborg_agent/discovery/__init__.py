@@ -15,6 +15,7 @@ from cyborg_agent.discovery import pciids
 from cyborg_agent.discovery import plugins
 from cyborg_agent.discovery import rules
 from cyborg_agent.discovery import sysfs
+from cyborg_agent.discovery import topology
 from cyborg_placement.vocabulary import Unit
 
 
@@ -25,7 +26,11 @@ def discover_devices(conf: cfg.ConfigOpts, sysfs_root: str | None = None,
     ``enrich`` adds pci.ids names and the facts of the enrichment plugins.
     """
     operator_rules = rules.parse_rules(conf.agent.device_rule)
-    records = sysfs.read_functions(sysfs_root or conf.agent.sysfs_root)
+    root = sysfs_root or conf.agent.sysfs_root
+    records = sysfs.read_functions(root)
+    sockets = topology.node_sockets(root)
+    for record in records:
+        record.socket = sockets.get(record.numa_node)
     if enrich:
         names = pciids.load({r.vendor_id for r in records},
                             conf.agent.pci_ids_path)

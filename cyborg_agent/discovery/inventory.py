@@ -37,7 +37,8 @@ def make_unit(record: PciRecord, classification: classify_mod.Classification,
         address=record.address, vendor_id=record.vendor_id,
         product_id=record.product_id,
         device_type=classification.device_type,
-        numa_node=record.numa_node, driver=record.driver, physfn=physfn,
+        numa_node=record.numa_node, socket=record.socket,
+        driver=record.driver, physfn=physfn,
         resource_class=classification.resource_class,
         extra_traits=classification.traits)
 
@@ -52,6 +53,7 @@ def _lost_vf_records(records: list[PciRecord]) -> list[PciRecord]:
     present = {record.address for record in records}
     return [PciRecord(address, pf.vendor_id, pf.sriov_vf_device,
                       pf.pci_class, numa_node=pf.numa_node,
+                      socket=pf.socket,
                       physfn=pf.address,
                       problems=['the function is gone from sysfs (its PF '
                                 'still lists it)'])

@@ -49,6 +49,8 @@ class PciRecord:
     subsystem_product_id: str | None = None
     revision: str | None = None
     numa_node: int | None = None
+    #: The CPU socket of ``numa_node`` (:mod:`.topology`), set by discovery.
+    socket: int | None = None
     iommu_group: int | None = None
     driver: str | None = None
     sriov_totalvfs: int | None = None
@@ -71,7 +73,7 @@ def _warn(path: str, problem: str) -> None:
     LOG.warning('sysfs: %s: %s; skipped', path, problem)
 
 
-def _read(path: str, optional: bool = False) -> str | None:
+def read_text(path: str, optional: bool = False) -> str | None:
     """The stripped text of ``path``, or None (with a warning) when unusable."""
     try:
         data = signals.read_bytes(path, 4096)
@@ -95,7 +97,7 @@ def read_hex(path: str, digits: int, optional: bool = False) -> str | None:
     Discovery reads ids with it, and so does host attach (its rules match
     the ids discovery matched).
     """
-    text = _read(path, optional)
+    text = read_text(path, optional)
     if text is None:
         return None
     value = text[2:] if text[:2].lower() == '0x' else text
@@ -105,8 +107,8 @@ def read_hex(path: str, digits: int, optional: bool = False) -> str | None:
     return value.lower()
 
 
-def _read_int(path: str, optional: bool = False) -> int | None:
-    text = _read(path, optional)
+def read_int(path: str, optional: bool = False) -> int | None:
+    text = read_text(path, optional)
     if text is None:
         return None
     try:
@@ -147,7 +149,7 @@ def _linked_address(path: str) -> str | None:
 
 def _numa_node(path: str) -> int | None:
     """-1 (and no file, on kernels without NUMA) mean: no NUMA affinity."""
-    node = _read_int(path, optional=True)
+    node = read_int(path, optional=True)
     return None if node is None or node < 0 else node
 
 
@@ -188,13 +190,13 @@ def _mdev_types(base: str) -> list[MdevTypeInfo]:
     types = []
     for type_id in type_ids:
         path = os.path.join(base, type_id)
-        available = _read_int(os.path.join(path, 'available_instances'))
+        available = read_int(os.path.join(path, 'available_instances'))
         if available is None:
             continue
         types.append(MdevTypeInfo(
             type_id, available,
-            _read(os.path.join(path, 'device_api')),
-            _read(os.path.join(path, 'name'), optional=True)))
+            read_text(os.path.join(path, 'device_api')),
+            read_text(os.path.join(path, 'name'), optional=True)))
     return types
 
 
@@ -202,7 +204,7 @@ def _identity(device: str, address: str) -> dict[str, str]:
     """What the function's ``uevent`` says, by the name of each fact's own
     file; a fact it gets wrong is read from that file (one warning)."""
     path = f'{device}/uevent'
-    text = _read(path)
+    text = read_text(path)
     if text is None:
         return {}
     found, problems = uevent.facts(text, address)
@@ -246,8 +248,8 @@ def read_function(device: str, address: str, entries: frozenset[str]
         numa_node=present('numa_node', _numa_node),
         iommu_group=present('iommu_group', _iommu_group),
         driver=known.get('driver') or present('driver', _link_name),
-        sriov_totalvfs=present('sriov_totalvfs', _read_int),
-        sriov_numvfs=present('sriov_numvfs', _read_int),
+        sriov_totalvfs=present('sriov_totalvfs', read_int),
+        sriov_numvfs=present('sriov_numvfs', read_int),
         virtfns=virtfns,
         physfn=present('physfn', _linked_address),
         mdev_types=present('mdev_supported_types', _mdev_types) or [],

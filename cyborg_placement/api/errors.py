@@ -36,6 +36,7 @@ ATTACH_UNSCHEDULABLE = 'accelerator.attach.unschedulable'
 ATTACH_REFUSED = 'accelerator.attach.placement_refused'
 DETACH_FOREIGN = 'accelerator.detach.foreign_allocation'
 BIND_NOT_ENOUGH_UNITS = 'accelerator.bind.not_enough_units'
+BIND_NUMA_AFFINITY = 'accelerator.bind.numa_affinity'
 POOL_NOT_IN_PLACEMENT = 'accelerator.pool.not_in_placement'
 ATTACHMENT_NOT_FOUND = 'attachment.not_found'
 ATTACHMENT_STATE_CONFLICT = 'attachment.state.conflict'
@@ -133,6 +134,7 @@ DOMAIN_ERRORS = {
     attach_exceptions.ForeignAllocation: (Conflict, DETACH_FOREIGN),
     attach_exceptions.StateChanged: (Conflict, ATTACHMENT_STATE_CONFLICT),
     attach_exceptions.NotEnoughUnits: (Conflict, BIND_NOT_ENOUGH_UNITS),
+    attach_exceptions.NumaAffinityUnmet: (Conflict, BIND_NUMA_AFFINITY),
     attach_exceptions.PoolNotInPlacement: (Conflict, POOL_NOT_IN_PLACEMENT),
     db_exceptions.DeviceProfileNotFound: (NotFound, DEVICE_PROFILE_NOT_FOUND),
     db_exceptions.DeviceProfileNameTaken: (Conflict,

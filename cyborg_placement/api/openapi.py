@@ -421,12 +421,19 @@ OPERATIONS = {
         "instance's allocation holds there in Placement (Nova's allocation "
         'is the claim: Placement is not written), releasing bindings beyond '
         'that (service); answers {"bindings": [accelerator...]}: the '
-        "instance's bindings on that host. Idempotent; all or nothing.",
+        "instance's bindings on that host. Idempotent; all or nothing. "
+        'With "numa" (the host NUMA nodes of the guest\'s cells, their '
+        'sockets, and a policy: required, socket, preferred or legacy, as '
+        "Nova's hw:pci_numa_affinity_policy) the units it adds are the "
+        'nearest the policy allows; units already bound are kept.',
         {200: 'The bound accelerators, each with its attachment '
-              '(claim "existing_allocation", state "attached").', **_AUTH,
+              '(claim "existing_allocation", state "attached"), its '
+              'numa_node and socket.', **_AUTH,
          409: 'A pool has fewer present, free units than the allocation '
-              'holds (accelerator.bind.not_enough_units, naming the pool); '
-              'nothing was bound.',
+              'holds (accelerator.bind.not_enough_units, naming the pool), '
+              'or fewer where the NUMA policy allows '
+              '(accelerator.bind.numa_affinity, naming the guest\'s nodes '
+              'and those of the free units); nothing was bound.',
          503: 'Placement unreachable.'}, instances.BIND,
         links={'200': {
             'show': _to('show_bindings',

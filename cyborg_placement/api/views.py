@@ -60,6 +60,7 @@ def accelerator(view: accelerators.AcceleratorView) -> dict:
         'pool_provider_uuid': record.pool_provider_uuid,
         'resource_class': record.resource_class,
         'numa_node': record.numa_node,
+        'socket': record.socket,
         'driver': record.driver,
         'health': record.health,
         'health_reason': record.health_reason,

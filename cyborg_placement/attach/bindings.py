@@ -22,6 +22,7 @@ from oslo_log import log as logging
 from cyborg_placement.attach import claims
 from cyborg_placement.attach import exceptions
 from cyborg_placement.attach import flow
+from cyborg_placement.attach import numa
 from cyborg_placement.db import attachments
 from cyborg_placement.db import exceptions as db_exceptions
 from cyborg_placement.db import models
@@ -194,13 +195,16 @@ def _bind_units(services: flow.Services, plan: _Plan, consumer:
 
 
 def bind(services: flow.Services, instance_uuid: str, host: str, context,
-         asked: frozenset[str] = frozenset()) -> list[models.Attachment]:
+         asked: frozenset[str] = frozenset(),
+         affinity: numa.Affinity | None = None) -> list[models.Attachment]:
     """Bind, on each of the host's pools, as many units as the instance's
     own allocation holds there; release the bindings beyond that.
 
     All or nothing: a pool without enough units to bind (present, held by
     nobody), or one of the pools ``asked`` (by the caller, for units) that
     Placement does not have, refuses the call before anything is written;
+    with an ``affinity``, so is one without enough free units where its
+    policy allows (:func:`numa.arrange`, which also puts the nearest first);
     a unit another bind takes meanwhile is replaced by the next free one,
     and if none is left the units this call bound are released again. A
     pool Placement does not have otherwise holds nothing: its bindings go.
@@ -219,6 +223,8 @@ def bind(services: flow.Services, instance_uuid: str, host: str, context,
         raise exceptions.NotEnoughUnits(' '.join(
             plan.short_message(instance_uuid, host) for plan in short)
             + ' Nothing was bound.')
+    if affinity is not None:
+        numa.arrange(plans, affinity, instance_uuid, host)
     consumer = claims.Consumer(instance_uuid, {})
     if any(plan.needed for plan in plans):
         consumer = claims.read(services.placement, instance_uuid)

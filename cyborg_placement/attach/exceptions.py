@@ -48,6 +48,15 @@ class NotEnoughUnits(AttachError):
     """A pool has fewer bindable units than the instance's allocation holds."""
 
 
+class NumaAffinityUnmet(AttachError):
+    """A pool has the units to bind, but not where the instance's NUMA
+    affinity policy allows: on (or by the socket of) the guest's nodes."""
+
+    def __init__(self, nodes: list[int], message: str) -> None:
+        self.nodes = nodes
+        super().__init__(message)
+
+
 class PoolNotInPlacement(AttachError):
     """A pool the caller asks units of is not in Placement: its provider
     was deleted, or Placement's database was restored. Nothing is held

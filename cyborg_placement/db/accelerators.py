@@ -21,7 +21,7 @@ _SPEC_COLUMNS = {'remote': 'remotable', 'device_type': 'device_type',
 #: Device-report fields that are columns of their own.
 REPORT_COLUMNS = ('vendor_id', 'product_id', 'device_type',
                   'pool_provider_uuid', 'resource_class', 'numa_node',
-                  'driver')
+                  'socket', 'driver')
 
 
 _ACCELERATORS = models.Accelerator.__table__

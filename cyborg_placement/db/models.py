@@ -70,6 +70,8 @@ class Accelerator(TimestampMixin, Base):
     resource_class: orm.Mapped[str | None] = orm.mapped_column(
         sa.String(255))
     numa_node: orm.Mapped[int | None] = orm.mapped_column(sa.Integer)
+    #: The CPU socket of ``numa_node`` (None: unknown).
+    socket: orm.Mapped[int | None] = orm.mapped_column(sa.Integer)
     driver: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
     device_type: orm.Mapped[str] = orm.mapped_column(
         sa.String(32), nullable=False, default='')

@@ -24,9 +24,10 @@ def root_snapshot(client: PlacementClient, node_uuid: str) -> tuple:
 
 
 def units_from(directory, functions: list[sysfs_tree.PciFunction]) -> list:
-    """The units the real discovery finds on a sysfs tree of ``functions``."""
+    """The units the real discovery finds on a sysfs tree of ``functions``,
+    on a host whose NUMA node 0 has CPUs 0-3 on socket 0."""
     root = directory / f'sys-{uuid.uuid4().hex[:6]}'
-    sysfs_tree.build(root, functions)
+    sysfs_tree.build(root, functions).add_node(0, [0, 1, 2, 3], package=0)
     conf = make_conf(directory, {'agent': {'sysfs_root': root}})
     return discovery.discover_units(conf)
 

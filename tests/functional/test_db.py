@@ -62,7 +62,7 @@ def test_migrations_create_what_the_models_describe(database):
         diff = autogenerate.compare_metadata(context, models.Base.metadata)
     assert diff == []
     migration.upgrade(database)  # a second sync changes nothing
-    assert migration.current_revision(database) == '0007'
+    assert migration.current_revision(database) == '0010'
 
 
 def test_upgrade_from_0001_keeps_attachments(fresh_database, unique_name):
@@ -89,7 +89,7 @@ def test_upgrade_from_0001_keeps_attachments(fresh_database, unique_name):
 
     migration.upgrade(database)
 
-    assert migration.current_revision(database) == '0007'
+    assert migration.current_revision(database) == '0010'
     kept = attachments.get(database, rows['attachment'])
     assert (kept.state, kept.host, kept.driver) == (
         models.ATTACHED, unique_name, None)

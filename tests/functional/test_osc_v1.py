@@ -191,6 +191,9 @@ def test_list_an_instances_units_and_how_it_got_each(osc, api, gpus,
            for row in listed.json()}
     assert via == {bound_unit['uuid']: (f'instance {instance}', 'flavor'),
                    other: (f'instance {instance}', 'acc-attach')}
+    # Where each unit is: its NUMA node and the socket of that node.
+    assert {(row['NUMA Node'], row['Socket']) for row in listed.json()} == {
+        (0, 0)}
     table = osc('accelerator', 'list', '--instance', instance)
     assert 'Via' in table.stdout and 'acc-attach' in table.stdout
     assert 'Via' not in osc('accelerator', 'list', '--host',

@@ -42,3 +42,12 @@ def test_mdev_types(sysfs):
                                                       'nvidia-230']
     assert _read(types / 'nvidia-222' / 'available_instances') == '16'
     assert _read(types / 'nvidia-230' / 'name') == 'GRID T4-16Q'
+
+
+def test_numa_nodes_list_their_cpus_and_the_cpus_their_package(sysfs):
+    sysfs.add_node(1, [4, 5, 6, 7, 12], package=1)
+    node = sysfs.root / 'devices' / 'system' / 'node' / 'node1'
+    assert _read(node / 'cpulist') == '4-7,12'
+    assert _read(node / 'cpu12' / 'topology' / 'physical_package_id') == '1'
+    assert (sysfs.root / 'devices/system/cpu/cpu5/topology/'
+            'physical_package_id').read_text() == '1\n'

@@ -137,6 +137,15 @@ def test_via_says_how_an_instance_got_the_unit():
     assert accelerators.via({**ATTACHED, 'attachment': None}) is None
 
 
+def test_an_instances_units_show_their_numa_node_and_socket():
+    bound = {**ATTACHED, 'numa_node': 1, 'socket': 0,
+             'attachment': {**ATTACHED['attachment'],
+                            'claim': 'existing_allocation'}}
+    assert accelerators.instance_cells(bound) == ('flavor', 1, 0)
+    # A unit whose firmware gives no NUMA node (or an older API).
+    assert accelerators.instance_cells(ATTACHED)[1:] == (None, None)
+
+
 def test_attached_to_host_or_nothing():
     host_held = {**ATTACHED, 'attachment': {'host': 'node1', 'state': 'attaching',
                                             'instance_uuid': None,

@@ -157,5 +157,6 @@ def make_host(placement, host: str, units: int = 2,
         'pci_address': f'0000:3b:{n // 8:02x}.{n % 8}', 'vendor_id': '10de',
         'product_id': '2330', 'device_type': 'GPU',
         'pool_provider_uuid': pool['uuid'], 'resource_class': resource_class,
-        'numa_node': 0, 'driver': 'vfio-pci'} for n in range(units)]}
+        'numa_node': 0, 'socket': 0, 'driver': 'vfio-pci'}
+        for n in range(units)]}
     return {'root': root['uuid'], 'pool': pool['uuid'], 'report': report}

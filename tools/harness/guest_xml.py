@@ -17,3 +17,20 @@ def hostdev_sources(xml: str) -> list[str]:
                  for k in ('domain', 'bus', 'slot', 'function')]
         found.append('{:04x}:{:02x}:{:02x}.{:x}'.format(*parts))
     return sorted(found)
+
+
+def pinned_cpus(xml: str) -> set[int]:
+    """Host CPUs the guest's vCPUs are pinned to (``cputune/vcpupin``)."""
+    found = set()
+    for pin in ET.fromstring(xml).iterfind('./cputune/vcpupin'):
+        for part in pin.get('cpuset').split(','):
+            first, _, last = part.partition('-')
+            found.update(range(int(first), int(last or first) + 1))
+    return found
+
+
+def memory_nodes(xml: str) -> set[int]:
+    """Host NUMA nodes the guest's memory is bound to
+    (``numatune/memnode@nodeset``)."""
+    return {int(node) for memnode in ET.fromstring(xml).iterfind(
+        './numatune/memnode') for node in memnode.get('nodeset').split(',')}

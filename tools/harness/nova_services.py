@@ -133,25 +133,37 @@ class NovaServicesTestBase(base.ServersTestBase):
                          'api-paste.ini')))
         super()._setup_services()
 
-    def start_gpu_compute(self, gpus=GPUS) -> str:
+    def start_gpu_compute(self, gpus=GPUS, host_info=None) -> str:
         """A nova-compute with the configured driver on a host with ``gpus``
         (H100s), published by the agent under its compute-node provider.
+        ``gpus`` are PCI addresses (all on NUMA node 0), or a mapping of
+        each to its NUMA node; ``host_info`` is the fake libvirt's host
+        (a ``fakelibvirt.HostInfo``; Nova's default without).
 
         Host names are unique: the Placement server outlives the case.
         """
         hostname = f'cn-{uuid.uuid4().hex[:8]}'
-        self.start_compute(hostname)
+        self.start_compute(hostname, host_info=host_info)
         self.run_agent(hostname, gpus)
         return hostname
 
     def run_agent(self, hostname: str, gpus=GPUS) -> None:
-        """``cyborg-agent --once`` for the host: (re)publish ``gpus``."""
+        """``cyborg-agent --once`` for the host: (re)publish ``gpus``.
+
+        The sysfs tree's NUMA nodes, their CPUs and sockets are those of
+        the host's fake libvirt, as the kernel and libvirt agree on a real
+        host: the agent reads a unit's socket from there.
+        """
         workdir = self.workdir / hostname
         # A new tree each run: the host's devices are what ``gpus`` says.
         shutil.rmtree(workdir / 'sys', ignore_errors=True)
+        nodes = gpus if isinstance(gpus, dict) else dict.fromkeys(gpus, 0)
         tree = sysfs_tree.build(workdir / 'sys', [
-            catalog.nvidia_h100_sxm(address, 0, 100 + index)
-            for index, address in enumerate(gpus)])
+            catalog.nvidia_h100_sxm(address, node, 100 + index)
+            for index, (address, node) in enumerate(nodes.items())])
+        for cell in self.host_cells(hostname):
+            tree.add_node(cell.id, [cpu.id for cpu in cell.cpus],
+                          cell.cpus[0].socket_id)
         tree.driver_dir('vfio-pci')
         conf_file = workdir / 'cyborg-agent.conf'
         ini.write(conf_file, {
@@ -166,6 +178,12 @@ class NovaServicesTestBase(base.ServersTestBase):
             [AGENT, '--config-file', str(conf_file), '--once'],
             capture_output=True, text=True, timeout=120)
         self.assertEqual(0, done.returncode, done.stderr)
+
+    def host_cells(self, hostname: str) -> list:
+        """The NUMA cells of the host's fake libvirt (libvirt's
+        capabilities: each cell's CPUs, with their socket ids)."""
+        caps = self.computes[hostname].driver._host.get_capabilities()
+        return caps.host.topology.cells if caps.host.topology else []
 
     def host_units(self, hostname: str) -> list[dict]:
         """The host's units as ``GET /accelerators`` shows them."""
@@ -250,10 +268,11 @@ class AcceleratorServicesTestBase(NovaServicesTestBase):
                           '/instances/{uuid}/bindings: it has no binding '
                           'endpoint yet')
 
-    def start_accelerator_compute(self, gpus=GPUS) -> str:
-        """A nova-compute with our driver on a host with ``gpus``."""
+    def start_accelerator_compute(self, gpus=GPUS, host_info=None) -> str:
+        """A nova-compute with our driver on a host with ``gpus``
+        (see :meth:`start_gpu_compute`)."""
         self.flags(compute_driver=ext_compute.COMPUTE_DRIVER)
-        return self.start_gpu_compute(gpus)
+        return self.start_gpu_compute(gpus, host_info)
 
     def accelerator_flavor(self, gpus: int = 2) -> str:
         """``resources:PGPU=N`` and the H100 product trait, as operators

@@ -11,7 +11,9 @@ subsystem ids, ``PCI_SLOT_NAME``, ``MODALIAS``), ``config`` the function's
 config-space header and ``aer_dev_fatal`` / ``aer_dev_nonfatal`` its AER
 counters in the kernel's format; the methods after ``add`` make a function
 fail as real ones do (counters grow, config space reads all ones, the driver
-or the function itself goes away).
+or the function itself goes away). ``add_node`` describes the CPU side: a
+NUMA node's ``cpulist`` under ``devices/system/node`` and its CPUs'
+``topology/physical_package_id`` (the socket) under ``devices/system/cpu``.
 """
 import dataclasses
 import os
@@ -97,6 +99,18 @@ def uevent_lines(function: 'PciFunction') -> list[str]:
     return lines
 
 
+def cpulist(cpus: list[int]) -> str:
+    """CPU numbers in the kernel's list format (``0-3,8``), as
+    ``bitmap_print_to_pagebuf`` prints them."""
+    ranges: list[list[int]] = []
+    for cpu in sorted(cpus):
+        if ranges and cpu == ranges[-1][1] + 1:
+            ranges[-1][1] = cpu
+        else:
+            ranges.append([cpu, cpu])
+    return ','.join(f'{a}' if a == b else f'{a}-{b}' for a, b in ranges)
+
+
 def _link(link: pathlib.Path, target: pathlib.Path) -> None:
     link.symlink_to(os.path.relpath(target, link.parent))
 
@@ -170,6 +184,19 @@ class SysfsTree:
             _write(mdir / 'device_api', mdev.device_api)
             if mdev.pretty_name:
                 _write(mdir / 'name', mdev.pretty_name)
+
+    def add_node(self, node: int, cpus: list[int], package: int) -> None:
+        """NUMA node ``node`` with ``cpus``, all on socket ``package``
+        (its ``physical_package_id``); no ``cpus``: a memory-only node."""
+        system = self.root / 'devices' / 'system'
+        node_dir = system / 'node' / f'node{node}'
+        node_dir.mkdir(parents=True, exist_ok=True)
+        _write(node_dir / 'cpulist', cpulist(cpus))
+        for cpu in cpus:
+            topology = system / 'cpu' / f'cpu{cpu}' / 'topology'
+            topology.mkdir(parents=True, exist_ok=True)
+            _write(topology / 'physical_package_id', str(package))
+            _link(node_dir / f'cpu{cpu}', topology.parent)
 
     def drop_uevent_keys(self, address: str, *keys: str) -> None:
         """Leave ``keys`` out of the function's ``uevent`` (older kernels

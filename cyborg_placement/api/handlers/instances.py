@@ -8,6 +8,7 @@ from cyborg_placement.api import visibility
 from cyborg_placement.api.policies import instances as policies
 from cyborg_placement.api.schemas import instances as schemas
 from cyborg_placement.attach import bindings
+from cyborg_placement.attach import numa
 from cyborg_placement.db import accelerators
 from cyborg_placement.db import attachments
 from cyborg_placement.db import models
@@ -23,14 +24,16 @@ def _answer(records: list[models.Attachment]):
 
 
 def update_bindings(instance_uuid: str):
-    """Follow the instance's allocation on the host's pools."""
+    """Follow the instance's allocation on the host's pools, taking new
+    units by the guest's NUMA affinity when the body gives it."""
     context = util.context()
     context.can(policies.UPDATE_BINDINGS)
     instance_uuid = util.path_uuid(instance_uuid, 'instance')
-    host = util.json_body(schemas.BIND)['host']
+    body = util.json_body(schemas.BIND)
     state = util.app_state()
-    return _answer(bindings.bind(state.services, instance_uuid, host,
-                                 context))
+    return _answer(bindings.bind(
+        state.services, instance_uuid, body['host'], context,
+        affinity=numa.Affinity.from_body(body.get('numa'))))
 
 
 def delete_bindings(instance_uuid: str):

@@ -29,6 +29,9 @@ UNIT = {
         'resource_class': common.RESOURCE_CLASS,
         'numa_node': {'type': ['integer', 'null'], 'minimum': 0,
                       'maximum': common.INT32_MAX},
+        # The CPU socket of numa_node; absent from older agents.
+        'socket': {'type': ['integer', 'null'], 'minimum': 0,
+                   'maximum': common.INT32_MAX},
         'driver': {'type': ['string', 'null'], 'maxLength': 255},
         # What the agent's health checks found; absent: healthy.
         'health': {'type': 'string', 'enum': ['healthy', 'unhealthy']},

@@ -122,6 +122,16 @@ def list_row(accelerator: dict, long: bool) -> tuple:
                   format_columns.DictColumn(acc_specs)) + why(accelerator)
 
 
+#: With ``--instance``: how it got each unit, and where each unit is, to
+#: compare with the NUMA nodes of the guest's CPUs (docs/operator-guide.md).
+INSTANCE_COLUMNS = ('Via', 'NUMA Node', 'Socket')
+
+
+def instance_cells(accelerator: dict) -> tuple:
+    return (via(accelerator), accelerator.get('numa_node'),
+            accelerator.get('socket'))
+
+
 def add_accelerator_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('accelerator', metavar='<uuid>',
                         help='UUID of the accelerator')
@@ -158,7 +168,8 @@ class ListAccelerator(command.Lister):
                             help="Only the instance's accelerators, with "
                                  'how it got each (Via: "flavor" for the '
                                  "units its flavor's allocation holds, "
-                                 '"acc-attach" for those attached to it)')
+                                 '"acc-attach" for those attached to it) '
+                                 'and the NUMA node and CPU socket of each')
         parser.add_argument('--long', action='store_true', default=False,
                             help='List more fields: PCI address, ids, the '
                                  'attachment state and the spec')
@@ -173,8 +184,9 @@ class ListAccelerator(command.Lister):
         if parsed_args.instance is None:
             return columns, [list_row(a, parsed_args.long)
                              for a in accelerators]
-        return columns + ('Via',), [list_row(a, parsed_args.long) + (via(a),)
-                                    for a in accelerators]
+        return columns + INSTANCE_COLUMNS, [
+            list_row(a, parsed_args.long) + instance_cells(a)
+            for a in accelerators]
 
 
 class ShowAccelerator(command.ShowOne):

@@ -31,6 +31,7 @@ from nova_ext import accelerator
 from nova_ext import bindings
 from nova_ext import conf as ext_conf
 from nova_ext import libvirt_hostdev
+from nova_ext.virt.libvirt import numa_affinity
 
 CONF = nova.conf.CONF
 LOG = logging.getLogger(__name__)
@@ -116,19 +117,21 @@ class LibvirtAcceleratorDriver(libvirt_driver.LibvirtDriver):
                           disk_info, rescue=None, block_device_info=None,
                           context=None, mdevs=None, accel_info=None,
                           share_info=None, old_guest=None):
-        accel_info = self._with_bound_accelerators(instance, accel_info)
+        accel_info = self._with_bound_accelerators(instance, image_meta,
+                                                   accel_info)
         return super()._get_guest_config(
             instance, network_info, image_meta, disk_info, rescue,
             block_device_info, context, mdevs, accel_info, share_info,
             old_guest)
 
-    def _with_bound_accelerators(self, instance, accel_info) -> list[dict]:
+    def _with_bound_accelerators(self, instance, image_meta,
+                                 accel_info) -> list[dict]:
         """Nova's ARQs, the units bound from the instance's allocation on
         this host, and those attached by REST: each PCI address once."""
         arqs = list(accel_info or [])
         seen = {tuple(sorted(arq['attach_handle_info'].items()))
                 for arq in arqs if arq.get('attach_handle_type') == 'PCI'}
-        for record in self._bound_records(instance):
+        for record in self._bound_records(instance, image_meta):
             arq = bindings.to_arq(record)
             key = tuple(sorted(arq['attach_handle_info'].items()))
             if key not in seen:
@@ -136,21 +139,25 @@ class LibvirtAcceleratorDriver(libvirt_driver.LibvirtDriver):
                 arqs.append(arq)
         return arqs
 
-    def _bound_records(self, instance) -> list[dict]:
+    def _bound_records(self, instance, image_meta) -> list[dict]:
         """Bind (or find bound) the units the instance's allocation holds in
-        this host's pools, then add those attached by REST. Not its
-        bindings on other hosts: a migration's source keeps them until the
-        migration is confirmed."""
+        this host's pools, near the host NUMA cells Nova fitted the guest
+        onto as its policy says (:mod:`numa_affinity`), then add those
+        attached by REST. Not its bindings on other hosts: a migration's
+        source keeps them until the migration is confirmed."""
         if self._accelerator_api is None:
             return []
+        numa = numa_affinity.of_guest(instance, image_meta,
+                                      self._get_host_numa_topology)
         try:
             bound = bindings.bind(self._accelerator_api, instance.uuid,
-                                  self._agent_host())
+                                  self._agent_host(), numa)
             return bound + bindings.attached_records(self._accelerator_api,
                                                      instance.uuid)
         except bindings.NotEnoughUnits as ex:
             # Placement allocated units the host cannot give (one went away
-            # since scheduling): another host may, so Nova reschedules.
+            # since scheduling), or not near the guest's NUMA cells as its
+            # policy requires: another host may, so Nova reschedules.
             raise exception.ComputeResourcesUnavailable(reason=str(ex)) from ex
         except bindings.BindingError as ex:
             # Booting without the bound device would look like success to
