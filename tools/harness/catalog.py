@@ -36,13 +36,14 @@ def nvidia_h100_sxm(address: str, numa_node: int = 0,
 def nvidia_h200_vgpu(address: str, numa_node: int = 0, vfs: int = 16,
                      types: tuple[VgpuType, ...] = (H200_1_18C, H200_141C)
                      ) -> PciFunction:
-    """An H200 SXM (10de:2335) whose vGPU manager enabled its SR-IOV VFs
-    (``sriov-manage -e``): the PF stays on ``nvidia``, and so does each
-    VF, with ``nvidia/creatable_vgpu_types`` and ``current_vgpu_type``."""
-    pf = PciFunction(address, '10de', '2335', '030200', None, None,
+    """An H200 SXM 141GB (10de:2335, subsystem 10de:18bf) whose vGPU
+    manager enabled its SR-IOV VFs (``sriov-manage -e``): the PF stays on
+    ``nvidia``, and so does each VF, with ``nvidia/creatable_vgpu_types``
+    and ``current_vgpu_type``."""
+    pf = PciFunction(address, '10de', '2335', '030200', '10de', '18bf',
                      'a1', numa_node, 'nvidia', sriov_totalvfs=vfs)
     pf.vfs = [PciFunction(_vf_address(address, i), '10de', '2335', '030200',
-                          None, None, 'a1', numa_node, 'nvidia',
+                          '10de', '18bf', 'a1', numa_node, 'nvidia',
                           vgpu_types=list(types))
               for i in range(vfs)]
     return pf
