@@ -181,11 +181,18 @@ def device(unit: models.Accelerator, with_status: bool,
     ``std_board_info`` and ``vendor_board_info`` are JSON strings, as
     Cyborg's; ``id`` is the uuid, the path openstacksdk enables it at;
     ``status`` from microversion 2.3. Host and PCI address as ``sight``
-    allows (that of a free unit: these lists do not name holders)."""
+    allows (that of a free unit: these lists do not name holders). A vGPU
+    unit's board info adds its profile and type, and its GPU's address
+    with its own (Cyborg's device has no field for either)."""
     board = {'product_id': unit.product_id,
              'resource_class': unit.resource_class}
+    if unit.vgpu_type is not None:
+        board.update(vgpu_profile=unit.vgpu_profile,
+                     vgpu_type=unit.vgpu_type)
     if sight.pci_address:
         board['pci_address'] = unit.pci_address
+        if unit.parent_address is not None:
+            board['parent_address'] = unit.parent_address
     shown = {
         'uuid': unit.uuid,
         'id': unit.uuid,

@@ -1,8 +1,11 @@
 """vGPU units in the device report and in what users see of them."""
+import json
+
 import pytest
 
 from tests.inprocess import scenario
 from tests.inprocess.scenario import code
+from tests.inprocess.scenario import v2
 from tools.harness.api_server import make_host
 
 HOST = scenario.HOST
@@ -100,3 +103,24 @@ def test_mdev_uuids_are_unique_in_a_report(service, host):
     assert answer.status_code == 400
     assert f'mdev UUIDs reported more than once: {one["mdev_uuid"]}' in \
         answer.json['errors'][0]['detail']
+
+
+def test_v2_devices_carry_the_profile_deployables_the_name(caller, service,
+                                                          host):
+    """Cyborg's device has no vGPU fields: its board info carries them;
+    a deployable's name (with the type) is all it says."""
+    _report(service, host['report']['accelerators'])
+    [device, _] = v2(caller()).get('/v2/devices').json['devices']
+    assert json.loads(device['std_board_info']) == {
+        'product_id': '2330', 'resource_class': 'VGPU',
+        'vgpu_profile': 'GRID A100-4C', 'vgpu_type': 'nvidia-692',
+        'pci_address': '0000:41:00.4', 'parent_address': '0000:41:00.0'}
+    [deployable, _] = v2(caller()).get('/v2/deployables').json['deployables']
+    assert deployable['name'] == f'{HOST}:0000:41:00.4:nvidia-692'
+
+    reader = v2(caller(token='r', roles='reader', project_id='p1'))
+    [seen, _] = reader.get('/v2/devices').json['devices']
+    assert json.loads(seen['std_board_info']) == {
+        'product_id': '2330', 'resource_class': 'VGPU',
+        'vgpu_profile': 'GRID A100-4C', 'vgpu_type': 'nvidia-692'}
+    assert 'name' not in reader.get('/v2/deployables').json['deployables'][0]
