@@ -52,6 +52,14 @@ ATTACHMENT = {
         'pci_address': _field(
             'string', "The unit's PCI address." + _HOLDER_ONLY + ' Also '
             'left out without accelerator:show:pci_address.'),
+        'vgpu_type': _field(
+            ['string', 'null'], 'For a vGPU unit, what creates it on its VF '
+            '(pci_address): a vendor-VFIO type id, or an mdev type; null for '
+            'a whole device.' + _HOLDER_ONLY),
+        'mdev_uuid': _field(
+            ['string', 'null'], "For an mdev vGPU unit, the mdev's UUID."
+            + _HOLDER_ONLY + ' Also left out without '
+            'accelerator:show:pci_address.'),
         'instance_uuid': _field(['string', 'null'],
                                 'The instance, for an instance attachment.'
                                 + _HOLDER_ONLY),
@@ -332,11 +340,16 @@ OPERATIONS = {
         _CREATED, accelerators.CREATE),
     ('/accelerators/{uuid}', 'get'): _op(
         'show_accelerator',
-        'Show one accelerator and its attachment; ETag header. Fields the '
+        'Show one accelerator and its attachment; ETag header. A vGPU unit '
+        '(one profile of one VF, "pci_address") has "vgpu_interface" (vfio '
+        'or mdev), "vgpu_type", "vgpu_profile", "parent_address" (its GPU) '
+        'and, for mdev, "mdev_uuid"; all null for a whole device. Fields the '
         'caller may not see are left out: "host" and "pool_provider_uuid" '
         '(policy accelerator:show:host), "pci_address" '
-        '(accelerator:show:pci_address), a reported unit\'s "name" '
-        '(<host>:<PCI address>) with either, and of the attachment all but '
+        '(accelerator:show:pci_address), with it a vGPU unit\'s '
+        '"parent_address" and "mdev_uuid", a reported unit\'s "name" '
+        '(<host>:<PCI address>[:<vGPU type>]) with either, and of the '
+        'attachment all but '
         '"accelerator_uuid", "state" and "holds_accelerator" '
         '(accelerator:show:holder). By default admins and services see '
         'all, the project holding the unit its holder and place, others '

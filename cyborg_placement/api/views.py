@@ -29,8 +29,11 @@ def attachment(record: models.Attachment | None) -> dict | None:
     return {
         'uuid': record.uuid,
         'accelerator_uuid': record.accelerator.uuid,
-        # The unit the host's reconciler attaches, without a second call.
+        # The unit the host's reconciler attaches, without a second call:
+        # its PCI function, and which vGPU of it (None: the whole device).
         'pci_address': record.accelerator.pci_address,
+        'vgpu_type': record.accelerator.vgpu_type,
+        'mdev_uuid': record.accelerator.mdev_uuid,
         'instance_uuid': record.instance_uuid,
         'host': record.host,
         # The host driver the request named (host attachments), or None.
@@ -61,6 +64,9 @@ def accelerator(view: accelerators.AcceleratorView) -> dict:
         'resource_class': record.resource_class,
         'numa_node': record.numa_node,
         'driver': record.driver,
+        # A vGPU unit's (None for a whole device): its VF is pci_address.
+        **{field: getattr(record, field)
+           for field in accelerators.VGPU_FIELDS},
         'health': record.health,
         'health_reason': record.health_reason,
         'health_since': _time(record.health_since),
@@ -79,6 +85,7 @@ def _attachment_seen(sight: visibility.Sight, body: dict) -> dict:
     if not sight.holder:
         body = {k: body[k] for k in _ANYONE_SEES}
     for field, shown in (('pci_address', sight.pci_address),
+                         ('mdev_uuid', sight.pci_address),
                          ('host', sight.host)):
         if not shown:
             body.pop(field, None)
@@ -99,11 +106,12 @@ def visible(viewer: visibility.Viewer,
     if not sight.host:
         del body['host'], body['pool_provider_uuid']
     if not sight.pci_address:
-        # The agent's reasons name functions ("PF 0000:3b:00.0: ...").
+        # The agent's reasons name functions ("PF 0000:3b:00.0: ..."); an
+        # mdev's UUID names it on its host as the address does.
         del body['pci_address'], body['health_reason']
-    if not (sight.host and sight.pci_address) and record.host and \
-            record.name == accelerators.reported_name(record.host,
-                                                      record.pci_address):
+        del body['parent_address'], body['mdev_uuid']
+    if not (sight.host and sight.pci_address) and \
+            accelerators.has_reported_name(record):
         del body['name']
     return body
 
@@ -173,11 +181,18 @@ def device(unit: models.Accelerator, with_status: bool,
     ``std_board_info`` and ``vendor_board_info`` are JSON strings, as
     Cyborg's; ``id`` is the uuid, the path openstacksdk enables it at;
     ``status`` from microversion 2.3. Host and PCI address as ``sight``
-    allows (that of a free unit: these lists do not name holders)."""
+    allows (that of a free unit: these lists do not name holders). A vGPU
+    unit's board info adds its profile and type, and its GPU's address
+    with its own (Cyborg's device has no field for either)."""
     board = {'product_id': unit.product_id,
              'resource_class': unit.resource_class}
+    if unit.vgpu_type is not None:
+        board.update(vgpu_profile=unit.vgpu_profile,
+                     vgpu_type=unit.vgpu_type)
     if sight.pci_address:
         board['pci_address'] = unit.pci_address
+        if unit.parent_address is not None:
+            board['parent_address'] = unit.parent_address
     shown = {
         'uuid': unit.uuid,
         'id': unit.uuid,
@@ -221,9 +236,8 @@ def deployable(unit: models.Accelerator, sight: visibility.Sight,
     }
     if not sight.host:
         del shown['rp_uuid']
-    if not (sight.host and sight.pci_address) and unit.host and \
-            unit.name == accelerators.reported_name(unit.host,
-                                                    unit.pci_address):
+    if not (sight.host and sight.pci_address) and \
+            accelerators.has_reported_name(unit):
         del shown['name']
     return shown
 
