@@ -39,128 +39,129 @@ _CREATABLE = re.compile(r'^\s*(\d+)\s*:')
 MDEV_WAIT = 10.0
 
 
-def _read(path: str) -> str:
-    try:
-        with open(path, encoding='ascii') as text:
-            return text.read().strip()
-    except (OSError, ValueError) as exc:
-        raise WriteFailed(f'Reading {path} failed: {exc}.') from None
+class VgpuTree(pci.Tree):
+    """The vGPU files of one sysfs tree that the entry points may write."""
 
+    @staticmethod
+    def _read(path: str) -> str:
+        try:
+            with open(path, encoding='ascii') as text:
+                return text.read().strip()
+        except (OSError, ValueError) as exc:
+            raise WriteFailed(f'Reading {path} failed: {exc}.') from None
 
-def _type_id(value) -> str:
-    if not isinstance(value, str) or not _TYPE_ID.fullmatch(value):
-        raise Refused(f'{value!r} is not a vGPU type id (decimal digits, '
-                      'as creatable_vgpu_types lists them).')
-    return value
+    @staticmethod
+    def _type_id(value) -> str:
+        if not isinstance(value, str) or not _TYPE_ID.fullmatch(value):
+            raise Refused(f'{value!r} is not a vGPU type id (decimal '
+                          'digits, as creatable_vgpu_types lists them).')
+        return value
 
+    @staticmethod
+    def _uuid(value) -> str:
+        if not isinstance(value, str) or not _UUID.fullmatch(value):
+            raise Refused(f'{value!r} is not a UUID (lower-case, with '
+                          'hyphens).')
+        return value
 
-def _uuid(value) -> str:
-    if not isinstance(value, str) or not _UUID.fullmatch(value):
-        raise Refused(f'{value!r} is not a UUID (lower-case, with hyphens).')
-    return value
+    def _vgpu_file(self, address, name: str) -> str:
+        path = self.device_attribute(address, 'nvidia', name)
+        if not os.path.isfile(path):
+            raise Refused(f'PCI device {address} has no nvidia/{name}: it '
+                          'is not a VF of a GPU in vGPU mode.')
+        return path
 
+    def set_vgpu_type(self, address, type_id) -> None:
+        """Make the VF's vGPU of ``type_id``, unless it holds it already."""
+        type_id = self._type_id(type_id)
+        current = self._vgpu_file(address, 'current_vgpu_type')
+        holds = self._read(current)
+        if holds == type_id:
+            return
+        if holds != '0':
+            raise Refused(f'VF {address} holds a vGPU of type {holds}; it '
+                          f'can hold no other (type {type_id} asked).')
+        listed = self._read(self._vgpu_file(address, 'creatable_vgpu_types'))
+        ids = [match.group(1) for match in map(_CREATABLE.match,
+                                               listed.splitlines()) if match]
+        if type_id not in ids:
+            raise Refused(f'VF {address} cannot make a vGPU of type '
+                          f'{type_id} now: its creatable_vgpu_types lists '
+                          f'{", ".join(ids) or "none"} (the GPU holds '
+                          'another profile, or as many as it can).')
+        self.write(current, type_id)
+        if self._read(current) != type_id:
+            raise WriteFailed(f'VF {address} holds type '
+                              f'{self._read(current)} after {type_id} was '
+                              'written.')
 
-def _vgpu_file(tree: pci.Tree, address, name: str) -> str:
-    path = tree.device_attribute(address, 'nvidia', name)
-    if not os.path.isfile(path):
-        raise Refused(f'PCI device {address} has no nvidia/{name}: it is '
-                      'not a VF of a GPU in vGPU mode.')
-    return path
+    def clear_vgpu_type(self, address) -> None:
+        """Delete the VF's vGPU, if it holds one."""
+        current = self._vgpu_file(address, 'current_vgpu_type')
+        if self._read(current) != '0':
+            self.write(current, '0')
 
+    def _mdev_device(self, uuid: str) -> str | None:
+        """The mdev's real directory (under its parent's), or None."""
+        link = os.path.join(self.root, 'bus', 'mdev', 'devices', uuid)
+        return self.under_root('bus', 'mdev', 'devices', uuid) \
+            if os.path.exists(link) else None
 
-def set_type(tree: pci.Tree, address, type_id) -> None:
-    """Make the VF's vGPU of ``type_id``, unless it holds it already."""
-    type_id = _type_id(type_id)
-    current = _vgpu_file(tree, address, 'current_vgpu_type')
-    holds = _read(current)
-    if holds == type_id:
-        return
-    if holds != '0':
-        raise Refused(f'VF {address} holds a vGPU of type {holds}; it can '
-                      f'hold no other (type {type_id} asked).')
-    listed = [match.group(1) for match in map(_CREATABLE.match, _read(
-        _vgpu_file(tree, address, 'creatable_vgpu_types')).splitlines())
-        if match]
-    if type_id not in listed:
-        raise Refused(f'VF {address} cannot make a vGPU of type {type_id} '
-                      f'now: its creatable_vgpu_types lists '
-                      f'{", ".join(listed) or "none"} (the GPU holds another '
-                      'profile, or as many as it can).')
-    tree.write(current, type_id)
-    if _read(current) != type_id:
-        raise WriteFailed(f'VF {address} holds type {_read(current)} after '
-                          f'{type_id} was written.')
+    def create_mdev(self, address, mdev_type, uuid) -> None:
+        """Make mdev ``uuid`` of ``mdev_type`` on the function, unless it
+        is there already."""
+        uuid = self._uuid(uuid)
+        if not isinstance(mdev_type, str) or not _MDEV_TYPE.fullmatch(
+                mdev_type):
+            raise Refused(f'{mdev_type!r} is not an mdev type name.')
+        type_dir = self.device_attribute(address, 'mdev_supported_types',
+                                         mdev_type)
+        if not os.path.isdir(type_dir):
+            raise Refused(f'PCI device {address} has no mdev type '
+                          f'{mdev_type}.')
+        existing = self._mdev_device(uuid)
+        if existing:
+            if os.path.basename(os.path.dirname(existing)) != address:
+                raise Refused(f'mdev {uuid} exists on another device.')
+            return
+        available = self._read(os.path.join(type_dir, 'available_instances'))
+        if available in ('', '0'):
+            raise Refused(f'PCI device {address} cannot make an mdev of '
+                          f'type {mdev_type} now (available_instances is '
+                          f'{available or "empty"}).')
+        self.write(self.device_attribute(address, 'mdev_supported_types',
+                                         mdev_type, 'create'), uuid)
+        deadline = time.monotonic() + MDEV_WAIT
+        while not self._mdev_device(uuid):
+            if time.monotonic() > deadline:
+                raise WriteFailed(f'mdev {uuid} of type {mdev_type} did not '
+                                  f'appear on {address} after its creation.')
+            time.sleep(0.05)
 
-
-def clear_type(tree: pci.Tree, address) -> None:
-    """Delete the VF's vGPU, if it holds one."""
-    current = _vgpu_file(tree, address, 'current_vgpu_type')
-    if _read(current) != '0':
-        tree.write(current, '0')
-
-
-def _mdev_device(tree: pci.Tree, uuid: str) -> str | None:
-    """The mdev's real directory (under its parent's), or None."""
-    link = os.path.join(tree.root, 'bus', 'mdev', 'devices', uuid)
-    return tree.under_root('bus', 'mdev', 'devices', uuid) \
-        if os.path.exists(link) else None
-
-
-def create_mdev_on(tree: pci.Tree, address, mdev_type, uuid) -> None:
-    """Make mdev ``uuid`` of ``mdev_type`` on the function, unless it is
-    there already."""
-    uuid = _uuid(uuid)
-    if not isinstance(mdev_type, str) or not _MDEV_TYPE.fullmatch(mdev_type):
-        raise Refused(f'{mdev_type!r} is not an mdev type name.')
-    type_dir = tree.device_attribute(address, 'mdev_supported_types',
-                                     mdev_type)
-    if not os.path.isdir(type_dir):
-        raise Refused(f'PCI device {address} has no mdev type {mdev_type}.')
-    existing = _mdev_device(tree, uuid)
-    if existing:
-        if os.path.basename(os.path.dirname(existing)) != address:
-            raise Refused(f'mdev {uuid} exists on another device.')
-        return
-    available = _read(os.path.join(type_dir, 'available_instances'))
-    if available in ('', '0'):
-        raise Refused(f'PCI device {address} cannot make an mdev of type '
-                      f'{mdev_type} now (available_instances is '
-                      f'{available or "empty"}).')
-    tree.write(tree.device_attribute(address, 'mdev_supported_types',
-                                     mdev_type, 'create'), uuid)
-    deadline = time.monotonic() + MDEV_WAIT
-    while not _mdev_device(tree, uuid):
-        if time.monotonic() > deadline:
-            raise WriteFailed(f'mdev {uuid} of type {mdev_type} did not '
-                              f'appear on {address} after its creation.')
-        time.sleep(0.05)
-
-
-def remove_mdev_of(tree: pci.Tree, uuid) -> None:
-    """Delete mdev ``uuid``, if it is there."""
-    device = _mdev_device(tree, _uuid(uuid))
-    if device:
-        tree.write(tree.under_root('bus', 'mdev', 'devices', uuid,
-                                   'remove'), '1')
+    def remove_mdev(self, uuid) -> None:
+        """Delete mdev ``uuid``, if it is there."""
+        if self._mdev_device(self._uuid(uuid)):
+            self.write(self.under_root('bus', 'mdev', 'devices', uuid,
+                                       'remove'), '1')
 
 
 # The entry points: the tree is the daemon's own (its configuration).
 
 @sysfs_pctxt.entrypoint
 def set_vgpu_type(address: str, type_id: str) -> None:
-    set_type(pci.Tree.from_conf(), address, type_id)
+    VgpuTree.from_conf().set_vgpu_type(address, type_id)
 
 
 @sysfs_pctxt.entrypoint
 def clear_vgpu_type(address: str) -> None:
-    clear_type(pci.Tree.from_conf(), address)
+    VgpuTree.from_conf().clear_vgpu_type(address)
 
 
 @sysfs_pctxt.entrypoint
 def create_mdev(address: str, mdev_type: str, uuid: str) -> None:
-    create_mdev_on(pci.Tree.from_conf(), address, mdev_type, uuid)
+    VgpuTree.from_conf().create_mdev(address, mdev_type, uuid)
 
 
 @sysfs_pctxt.entrypoint
 def remove_mdev(uuid: str) -> None:
-    remove_mdev_of(pci.Tree.from_conf(), uuid)
+    VgpuTree.from_conf().remove_mdev(uuid)
