@@ -52,6 +52,10 @@ ATTACHMENT = {
         'pci_address': _field(
             'string', "The unit's PCI address." + _HOLDER_ONLY + ' Also '
             'left out without accelerator:show:pci_address.'),
+        'vgpu_interface': _field(
+            ['string', 'null'], 'For a vGPU unit, how it is made: vfio '
+            '(vendor-specific VFIO) or mdev; null for a whole device.'
+            + _HOLDER_ONLY, enum=['vfio', 'mdev', None]),
         'vgpu_type': _field(
             ['string', 'null'], 'For a vGPU unit, what creates it on its VF '
             '(pci_address): a vendor-VFIO type id, or an mdev type; null for '

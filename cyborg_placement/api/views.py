@@ -32,6 +32,7 @@ def attachment(record: models.Attachment | None) -> dict | None:
         # The unit the host's reconciler attaches, without a second call:
         # its PCI function, and which vGPU of it (None: the whole device).
         'pci_address': record.accelerator.pci_address,
+        'vgpu_interface': record.accelerator.vgpu_interface,
         'vgpu_type': record.accelerator.vgpu_type,
         'mdev_uuid': record.accelerator.mdev_uuid,
         'instance_uuid': record.instance_uuid,
