@@ -32,6 +32,7 @@ def attachment(record: models.Attachment | None) -> dict | None:
         # The unit the host's reconciler attaches, without a second call:
         # its PCI function, and which vGPU of it (None: the whole device).
         'pci_address': record.accelerator.pci_address,
+        'vgpu_interface': record.accelerator.vgpu_interface,
         'vgpu_type': record.accelerator.vgpu_type,
         'mdev_uuid': record.accelerator.mdev_uuid,
         'instance_uuid': record.instance_uuid,
@@ -146,6 +147,28 @@ def attach_handle_info(pci_address: str) -> dict:
             'function': function}
 
 
+def attach_handle(unit: models.Accelerator | None) -> dict:
+    """How Nova's libvirt driver puts a bound ARQ's unit into the guest.
+
+    A PCI function: a PCI hostdev. An mdev vGPU unit: ``MDEV``, whose UUID
+    Nova creates the mdev with (``_allocate_cyborg_mdevs``, on spawn and
+    on hard reboot when it is missing), on the parent whose address the
+    info gives (the VF), of type ``asked_type``. Vendor-VFIO vGPU units
+    are never bound to ARQs (:mod:`attach.requests` refuses them).
+    """
+    if unit is None:
+        return {'attach_handle_type': '', 'attach_handle_info': {},
+                'attach_handle_uuid': None}
+    if unit.vgpu_interface == models.VGPU_MDEV:
+        return {'attach_handle_type': 'MDEV',
+                'attach_handle_info': {**attach_handle_info(unit.pci_address),
+                                       'asked_type': unit.vgpu_type},
+                'attach_handle_uuid': unit.mdev_uuid}
+    return {'attach_handle_type': 'PCI',
+            'attach_handle_info': attach_handle_info(unit.pci_address),
+            'attach_handle_uuid': None}
+
+
 def accelerator_request(record: models.AcceleratorRequest) -> dict:
     """An ARQ as Nova reads it. A ``Bound`` ARQ whose binding was released
     meanwhile (its unit went to nobody's allocation) shows ``Unbound``
@@ -165,9 +188,7 @@ def accelerator_request(record: models.AcceleratorRequest) -> dict:
         'device_rp_uuid': record.device_rp_uuid,
         'instance_uuid': record.instance_uuid,
         'project_id': record.project_id,
-        'attach_handle_type': 'PCI' if unit is not None else '',
-        'attach_handle_info': (attach_handle_info(unit.pci_address)
-                               if unit is not None else {}),
+        **attach_handle(unit),
         # Ours: the unit, as GET /accelerators/{uuid} shows it.
         'accelerator_uuid': unit.uuid if unit is not None else None,
         'created_at': _time(record.created_at),

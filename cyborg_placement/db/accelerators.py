@@ -254,6 +254,17 @@ def host_of_pool(db: db_engine.Database, pool_provider_uuid: str
                    models.Accelerator.host.is_not(None)).limit(1))
 
 
+def vgpu_interface_of_pool(db: db_engine.Database, pool_provider_uuid: str
+                           ) -> str | None:
+    """How the pool's vGPUs are made ('vfio', 'mdev'); None for a pool of
+    whole devices. A pool holds one product's one profile: one kind."""
+    with db.reader() as session:
+        return session.scalar(
+            sa.select(models.Accelerator.vgpu_interface)
+            .where(models.Accelerator.pool_provider_uuid == pool_provider_uuid,
+                   models.Accelerator.vgpu_interface.is_not(None)).limit(1))
+
+
 def list_reported(db: db_engine.Database, *, host: str | None = None,
                   device_type: str | None = None,
                   vendor_id: str | None = None) -> list[models.Accelerator]:

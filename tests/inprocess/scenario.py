@@ -92,13 +92,14 @@ def allocate(placement: PlacementClient, consumer: str, allocations: dict,
 
 
 def schedule(placement: PlacementClient, host: dict, units: int,
-             instance: str | None = None, project: str = 'p1') -> str:
+             instance: str | None = None, project: str = 'p1',
+             resource_class: str = 'PGPU') -> str:
     """An instance Nova placed on ``host``: VCPU on the compute node and
     ``units`` of the pool, in one allocation."""
     instance = instance or str(uuid.uuid4())
     allocations = {host['root']: {'resources': {'VCPU': 2}}}
     if units:
-        allocations[host['pool']] = {'resources': {'PGPU': units}}
+        allocations[host['pool']] = {'resources': {resource_class: units}}
     allocate(placement, instance, allocations, project)
     return instance
 

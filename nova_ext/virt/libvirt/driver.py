@@ -39,6 +39,7 @@ LOG = logging.getLogger(__name__)
 ext_conf.register_opts(CONF)
 
 _HostdevPCI = vconfig.LibvirtConfigGuestHostdevPCI
+_HostdevMDEV = vconfig.LibvirtConfigGuestHostdevMDEV
 
 
 class LibvirtAcceleratorDriver(libvirt_driver.LibvirtDriver):
@@ -86,7 +87,7 @@ class LibvirtAcceleratorDriver(libvirt_driver.LibvirtDriver):
         return changed
 
     def _nova_detach(self, instance_uuid: str, domain: libvirt.virDomain,
-                     address: accelerator.PciAddress) -> None:
+                     accel: accelerator.Accelerator) -> None:
         """Nova's detach, for the live leg :mod:`libvirt_hostdev` leaves to
         its caller: it waits for libvirt's device-removed event (matched by
         the alias the live element carries), fails at once on a
@@ -95,18 +96,18 @@ class LibvirtAcceleratorDriver(libvirt_driver.LibvirtDriver):
         device is the one :func:`libvirt_hostdev.find_hostdev` finds."""
 
         def get_device_conf(from_persistent_config=False):
-            xml = libvirt_hostdev.find_hostdev(domain, address,
+            xml = libvirt_hostdev.find_hostdev(domain, accel.device,
                                                from_persistent_config)
             if xml is None:
                 return None
-            dev = _HostdevPCI()
+            dev = _HostdevMDEV() if accel.is_mdev else _HostdevPCI()
             dev.parse_str(xml)
             return dev
 
         try:
             self._detach_with_retry(libvirt_guest.Guest(domain),
                                     instance_uuid, get_device_conf,
-                                    str(address))
+                                    str(accel.device))
         except exception.DeviceNotFound:
             return  # the guest let go meanwhile
         except exception.DeviceDetachFailed as ex:
@@ -118,6 +119,12 @@ class LibvirtAcceleratorDriver(libvirt_driver.LibvirtDriver):
                           context=None, mdevs=None, accel_info=None,
                           share_info=None, old_guest=None):
         accel_info = self._with_bound_accelerators(instance, accel_info)
+        # Nova adds an MDEV ARQ's mdev from ``mdevs`` only (spawn fills it
+        # from Nova's own ARQs): ours join them.
+        mdevs = list(mdevs or [])
+        mdevs += [arq['attach_handle_uuid'] for arq in accel_info
+                  if arq['attach_handle_type'] == bindings.MDEV
+                  and arq['attach_handle_uuid'] not in mdevs]
         return super()._get_guest_config(
             instance, network_info, image_meta, disk_info, rescue,
             block_device_info, context, mdevs, accel_info, share_info,
@@ -125,17 +132,32 @@ class LibvirtAcceleratorDriver(libvirt_driver.LibvirtDriver):
 
     def _with_bound_accelerators(self, instance, accel_info) -> list[dict]:
         """Nova's ARQs, the units bound from the instance's allocation on
-        this host, and those attached by REST: each PCI address once."""
+        this host, and those attached by REST: each device once."""
         arqs = list(accel_info or [])
-        seen = {tuple(sorted(arq['attach_handle_info'].items()))
-                for arq in arqs if arq.get('attach_handle_type') == 'PCI'}
+        seen = {bindings.device_of(arq) for arq in arqs}
         for record in self._bound_records(instance):
             arq = bindings.to_arq(record)
-            key = tuple(sorted(arq['attach_handle_info'].items()))
-            if key not in seen:
-                seen.add(key)
+            if bindings.device_of(arq) not in seen:
+                seen.add(bindings.device_of(arq))
                 arqs.append(arq)
         return arqs
+
+    def _guest_add_accel_pci_devices(self, guest, accel_info):
+        """Nova's PCI hostdevs of PCI ARQs (managed: libvirt binds each to
+        vfio-pci), but a vendor-VFIO vGPU's VF unmanaged: it must stay on
+        the vendor driver that holds its vGPU (only our bindings have such
+        units; the API refuses them to Nova's ARQs)."""
+        managed = [arq for arq in accel_info if bindings.managed(arq)]
+        super()._guest_add_accel_pci_devices(guest, managed)
+        for arq in accel_info:
+            if not bindings.managed(arq):
+                dev = _HostdevPCI()
+                info = arq['attach_handle_info']
+                dev.domain, dev.bus, dev.slot, dev.function = (
+                    info['domain'], info['bus'], info['device'],
+                    info['function'])
+                dev.managed = 'no'
+                guest.add_device(dev)
 
     def _bound_records(self, instance) -> list[dict]:
         """Bind (or find bound) the units the instance's allocation holds in
