@@ -10,23 +10,27 @@ hard reboot, power on, rebuild, evacuate, unshelve, migration), so a vGPU
 that the host lost (a host reboot) is made again; one that is there is
 left as it is. Release deletes it.
 
-The writes need root: they go through the agent's privileged module
-(:mod:`cyborg_agent.privileged.vgpu`), whose daemon nova-compute starts
-as the agent does (``[privsep_sysfs]`` in nova.conf: ``helper_command``
-naming cyborg.conf, where ``[agent] sysfs_root`` is; a root nova-compute
-forks it). Its entry points check the type against what the VF lists now,
-so a vGPU the GPU cannot hold any more (two boots raced for its last
-room) is refused before anything is written: :class:`NotCreatable`, which
-the driver turns into a reschedule.
+The writes need root and the agent's configuration, which cannot share
+nova-compute's process (nova_ext/conf.py): the driver runs the agent's
+``cyborg-agent vgpu make|delete`` (``[accelerator_api] vgpu_command``),
+which goes through the agent's privileged module
+(:mod:`cyborg_agent.privileged.vgpu`) and its daemon. Its entry points
+check the type against what the VF lists now, so a vGPU the GPU cannot
+hold any more (two boots raced for its last room) is refused before
+anything is written: :class:`NotCreatable`, which the driver turns into a
+reschedule.
 """
-from oslo_log import log as logging
+import subprocess
 
-from cyborg_agent import privileged
-from cyborg_agent.privileged import vgpu as privileged_vgpu
+from oslo_log import log as logging
 
 LOG = logging.getLogger(__name__)
 
 MDEV = 'mdev'
+#: ``cyborg-agent vgpu``'s status for a refusal (cyborg_agent/cmd/vgpu.py).
+REFUSED = 3
+#: Seconds the command may take (it may start the privileged daemon).
+TIMEOUT = 120
 
 
 class NotCreatable(Exception):
@@ -46,39 +50,46 @@ def _name(record: dict) -> str:
             f"{record['vgpu_type']} on {record['pci_address']})")
 
 
-def ensure(records: list[dict]) -> None:
+def _run(agent: list[str], action: str, record: dict) -> None:
+    """``<agent> vgpu <action>`` for the record's vGPU; ``agent`` is
+    ``[accelerator_api] vgpu_command``."""
+    command = [*agent, 'vgpu', action,
+               '--interface', record['vgpu_interface'],
+               '--address', record['pci_address'],
+               '--type', record['vgpu_type']]
+    if record.get('mdev_uuid'):
+        command += ['--mdev-uuid', record['mdev_uuid']]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True,
+                              timeout=TIMEOUT, check=False)
+    except (OSError, subprocess.TimeoutExpired) as ex:
+        raise VgpuError(f'vGPU {_name(record)}: {command[0]} failed: '
+                        f'{ex}') from ex
+    reason = done.stderr.strip().splitlines()[-1:] or ['no reason given']
+    if done.returncode == REFUSED:
+        raise NotCreatable(f'vGPU {_name(record)}: {reason[0]}')
+    if done.returncode:
+        raise VgpuError(f'vGPU {_name(record)}: cyborg-agent vgpu {action} '
+                        f'failed (status {done.returncode}): {reason[0]}')
+
+
+def ensure(records: list[dict], agent: list[str]) -> None:
     """Make each bound vGPU that is not there yet.
 
     :raises NotCreatable: the VF cannot hold it now.
-    :raises VgpuError: the daemon could not make it.
+    :raises VgpuError: the agent's command could not make it.
     """
     for record in _vgpus(records):
-        try:
-            if record['vgpu_interface'] == MDEV:
-                privileged_vgpu.create_mdev(record['pci_address'],
-                                            record['vgpu_type'],
-                                            record['mdev_uuid'])
-            else:
-                privileged_vgpu.set_vgpu_type(record['pci_address'],
-                                              record['vgpu_type'])
-        except privileged.Refused as ex:
-            raise NotCreatable(f'vGPU {_name(record)}: {ex.reason}') from ex
-        except Exception as ex:  # the daemon's failure, or its start's
-            raise VgpuError(f'vGPU {_name(record)} could not be made: '
-                            f'{ex}') from ex
+        _run(agent, 'make', record)
 
 
-def delete(records: list[dict]) -> list[str]:
+def delete(records: list[dict], agent: list[str]) -> list[str]:
     """Delete each vGPU of ``records``; what could not be deleted (each
-    tried, none raised: the instance leaves whatever happens, and the
-    agent deletes vGPUs nothing holds)."""
+    tried, none raised: the instance leaves whatever happens)."""
     failed = []
     for record in _vgpus(records):
         try:
-            if record['vgpu_interface'] == MDEV:
-                privileged_vgpu.remove_mdev(record['mdev_uuid'])
-            else:
-                privileged_vgpu.clear_vgpu_type(record['pci_address'])
-        except Exception as ex:
-            failed.append(f'{_name(record)}: {ex}')
+            _run(agent, 'delete', record)
+        except (NotCreatable, VgpuError) as ex:
+            failed.append(str(ex))
     return failed

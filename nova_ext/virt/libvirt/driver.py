@@ -171,7 +171,8 @@ class LibvirtAcceleratorDriver(libvirt_driver.LibvirtDriver):
                                   self._agent_host())
             attached = bindings.attached_records(self._accelerator_api,
                                                  instance.uuid)
-            vgpu.ensure(bound + attached)
+            vgpu.ensure(bound + attached,
+                        CONF.accelerator_api.vgpu_command)
             return bound + attached
         except vgpu.NotCreatable as ex:
             # Placement offered a vGPU the GPU cannot hold any more (a
@@ -222,8 +223,8 @@ class LibvirtAcceleratorDriver(libvirt_driver.LibvirtDriver):
 
     def _release(self, instance) -> None:
         """The instance's vGPUs on this host are deleted, then its units
-        released (a vGPU left by a failure here, the agent deletes once
-        nothing holds its unit)."""
+        released (a vGPU a failure here leaves is logged; the next bind of
+        its unit finds it there and uses it)."""
         if self._accelerator_api is None:
             return
         host = self._agent_host()
@@ -231,7 +232,8 @@ class LibvirtAcceleratorDriver(libvirt_driver.LibvirtDriver):
             failed = vgpu.delete([
                 record for record in bindings.bindings(
                     self._accelerator_api, instance.uuid)
-                if record.get('host') == host])
+                if record.get('host') == host],
+                CONF.accelerator_api.vgpu_command)
             for reason in failed:
                 LOG.error('Could not delete vGPU %s', reason,
                           instance=instance)
