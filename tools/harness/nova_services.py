@@ -144,12 +144,15 @@ class NovaServicesTestBase(base.ServersTestBase):
         self.run_agent(hostname, gpus)
         return hostname
 
-    def run_agent(self, hostname: str, gpus=GPUS) -> None:
-        """``cyborg-agent --once`` for the host: (re)publish ``gpus``."""
+    def run_agent(self, hostname: str, gpus=GPUS, functions=None,
+                  rules: tuple[str, ...] = ()) -> None:
+        """``cyborg-agent --once`` for the host: (re)publish ``gpus``
+        (H100s), or the PCI ``functions`` given, with ``[agent]
+        device_rule`` values ``rules``."""
         workdir = self.workdir / hostname
         # A new tree each run: the host's devices are what ``gpus`` says.
         shutil.rmtree(workdir / 'sys', ignore_errors=True)
-        tree = sysfs_tree.build(workdir / 'sys', [
+        tree = sysfs_tree.build(workdir / 'sys', functions or [
             catalog.nvidia_h100_sxm(address, 0, 100 + index)
             for index, address in enumerate(gpus)])
         tree.driver_dir('vfio-pci')
@@ -161,7 +164,8 @@ class NovaServicesTestBase(base.ServersTestBase):
             'agent': {'sysfs_root': tree.root,
                       'resource_provider_name': hostname,
                       'state_dir': workdir / 'state',
-                      'libvirt_uri': 'test:///default'}})
+                      'libvirt_uri': 'test:///default',
+                      'device_rule': list(rules)}})
         done = subprocess.run(
             [AGENT, '--config-file', str(conf_file), '--once'],
             capture_output=True, text=True, timeout=120)
