@@ -144,17 +144,17 @@ class NovaServicesTestBase(base.ServersTestBase):
         self.run_agent(hostname, gpus)
         return hostname
 
-    def run_agent(self, hostname: str, gpus=GPUS,
-                  tree: sysfs_tree.SysfsTree | None = None,
-                  rules: tuple[str, ...] = ()) -> None:
-        """``cyborg-agent --once`` for the host: (re)publish ``gpus``, or
-        what ``tree`` holds (kept as it is), with ``[agent] device_rule``
-        ``rules``."""
+    def run_agent(self, hostname: str, gpus=GPUS, functions=None,
+                  rules: tuple[str, ...] = (),
+                  tree: sysfs_tree.SysfsTree | None = None) -> None:
+        """``cyborg-agent --once`` for the host: (re)publish ``gpus``
+        (H100s), or the PCI ``functions`` given, or what ``tree`` holds
+        (kept as it is), with ``[agent] device_rule`` values ``rules``."""
         workdir = self.workdir / hostname
         if tree is None:
             # A new tree each run: the host's devices are what ``gpus`` says.
             shutil.rmtree(workdir / 'sys', ignore_errors=True)
-            tree = sysfs_tree.build(workdir / 'sys', [
+            tree = sysfs_tree.build(workdir / 'sys', functions or [
                 catalog.nvidia_h100_sxm(address, 0, 100 + index)
                 for index, address in enumerate(gpus)])
             tree.driver_dir('vfio-pci')
@@ -162,8 +162,8 @@ class NovaServicesTestBase(base.ServersTestBase):
         agent = {'sysfs_root': tree.root, 'resource_provider_name': hostname,
                  'state_dir': workdir / 'state',
                  'libvirt_uri': 'test:///default'}
-        if rules:  # a multi-valued option is one line per value
-            agent['device_rule'] = '\ndevice_rule = '.join(rules)
+        if rules:
+            agent['device_rule'] = list(rules)
         ini.write(conf_file, {
             'placement': ini.token_auth(os.environ[PLACEMENT_URL]),
             'accelerator_api': ini.token_auth(os.environ[API_URL],
