@@ -10,15 +10,11 @@ The driver makes vGPUs through the agent's command (``[accelerator_api]
 vgpu_command``), run as root here: it forks its privileged daemon.
 """
 import os
-import sys
 
 import requests
 
 from tools.harness import catalog
-from tools.harness import ini
 from tools.harness import nova_services
-from tools.harness import sysfs_tree
-from tools.harness import vgpu_manager
 from tools.harness.guest_xml import hostdev_sources
 from tools.harness.guest_xml import mdev_sources
 
@@ -41,31 +37,13 @@ class VgpuServicesTest(nova_services.AcceleratorServicesTestBase):
 
     def setUp(self):
         super().setUp()
-        self.flags(compute_driver=nova_services.ext_compute.COMPUTE_DRIVER)
-        self.host = f'cn-{os.urandom(4).hex()}'
-        self.tree = sysfs_tree.build(self.workdir / self.host / 'sys',
-                                     self.FUNCTIONS)
-        self.manager = vgpu_manager.VgpuManager(self.tree, self.FUNCTIONS)
-        self.manager.__enter__()
-        self.addCleanup(self.manager.__exit__)
-        conf = ini.write(self.workdir / self.host / 'vgpu.conf', {'agent': {
-            'sysfs_root': self.tree.root, 'resource_provider_name': self.host}})
-        self.flags(group='accelerator_api', vgpu_command=[
-            sys.executable, '-m', 'cyborg_agent.cmd.agent', '--config-file',
-            str(conf)])
-        self.start_compute(self.host)
-        self.publish()
+        self.host, self.tree, self.manager = self.start_vgpu_compute(
+            self.FUNCTIONS, self.RULES)
 
     def publish(self):
         """One agent cycle: Placement follows what the driver lists."""
         self.manager.settle()
         self.run_agent(self.host, tree=self.tree, rules=self.RULES)
-
-    def vgpu_flavor(self, trait: str) -> str:
-        return self._create_flavor(
-            name=f'vgpu-{os.urandom(3).hex()}', vcpu=1, memory_mb=512,
-            disk=1, ephemeral=0, extra_spec={
-                'resources:VGPU': '1', f'trait:{trait}': 'required'})
 
     def offered(self, trait: str) -> int:
         """VGPU the host's pool of the profile offers now."""

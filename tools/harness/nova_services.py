@@ -58,6 +58,7 @@ from nova_ext.cmd import compute as ext_compute
 from tools.harness import catalog
 from tools.harness import ini
 from tools.harness import sysfs_tree
+from tools.harness import vgpu_manager
 from tools.harness.guest_xml import hostdev_sources
 
 CONF = nova_conf.CONF
@@ -261,6 +262,36 @@ class AcceleratorServicesTestBase(NovaServicesTestBase):
         """A nova-compute with our driver on a host with ``gpus``."""
         self.flags(compute_driver=ext_compute.COMPUTE_DRIVER)
         return self.start_gpu_compute(gpus)
+
+    def start_vgpu_compute(self, functions, rules: tuple[str, ...]
+                           ) -> tuple[str, sysfs_tree.SysfsTree,
+                                      vgpu_manager.VgpuManager]:
+        """A nova-compute with our driver on a host whose GPUs
+        (``functions``, in vGPU mode by ``rules``) share vGPUs: the vGPU
+        manager's stand-in runs in this process, and the driver makes
+        vGPUs with the agent's command (as root here: it forks its
+        privileged daemon) reading the host's tree."""
+        hostname = f'cn-{uuid.uuid4().hex[:8]}'
+        tree = sysfs_tree.build(self.workdir / hostname / 'sys', functions)
+        manager = vgpu_manager.VgpuManager(tree, functions)
+        manager.__enter__()
+        self.addCleanup(manager.__exit__)
+        conf = ini.write(self.workdir / hostname / 'vgpu.conf', {'agent': {
+            'sysfs_root': tree.root, 'resource_provider_name': hostname}})
+        self.flags(compute_driver=ext_compute.COMPUTE_DRIVER)
+        self.flags(group=ext_conf.GROUP, vgpu_command=[
+            sys.executable, '-m', 'cyborg_agent.cmd.agent', '--config-file',
+            str(conf)])
+        self.start_compute(hostname)
+        self.run_agent(hostname, tree=tree, rules=rules)
+        return hostname, tree, manager
+
+    def vgpu_flavor(self, trait: str) -> str:
+        """``resources:VGPU=1`` and the profile's trait."""
+        return self._create_flavor(
+            name=f'vgpu-{uuid.uuid4().hex[:6]}', vcpu=1, memory_mb=512,
+            disk=1, ephemeral=0, extra_spec={
+                'resources:VGPU': '1', f'trait:{trait}': 'required'})
 
     def accelerator_flavor(self, gpus: int = 2) -> str:
         """``resources:PGPU=N`` and the H100 product trait, as operators
