@@ -9,13 +9,15 @@ scheduler and a compute service on Nova's fake libvirt, 4 H100s published by
 ``--repeat`` times: once with ``LibvirtAcceleratorDriver`` and a
 ``resources:`` flavor, once with stock Nova (its ``LibvirtDriver`` and
 Cyborg client on the API's ``/v2``) and an ``accel:device_profile`` flavor,
-each with fresh servers. Every request the Nova process sends (Nova's
-scheduler, conductor and report client to Placement, the driver or Nova's
-Cyborg client to the API) goes through ``requests``' HTTP adapter, where it
-is counted by the server it is for; Placement's gunicorn access log counts
-all it received, so the difference is what the API sent it (its bind
-reads). Nothing else talks to either server meanwhile. Prints the median
-requests and seconds of each step.
+each with fresh servers; and, with our driver, a vGPU server (an H200
+slice, made on the host when bound) against a whole-GPU one (an H100) on
+two compute hosts of the same services, with their ratio. Every request
+the Nova process sends (Nova's scheduler, conductor and report client to
+Placement, the driver or Nova's Cyborg client to the API) goes through
+``requests``' HTTP adapter, where it is counted by the server it is for;
+Placement's gunicorn access log counts all it received, so the difference
+is what the API sent it (its bind reads). Nothing else talks to either
+server meanwhile. Prints the median requests and seconds of each step.
 
 Usage: python benchmarks/nova_boot.py [--repeat 3]
 """
@@ -37,6 +39,7 @@ from requests import adapters
 REPO = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from tools.harness import catalog  # noqa: E402
 from tools.harness import nova_services  # noqa: E402
 from tools.harness import run_facts  # noqa: E402
 from tools.harness.api_server import ApiServer  # noqa: E402
@@ -48,7 +51,12 @@ REPEAT = 'CYBORG_NOVA_BENCH_REPEAT'
 PLACEMENT_LOG = 'CYBORG_NOVA_BENCH_PLACEMENT_LOG'
 #: The cases run, each in a Nova process of its own.
 CASES = ('NovaBootCost.test_boot_and_delete',
-         'StockNovaBootCost.test_boot_and_delete')
+         'StockNovaBootCost.test_boot_and_delete',
+         'VgpuBootCost.test_boot_and_delete')
+#: The rows the vGPU ratio compares (VgpuBootCost's flavors).
+VGPU_ROW = 'resources:VGPU=1 (H200X-1-18C)'
+WHOLE_ROW = 'resources:PGPU=1 (whole H100)'
+
 
 
 class _BootCost:
@@ -118,6 +126,26 @@ class NovaBootCost(_BootCost, nova_services.AcceleratorServicesTestBase):
         self.boot_and_delete({
             'resources:PGPU=2 + trait': self.accelerator_flavor(2),
             'no accelerators (baseline)': self.plain_flavor()})
+
+
+class VgpuBootCost(_BootCost, nova_services.AcceleratorServicesTestBase):
+    """Our driver, a vGPU server (an H200 slice made when bound, through
+    the agent's command, and deleted with the server) against a whole-GPU
+    server (an H100) on another compute host of the same services."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.count_requests()
+
+    def test_boot_and_delete(self) -> None:
+        self.start_vgpu_compute(
+            [catalog.nvidia_h200_vgpu('0000:41:00.0', vfs=8)],
+            ('{"product_id": "2335", "vgpu_profiles": '
+             '{"NVIDIA H200X-1-18C": 7}}',))
+        self.start_accelerator_compute()
+        self.boot_and_delete({
+            VGPU_ROW: self.vgpu_flavor('CUSTOM_VGPU_NVIDIA_H200X_1_18C'),
+            WHOLE_ROW: self.accelerator_flavor(1)})
 
 
 class StockNovaBootCost(_BootCost, nova_services.StockNovaServicesTestBase):
@@ -191,6 +219,15 @@ def main() -> int:
               f"({statistics.median(r['placement_from_nova'] for r in runs):g})"
               ' | '
               f"{statistics.median(r['seconds'] for r in runs):.2f} |")
+    vgpu, whole = rows[VGPU_ROW, 'spawn'], rows[WHOLE_ROW, 'spawn']
+
+    def median(runs, key):
+        return statistics.median(r[key] for r in runs)
+    print(f'vGPU spawn / whole-GPU spawn: '
+          f"{median(vgpu, 'seconds') / median(whole, 'seconds'):.2f}x "
+          f"seconds, {median(vgpu, 'api'):g} / {median(whole, 'api'):g} API "
+          f"and {median(vgpu, 'placement'):g} / "
+          f"{median(whole, 'placement'):g} Placement requests")
     return 0
 
 

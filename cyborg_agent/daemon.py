@@ -33,6 +33,7 @@ from cyborg_agent import saved_state
 from cyborg_agent import wakeup
 from cyborg_agent.discovery import inventory
 from cyborg_agent.discovery import rules
+from cyborg_agent.discovery import vgpu
 from cyborg_agent.publish import sync as placement_sync
 from cyborg_placement import rpc
 from cyborg_placement.placement import client as placement_client
@@ -85,12 +86,17 @@ class Agent:
             saved_state.StateFile(conf.agent.state_dir,
                                   saved_state.file_name('health', root_name)))
         self._held_unhealthy: set[str] = set()
+        #: vGPU type names the driver listed, kept across restarts.
+        self.vgpu_names = vgpu.TypeNames(saved_state.StateFile(
+            conf.agent.state_dir,
+            saved_state.file_name('vgpu-types', root_name)))
         #: The RPC server of wake-ups, when the daemon runs one.
         self.wakeups: wakeup.WakeupServer | None = None
 
     def discover(self) -> list[Unit]:
         """This host's units, with their health judged by this cycle."""
-        devices = discovery.discover_devices(self.conf, enrich=False)
+        devices = discovery.discover_devices(self.conf, enrich=False,
+                                             vgpu_names=self.vgpu_names)
         self.health.update(health.observe(
             devices, discovery.plugin_problems(devices, self.conf)))
         return self.health.apply(inventory.units_of(devices))

@@ -17,9 +17,15 @@ from cyborg_agent.publish import tree
 from cyborg_placement import vocabulary
 from cyborg_placement.vocabulary import Unit
 
+#: The fields of a vGPU unit (:class:`Unit`), in its entry as named there.
+VGPU_FIELDS = ('vgpu_interface', 'vgpu_type', 'vgpu_profile',
+               'parent_address', 'mdev_uuid')
+
 
 def unit_entry(unit: Unit, pool: tree.PoolProvider) -> dict:
-    return {
+    """One unit of the report; a vGPU unit's entry adds its
+    :data:`VGPU_FIELDS` (a whole device's leaves them out: null)."""
+    entry = {
         'pci_address': unit.address.lower(),
         'vendor_id': unit.vendor_id.lower(),
         'product_id': unit.product_id.lower(),
@@ -32,6 +38,9 @@ def unit_entry(unit: Unit, pool: tree.PoolProvider) -> dict:
         'health': 'healthy' if unit.healthy else 'unhealthy',
         'health_reason': unit.health_reason,
     }
+    if unit.vgpu_profile is not None:
+        entry.update((name, getattr(unit, name)) for name in VGPU_FIELDS)
+    return entry
 
 
 def build_report(units: Iterable[Unit],
@@ -41,8 +50,12 @@ def build_report(units: Iterable[Unit],
     ``published`` is the tree the sync returned for these units.
     """
     pools = tree.provider_of_units(published)
-    return {'accelerators': [unit_entry(u, pools[u.address])
-                             for u in sorted(units, key=lambda u: u.address)]}
+    return {'accelerators': [unit_entry(u, pools[u.key])
+                             for u in sorted(units, key=_order)]}
+
+
+def _order(unit: Unit) -> tuple[str, str]:
+    return (unit.address, unit.vgpu_type or '')
 
 
 def send_report(adapter: ks_adapter.Adapter, host: str, report: dict

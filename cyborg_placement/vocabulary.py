@@ -8,6 +8,7 @@ use it without depending on each other.
 import dataclasses
 import hashlib
 import json
+import re
 
 import os_resource_classes as orc
 import os_traits
@@ -42,10 +43,44 @@ class Unit:
     #: An operator disabled it (the API says so); it is offered to nobody
     #: new, as an unhealthy unit.
     disabled: bool = False
+    #: A vGPU unit: one profile on one VF (``address``) of the GPU
+    #: ``parent_address``. ``vgpu_interface`` is ``vfio`` (NVIDIA's
+    #: vendor-specific VFIO: ``vgpu_type`` is the id written to the VF's
+    #: ``current_vgpu_type``) or ``mdev`` (``vgpu_type`` is the
+    #: ``mdev_supported_types`` directory, ``mdev_uuid`` the mdev's UUID);
+    #: ``vgpu_profile`` the name the driver lists. None for a whole device.
+    vgpu_interface: str | None = None
+    vgpu_type: str | None = None
+    vgpu_profile: str | None = None
+    parent_address: str | None = None
+    mdev_uuid: str | None = None
+    #: ``created`` (the vGPU exists), ``creatable`` (the driver lists it
+    #: on the VF now) or ``blocked`` (it does not: the GPU holds another
+    #: profile, or the VF another vGPU). Only a creatable unit is offered.
+    vgpu_state: str | None = None
+    #: At most this many vGPUs of the profile on one GPU (the operator's
+    #: rule; None: as many as the driver lists).
+    vgpu_max: int | None = None
 
     @property
     def schedulable(self) -> bool:
         return self.healthy and not self.disabled
+
+    @property
+    def key(self) -> tuple[str, str | None]:
+        """What tells a host's units apart: a VF is one unit per profile."""
+        return (self.address, self.vgpu_type)
+
+
+#: Nova's standard resource class of vGPU pools.
+VGPU_RESOURCE_CLASS = orc.VGPU
+
+
+def vgpu_trait(profile: str) -> str:
+    """``NVIDIA H200X-1-18C`` -> ``CUSTOM_VGPU_NVIDIA_H200X_1_18C``: the
+    trait a flavor requires for one profile."""
+    return 'CUSTOM_VGPU_' + re.sub(r'[^A-Z0-9]+', '_',
+                                   profile.upper()).strip('_')
 
 
 RESOURCE_CLASSES = {
@@ -58,6 +93,8 @@ RESOURCE_CLASSES = {
 
 
 def resource_class(unit: Unit) -> str:
+    if unit.vgpu_profile is not None:
+        return VGPU_RESOURCE_CLASS
     return unit.resource_class or RESOURCE_CLASSES[unit.device_type]
 
 
@@ -74,18 +111,23 @@ def product_trait(vendor_id: str, product_id: str) -> str:
 
 
 def standard_traits(unit: Unit) -> frozenset[str]:
-    """The traits every pool of this kind of unit carries."""
-    return frozenset({
+    """The traits every pool of this kind of unit carries (a vGPU pool's
+    also names its profile)."""
+    traits = {
         os_traits.OWNER_CYBORG,
         type_trait(unit.device_type),
         vendor_trait(unit.vendor_id),
         product_trait(unit.vendor_id, unit.product_id),
-    })
+    }
+    if unit.vgpu_profile is not None:
+        traits.add(vgpu_trait(unit.vgpu_profile))
+    return frozenset(traits)
 
 
 def is_owned_trait(trait: str) -> bool:
     """Traits the agent manages; others on our providers belong to operators."""
-    return trait == os_traits.OWNER_CYBORG or trait.startswith('CUSTOM_ACCEL_')
+    return (trait == os_traits.OWNER_CYBORG
+            or trait.startswith(('CUSTOM_ACCEL_', 'CUSTOM_VGPU_')))
 
 
 

@@ -18,6 +18,11 @@ DEVICE_IN_USE = 'device_in_use'
 LIBVIRT_REFUSED = 'libvirt_refused'
 DETACH_FAILED = 'detach_failed'
 
+#: A vGPU unit's ``vgpu_interface`` (as the API shows it): a vendor-VFIO
+#: vGPU's VF, or a mediated device.
+VGPU_VFIO = 'vfio'
+VGPU_MDEV = 'mdev'
+
 
 class HostdevError(Exception):
     """An accelerator could not be attached to or detached from a guest.
@@ -71,25 +76,51 @@ class PciAddress(typing.NamedTuple):
                 f'{self.function:x}')
 
 
+#: What identifies a hostdev in a guest: a PCI function's address, or an
+#: mdev's UUID (lower case).
+Device = PciAddress | str
+
+
 @dataclasses.dataclass(frozen=True)
 class Accelerator:
-    """One unit to put into a guest: a whole PF, or a VF (with its PF).
+    """One unit to put into a guest: a whole PF, or a VF (with its PF), or
+    a vGPU.
 
     ``physfn`` is the PF of a VF: a guest holding that PF holds every VF of
-    it, so it counts as a user of the VF.
+    it, so it counts as a user of the VF. A vendor-VFIO vGPU
+    (``vgpu_interface`` vfio) is its VF, which goes in unmanaged: libvirt
+    must leave it on the vendor driver that holds the vGPU. An mdev vGPU
+    goes in as its mdev (``mdev_uuid``, on the VF ``pci_address``).
     """
 
     pci_address: PciAddress
     uuid: str | None = None
     physfn: PciAddress | None = None
+    vgpu_interface: str | None = None
+    mdev_uuid: str | None = None
+
+    @property
+    def is_mdev(self) -> bool:
+        return self.vgpu_interface == VGPU_MDEV
+
+    @property
+    def managed(self) -> bool:
+        """Whether libvirt binds the PCI function to vfio-pci itself."""
+        return self.vgpu_interface != VGPU_VFIO
+
+    @property
+    def device(self) -> Device:
+        """Its hostdev's identity in a guest."""
+        return self.mdev_uuid.lower() if self.is_mdev else self.pci_address
 
     @classmethod
     def coerce(cls, accel: typing.Any) -> 'Accelerator':
         """Accept what callers have: a mapping (an API record), an object
         with the same attribute names, or an Accelerator.
 
-        Keys read: ``pci_address`` (required, 'DDDD:BB:SS.F'), ``uuid`` and
-        ``physfn`` (both optional).
+        Keys read: ``pci_address`` (required, 'DDDD:BB:SS.F'), ``uuid``,
+        ``physfn``, ``vgpu_interface`` and ``mdev_uuid`` (optional; an mdev
+        unit without its UUID is refused).
         """
         if isinstance(accel, cls):
             return accel
@@ -99,9 +130,15 @@ class Accelerator:
             def get(name):
                 return getattr(accel, name, None)
         physfn = get('physfn')
-        return cls(pci_address=_address(get('pci_address')),
+        made = cls(pci_address=_address(get('pci_address')),
                    uuid=get('uuid'),
-                   physfn=_address(physfn) if physfn else None)
+                   physfn=_address(physfn) if physfn else None,
+                   vgpu_interface=get('vgpu_interface'),
+                   mdev_uuid=get('mdev_uuid'))
+        if made.is_mdev and not made.mdev_uuid:
+            raise HostdevError(BAD_ADDRESS, f'mdev vGPU on {made.pci_address} '
+                               'has no mdev_uuid')
+        return made
 
 
 def _address(value: typing.Any) -> PciAddress:

@@ -117,9 +117,38 @@ def _kept(attachment: dict) -> bool:
             and attachment.get('claim') == _API_CLAIM)
 
 
+#: Nova's attach handle types.
+PCI = 'PCI'
+MDEV = 'MDEV'
+#: Ours, in an ARQ made of a binding: False for a PCI function libvirt must
+#: leave on its driver (a vendor-VFIO vGPU's VF). Nova reads no such key.
+MANAGED = 'managed'
+
+
 def to_arq(accel: typing.Any) -> dict:
-    """The ARQ fields Nova's ``_get_guest_config`` reads for a PCI device."""
+    """The ARQ fields Nova's ``_get_guest_config`` reads for a device: a PCI
+    function (and, ours, whether libvirt manages it), or an mdev as the API
+    hands stock Nova an mdev vGPU unit's ARQ."""
     accel = Accelerator.coerce(accel)
-    return {'uuid': accel.uuid,
-            'attach_handle_type': 'PCI',
-            'attach_handle_info': accel.pci_address.hex_fields()}
+    info = accel.pci_address.hex_fields()
+    if accel.is_mdev:
+        return {'uuid': accel.uuid, 'attach_handle_type': MDEV,
+                'attach_handle_uuid': accel.device,
+                'attach_handle_info': info}
+    return {'uuid': accel.uuid, 'attach_handle_type': PCI,
+            'attach_handle_info': info, MANAGED: accel.managed}
+
+
+def managed(arq: dict) -> bool:
+    """Whether a PCI ARQ's hostdev is managed (all of Nova's are)."""
+    return arq.get(MANAGED, True)
+
+
+def device_of(arq: dict) -> tuple:
+    """What an ARQ puts into the guest, to add each device once: an mdev
+    by its UUID, a PCI function by its address."""
+    if arq.get('attach_handle_type') == MDEV:
+        return MDEV, arq['attach_handle_uuid'].lower()
+    return PCI, tuple(sorted(
+        (k, v) for k, v in arq['attach_handle_info'].items()
+        if k != 'asked_type'))

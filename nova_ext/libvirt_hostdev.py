@@ -1,4 +1,4 @@
-"""Attach and detach a PCI accelerator to a libvirt guest by instance UUID.
+"""Attach and detach an accelerator to a libvirt guest by instance UUID.
 
 The one implementation of accelerator hostdevs: the agent's reconciler (a
 REST attach, on hosts where Nova's code may not be installed) and Nova's
@@ -13,6 +13,12 @@ so a refused live change leaves the definition untouched. A detach takes the
 device out of the definition, then out of the running guest, waiting for
 the guest to let go. Attaching what is there and detaching what is gone do
 nothing. Every failure is a :class:`~nova_ext.accelerator.HostdevError`.
+
+A unit is a PCI hostdev (managed: libvirt binds it to vfio-pci), or one of
+two kinds of vGPU: a vendor-VFIO vGPU's VF, a PCI hostdev with
+``managed='no'`` (it stays on the vendor driver, which holds the vGPU), or
+a mediated device, an mdev hostdev by its UUID. Either vGPU must exist on
+the host before a guest with it starts; its creation is not this module's.
 """
 import time
 import typing
@@ -22,6 +28,7 @@ import libvirt
 
 from nova_ext.accelerator import Accelerator
 from nova_ext.accelerator import DETACH_FAILED
+from nova_ext.accelerator import Device
 from nova_ext.accelerator import DEVICE_IN_USE
 from nova_ext.accelerator import DOMAIN_NOT_FOUND
 from nova_ext.accelerator import HostdevError
@@ -31,16 +38,24 @@ from nova_ext.accelerator import PciAddress
 _CONFIG = libvirt.VIR_DOMAIN_AFFECT_CONFIG
 _LIVE = libvirt.VIR_DOMAIN_AFFECT_LIVE
 
-#: Takes a PCI hostdev out of a running guest, returning once the guest
+#: Takes a hostdev out of a running guest, returning once the guest
 #: released it; raises HostdevError (DETACH_FAILED) when it does not.
-LiveDetach = typing.Callable[[libvirt.virDomain, PciAddress], None]
+LiveDetach = typing.Callable[[libvirt.virDomain, Accelerator], None]
 
 
-def hostdev_xml(address: PciAddress) -> str:
-    """The managed PCI hostdev element Nova's LibvirtConfigGuestHostdevPCI
-    writes, so both layers produce and recognise the same device."""
+def hostdev_xml(accel: Accelerator) -> str:
+    """The hostdev element Nova's LibvirtConfigGuestHostdevPCI (or, for an
+    mdev, LibvirtConfigGuestHostdevMDEV) writes, so both layers produce and
+    recognise the same device."""
+    if accel.is_mdev:
+        hostdev = ET.Element('hostdev', mode='subsystem', type='mdev',
+                             managed='no', model='vfio-pci')
+        ET.SubElement(ET.SubElement(hostdev, 'source'), 'address',
+                      uuid=accel.device)
+        return ET.tostring(hostdev, encoding='unicode')
+    address = accel.pci_address
     hostdev = ET.Element('hostdev', mode='subsystem', type='pci',
-                         managed='yes')
+                         managed='yes' if accel.managed else 'no')
     source = ET.SubElement(hostdev, 'source')
     ET.SubElement(source, 'address', domain=f'0x{address.domain:04x}',
                   bus=f'0x{address.bus:02x}', slot=f'0x{address.slot:02x}',
@@ -65,42 +80,55 @@ def lookup_domain(conn: libvirt.virConnect,
         raise refused(ex) from ex
 
 
+def _device_of(hostdev: ET.Element) -> Device | None:
+    """A PCI hostdev's source address, an mdev hostdev's UUID."""
+    addr = hostdev.find('source/address')
+    if addr is None:
+        return None
+    if hostdev.get('type') == 'pci':
+        return PciAddress.from_libvirt(addr.get('domain'), addr.get('bus'),
+                                       addr.get('slot'), addr.get('function'))
+    if hostdev.get('type') == 'mdev' and addr.get('uuid'):
+        return addr.get('uuid').lower()
+    return None
+
+
 def _hostdevs(domain: libvirt.virDomain,
-              persistent: bool) -> dict[PciAddress, ET.Element]:
-    """PCI hostdev elements of the persistent definition, or of the live
-    guest, by source address."""
+              persistent: bool) -> dict[Device, ET.Element]:
+    """PCI and mdev hostdev elements of the persistent definition, or of
+    the live guest, by source address or mdev UUID."""
     flags = libvirt.VIR_DOMAIN_XML_INACTIVE if persistent else 0
     root = ET.fromstring(domain.XMLDesc(flags))
     found = {}
-    for hostdev in root.iterfind("./devices/hostdev[@type='pci']"):
-        addr = hostdev.find('source/address')
-        if addr is not None:
-            found[PciAddress.from_libvirt(
-                addr.get('domain'), addr.get('bus'), addr.get('slot'),
-                addr.get('function'))] = hostdev
+    for hostdev in root.iterfind('./devices/hostdev'):
+        device = _device_of(hostdev)
+        if device is not None:
+            found[device] = hostdev
     return found
 
 
 def hostdev_addresses(domain: libvirt.virDomain,
-                      persistent: bool) -> set[PciAddress]:
-    """PCI hostdevs of the persistent definition, or of the live guest."""
+                      persistent: bool) -> set[Device]:
+    """The hostdevs of the persistent definition, or of the live guest: PCI
+    addresses, and the UUIDs of mdevs."""
     return set(_hostdevs(domain, persistent))
 
 
-def find_hostdev(domain: libvirt.virDomain, address: PciAddress,
+def find_hostdev(domain: libvirt.virDomain, device: Device,
                  persistent: bool) -> str | None:
-    """The hostdev of ``address`` as the domain holds it, or None.
+    """The hostdev of ``device`` (a PCI address, an mdev's UUID) as the
+    domain holds it, or None.
 
     The live guest's element carries the alias libvirt gave the device,
     which Nova's live detach needs to recognise its device-removed event.
     """
-    element = _hostdevs(domain, persistent).get(address)
+    element = _hostdevs(domain, persistent).get(device)
     if element is None:
         return None
     return ET.tostring(element, encoding='unicode')
 
 
-def _all_addresses(domain: libvirt.virDomain) -> set[PciAddress]:
+def _all_addresses(domain: libvirt.virDomain) -> set[Device]:
     held = set()
     if domain.isPersistent():
         held |= hostdev_addresses(domain, persistent=True)
@@ -111,9 +139,11 @@ def _all_addresses(domain: libvirt.virDomain) -> set[PciAddress]:
 
 def users(conn: libvirt.virConnect, accel: Accelerator,
           except_uuid: str) -> list[str]:
-    """UUIDs of the other domains holding the unit (or the PF of a VF), in
-    their persistent definition or live, running or not."""
-    wanted = {accel.pci_address} | ({accel.physfn} if accel.physfn else set())
+    """UUIDs of the other domains holding the unit (or the PF of a VF; or,
+    for an mdev, its VF whole), in their persistent definition or live,
+    running or not."""
+    wanted = {accel.device, accel.pci_address} | (
+        {accel.physfn} if accel.physfn else set())
     found = []
     for domain in conn.listAllDomains():
         try:
@@ -136,8 +166,14 @@ def ensure_free(conn: libvirt.virConnect, accel: Accelerator,
     if holders:
         raise HostdevError(
             DEVICE_IN_USE,
-            f'PCI device {accel.pci_address} is already used by domain(s) '
+            f'{_named(accel)} is already used by domain(s) '
             f'{", ".join(holders)}')
+
+
+def _named(accel: Accelerator) -> str:
+    if accel.is_mdev:
+        return f'mdev {accel.device} (on PCI device {accel.pci_address})'
+    return f'PCI device {accel.pci_address}'
 
 
 def attach(conn: libvirt.virConnect, instance_uuid: str,
@@ -147,9 +183,9 @@ def attach(conn: libvirt.virConnect, instance_uuid: str,
     domain = lookup_domain(conn, instance_uuid)
     ensure_free(conn, accel, instance_uuid)
     try:
-        flags = _missing_from(domain, accel.pci_address, present=False)
+        flags = _missing_from(domain, accel.device, present=False)
         if flags:
-            domain.attachDeviceFlags(hostdev_xml(accel.pci_address), flags)
+            domain.attachDeviceFlags(hostdev_xml(accel), flags)
     except libvirt.libvirtError as ex:
         raise refused(ex) from ex
     return bool(flags)
@@ -164,34 +200,34 @@ def detach(conn: libvirt.virConnect, instance_uuid: str, accel: typing.Any,
     :func:`wait_for_live_detach`; Nova's driver passes its own, which waits
     for libvirt's device-removed event the way Nova detaches any device.
     """
-    address = Accelerator.coerce(accel).pci_address
+    accel = Accelerator.coerce(accel)
     domain = lookup_domain(conn, instance_uuid)
     try:
-        flags = _missing_from(domain, address, present=True)
+        flags = _missing_from(domain, accel.device, present=True)
         if flags & _CONFIG:
-            domain.detachDeviceFlags(hostdev_xml(address), _CONFIG)
+            domain.detachDeviceFlags(hostdev_xml(accel), _CONFIG)
         if flags & _LIVE:
-            (detach_live or wait_for_live_detach)(domain, address)
+            (detach_live or wait_for_live_detach)(domain, accel)
     except libvirt.libvirtError as ex:
         raise refused(ex) from ex
     return bool(flags)
 
 
-def _missing_from(domain: libvirt.virDomain, address: PciAddress,
+def _missing_from(domain: libvirt.virDomain, device: Device,
                   present: bool) -> int:
-    """The AFFECT_* flags of the definitions where ``address`` is
+    """The AFFECT_* flags of the definitions where ``device`` is
     ``present`` (for a detach) or absent (for an attach)."""
     flags = 0
     if domain.isPersistent() and present == (
-            address in hostdev_addresses(domain, persistent=True)):
+            device in hostdev_addresses(domain, persistent=True)):
         flags |= _CONFIG
     if domain.isActive() and present == (
-            address in hostdev_addresses(domain, persistent=False)):
+            device in hostdev_addresses(domain, persistent=False)):
         flags |= _LIVE
     return flags
 
 
-def wait_for_live_detach(domain: libvirt.virDomain, address: PciAddress,
+def wait_for_live_detach(domain: libvirt.virDomain, accel: Accelerator,
                          attempts: int = 8, wait_seconds: float = 5.0) -> None:
     """Ask the running guest to release the device, and wait until it did.
 
@@ -199,7 +235,7 @@ def wait_for_live_detach(domain: libvirt.virDomain, address: PciAddress,
     polled and the request repeated, as Nova does, for up to ``attempts``
     times ``wait_seconds``.
     """
-    xml = hostdev_xml(address)
+    xml = hostdev_xml(accel)
     for _ in range(attempts):
         try:
             domain.detachDeviceFlags(xml, _LIVE)
@@ -209,10 +245,11 @@ def wait_for_live_detach(domain: libvirt.virDomain, address: PciAddress,
                 raise
         deadline = time.monotonic() + wait_seconds
         while time.monotonic() < deadline:
-            if address not in hostdev_addresses(domain, persistent=False):
+            if accel.device not in hostdev_addresses(domain,
+                                                     persistent=False):
                 return
             time.sleep(0.2)
     raise HostdevError(
         DETACH_FAILED,
-        f'the guest did not release PCI device {address} after {attempts} '
+        f'the guest did not release {_named(accel)} after {attempts} '
         f'detach requests')

@@ -32,7 +32,11 @@ def _unit_record(unit: Unit, pool: tree.PoolProvider,
         'pool': pool.name,
         'health': 'unhealthy' if judged and not judged.healthy else 'healthy',
         'health_reason': judged.reason if judged else None,
-    }
+    } | ({'vgpu_interface': unit.vgpu_interface,
+          'vgpu_type': unit.vgpu_type, 'vgpu_profile': unit.vgpu_profile,
+          'parent_address': unit.parent_address,
+          'mdev_uuid': unit.mdev_uuid, 'vgpu_state': unit.vgpu_state}
+         if unit.vgpu_profile is not None else {})
 
 
 def device_record(device: inventory.Device,
@@ -79,7 +83,7 @@ def device_record(device: inventory.Device,
         'problems': record.problems,
     }
     if device.device_type or device.units:
-        result['units'] = [_unit_record(unit, pools[unit.address],
+        result['units'] = [_unit_record(unit, pools[unit.key],
                                         judged.get(unit.address))
                            for unit in device.units]
     return result
@@ -95,8 +99,32 @@ def _health_cell(units: list[dict]) -> str:
             + '; '.join(sorted({unit['health_reason'] for unit in sick})))
 
 
+def _columns(rows: list[tuple[str, ...]]) -> str:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return '\n'.join('  '.join(cell.ljust(width) for cell, width
+                               in zip(row, widths, strict=True)).rstrip()
+                     for row in rows) + '\n'
+
+
+def _vgpu_table(records: list[dict]) -> str:
+    """One row per vGPU unit: the VF, its GPU, the profile, whether the
+    vGPU exists (or could be made now), and the pool."""
+    rows = [('VF', 'PARENT GPU', 'PROFILE', 'TYPE', 'STATE', 'MDEV',
+             'POOL')]
+    for rec in records:
+        for unit in rec.get('units', []):
+            if unit.get('vgpu_profile') is not None:
+                rows.append((unit['address'], unit['parent_address'],
+                             unit['vgpu_profile'],
+                             f"{unit['vgpu_interface']} {unit['vgpu_type']}",
+                             unit['vgpu_state'], unit['mdev_uuid'] or '-',
+                             unit['pool']))
+    return '' if len(rows) == 1 else '\n' + _columns(rows)
+
+
 def _table(records: list[dict]) -> str:
-    """One row per device; VFs are counted in their PF's row, not listed."""
+    """One row per device; VFs are counted in their PF's row, not listed.
+    vGPU units follow in a table of their own."""
     header = ('ADDRESS', 'TYPE', 'IDS', 'NAME', 'NUMA', 'UNITS', 'HEALTH',
               'POOLS')
     rows = [header]
@@ -113,10 +141,7 @@ def _table(records: list[dict]) -> str:
             str(len(units)) if 'units' in rec else '-',
             _health_cell(units),
             ', '.join(sorted({unit['pool'] for unit in units})) or '-'))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    return '\n'.join('  '.join(cell.ljust(width) for cell, width
-                               in zip(row, widths, strict=True)).rstrip()
-                     for row in rows) + '\n'
+    return _columns(rows) + _vgpu_table(records)
 
 
 def run(conf: cfg.ConfigOpts, command) -> int:

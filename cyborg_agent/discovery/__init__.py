@@ -16,14 +16,19 @@ from cyborg_agent.discovery import plugins
 from cyborg_agent.discovery import rules
 from cyborg_agent.discovery import sysfs
 from cyborg_agent.discovery import topology
+from cyborg_agent.discovery import vgpu
+from cyborg_placement.placement import hostname
 from cyborg_placement.vocabulary import Unit
 
 
 def discover_devices(conf: cfg.ConfigOpts, sysfs_root: str | None = None,
-                     enrich: bool = True) -> list[inventory.Device]:
+                     enrich: bool = True,
+                     vgpu_names: vgpu.TypeNames | None = None
+                     ) -> list[inventory.Device]:
     """Every PCI function under the sysfs root, classified, with its units.
 
-    ``enrich`` adds pci.ids names and the facts of the enrichment plugins.
+    ``enrich`` adds pci.ids names and the facts of the enrichment plugins;
+    ``vgpu_names`` is the daemon's memory of vGPU type names.
     """
     operator_rules = rules.parse_rules(conf.agent.device_rule)
     root = sysfs_root or conf.agent.sysfs_root
@@ -39,12 +44,16 @@ def discover_devices(conf: cfg.ConfigOpts, sysfs_root: str | None = None,
             record.product_name = names.product(record.vendor_id,
                                                 record.product_id)
         plugins.enrich(records, conf)
-    return inventory.build_devices(records, operator_rules)
+    return inventory.build_devices(records, operator_rules,
+                                   hostname.root_provider_name(conf),
+                                   vgpu_names)
 
 
-def discover_units(conf: cfg.ConfigOpts) -> list[Unit]:
+def discover_units(conf: cfg.ConfigOpts,
+                   vgpu_names: vgpu.TypeNames | None = None) -> list[Unit]:
     """This host's assignable units, read from ``[agent] sysfs_root``."""
-    return inventory.units_of(discover_devices(conf, enrich=False))
+    return inventory.units_of(discover_devices(conf, enrich=False,
+                                               vgpu_names=vgpu_names))
 
 
 def plugin_problems(devices: list[inventory.Device], conf: cfg.ConfigOpts

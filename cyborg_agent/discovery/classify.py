@@ -29,6 +29,8 @@ class Classification:
     resource_class: str | None = None
     traits: frozenset[str] = frozenset()
     rule: rules_mod.Rule | None = None
+    #: The GPU is in vGPU mode (its rule's ``vgpu_profiles``).
+    vgpu_profiles: tuple[tuple[str, int | None], ...] = ()
 
 
 NOT_ACCELERATOR = Classification(None)
@@ -66,6 +68,9 @@ def classify(record: PciRecord, rules: list[rules_mod.Rule],
         return inherited
     if rule.exclude:
         return Classification(None, rule=rule)
+    if rule.vgpu_profiles:
+        return Classification('GPU', traits=rule.traits, rule=rule,
+                              vgpu_profiles=rule.vgpu_profiles)
     device_type = rule.device_type or inherited.device_type
     if device_type is None:
         return Classification(None, rule=rule)

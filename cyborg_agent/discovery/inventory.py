@@ -2,6 +2,8 @@
 
 A PF whose SR-IOV VFs are enabled offers its VFs, each a unit with its own ids;
 the PF itself is then not assignable. Any other accelerator function is one unit.
+A GPU an operator rule puts in vGPU mode offers each VF once per profile
+(:mod:`.vgpu`), and never itself.
 Every function read is kept as a :class:`Device`, accelerator or not, so that
 ``cyborg-agent discover`` can show what was looked at and why it was left out.
 """
@@ -9,6 +11,7 @@ import dataclasses
 
 from cyborg_agent.discovery import classify as classify_mod
 from cyborg_agent.discovery import rules as rules_mod
+from cyborg_agent.discovery import vgpu as vgpu_mod
 from cyborg_agent.discovery.sysfs import PciRecord
 from cyborg_placement.vocabulary import Unit
 
@@ -79,9 +82,17 @@ def _pf_of(records: dict[str, PciRecord]) -> dict[str, str]:
     return parents
 
 
-def build_devices(records: list[PciRecord],
-                  rules: list[rules_mod.Rule]) -> list[Device]:
-    """Classify every record and attach units, in PCI address order."""
+def build_devices(records: list[PciRecord], rules: list[rules_mod.Rule],
+                  host: str = '',
+                  vgpu_names: vgpu_mod.TypeNames | None = None
+                  ) -> list[Device]:
+    """Classify every record and attach units, in PCI address order.
+
+    ``host`` names the mdevs of vGPU units; ``vgpu_names`` remembers the
+    vendor type names the driver listed (a fresh memory when None).
+    """
+    vgpu_names = vgpu_names or vgpu_mod.TypeNames()
+    vgpu_names.learn(records)
     records = records + _lost_vf_records(records)
     by_address = {record.address: record for record in records}
     parents = _pf_of(by_address)
@@ -98,9 +109,15 @@ def build_devices(records: list[PciRecord],
             vf = by_address[vf_address]
             vf_cls = classify_mod.classify(vf, rules, parent=cls)
             devices[vf_address] = Device(vf, vf_cls, unit_of=record.address)
-            if vf_cls.device_type:
+            if cls.vgpu_profiles:
+                if vf_cls.vgpu_profiles:
+                    device.units += vgpu_mod.units(
+                        vf, record, vf_cls.vgpu_profiles, vf_cls.traits,
+                        host, vgpu_names)
+            elif vf_cls.device_type:
                 device.units.append(make_unit(vf, vf_cls, record.address))
-        if cls.device_type and record.address not in children:
+        if (cls.device_type and record.address not in children
+                and not cls.vgpu_profiles):
             device.units.append(make_unit(record, cls))
     return [devices[address] for address in sorted(devices)]
 

@@ -9,6 +9,13 @@ It then either excludes the function (``"exclude": true``) or makes it an
 accelerator of ``device_type`` (or keeps the default type when that is left out),
 optionally with its own ``resource_class`` and extra ``traits``.
 
+A GPU in vGPU mode is shared: ``vgpu_profiles`` names the profiles its VFs
+offer, as the driver lists them, each with the most vGPUs of that profile
+one GPU holds (NVIDIA's "maximum vGPUs per GPU"; ``null``: as many as the
+driver lists), e.g. ``{"product_id": "2335", "vgpu_profiles":
+{"NVIDIA H200X-1-18C": 7}}``. Such a GPU is never offered whole; its VFs
+are one unit per profile (:mod:`.vgpu`).
+
 A typo in a rule must not silently publish or hide devices, so every rule is
 validated up front and a bad one is refused with a message naming it.
 """
@@ -23,7 +30,8 @@ from cyborg_agent.discovery.sysfs import PciRecord
 from cyborg_placement.vocabulary import DEVICE_TYPES
 
 MATCH_KEYS = ('vendor_id', 'product_id', 'address', 'class')
-ACTION_KEYS = ('exclude', 'device_type', 'resource_class', 'traits')
+ACTION_KEYS = ('exclude', 'device_type', 'resource_class', 'traits',
+               'vgpu_profiles')
 _HEX_ID = re.compile(r'^(0x)?[0-9a-fA-F]{1,4}$')
 _CLASS = re.compile(r'^(0x)?([0-9a-fA-F]{2}){1,3}$')
 _ADDRESS_GLOB = re.compile(r'^[0-9a-fA-F:.*?\[\]!-]+$')
@@ -67,6 +75,8 @@ class Rule:
     device_type: str | None = None
     resource_class: str | None = None
     traits: frozenset[str] = frozenset()
+    #: Profile name -> most vGPUs of it per GPU (None: the driver's lists).
+    vgpu_profiles: tuple[tuple[str, int | None], ...] = ()
 
     def matches(self, record: PciRecord) -> bool:
         return self.match.matches(record.address, record.vendor_id,
@@ -121,6 +131,23 @@ def _traits(value) -> frozenset[str]:
     return frozenset(trait.strip() for trait in items)
 
 
+def _vgpu_profiles(value) -> tuple[tuple[str, int | None], ...]:
+    if not isinstance(value, dict) or not value:
+        raise ValueError('vgpu_profiles must be a non-empty object of '
+                         'profile name -> most vGPUs of it per GPU (or '
+                         'null), such as {"NVIDIA H200X-1-18C": 7}, not '
+                         f'{value!r}')
+    for name, most in value.items():
+        if not name.strip():
+            raise ValueError('a vgpu_profiles name cannot be empty')
+        if most is not None and (isinstance(most, bool)
+                                 or not isinstance(most, int) or most < 1):
+            raise ValueError(f'vgpu_profiles {name!r}: the most vGPUs per '
+                             f'GPU must be a positive integer or null, not '
+                             f'{most!r}')
+    return tuple(sorted(value.items()))
+
+
 def _exclude(value) -> bool:
     if value is not True:
         raise ValueError(f'exclude can only be true, not {value!r}')
@@ -136,6 +163,7 @@ _FIELDS = {
     'device_type': ('device_type', _device_type),
     'resource_class': ('resource_class', _resource_class),
     'traits': ('traits', _traits),
+    'vgpu_profiles': ('vgpu_profiles', _vgpu_profiles),
 }
 
 
@@ -153,7 +181,13 @@ def _check_shape(spec) -> None:
         raise ValueError(f'a rule needs at least one of {", ".join(ACTION_KEYS)}')
     if spec.get('exclude') and len(set(spec) & set(ACTION_KEYS)) > 1:
         raise ValueError('exclude cannot be combined with device_type, '
-                         'resource_class or traits')
+                         'resource_class, traits or vgpu_profiles')
+    if 'vgpu_profiles' in spec and (
+            'resource_class' in spec
+            or spec.get('device_type', 'GPU') != 'GPU'):
+        raise ValueError('vgpu_profiles makes GPU units of resource class '
+                         'VGPU: it cannot be combined with resource_class '
+                         'or another device_type')
 
 
 def _converted(spec: dict, keys) -> dict:

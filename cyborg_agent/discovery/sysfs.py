@@ -31,6 +31,18 @@ class MdevTypeInfo:
     available_instances: int
     device_api: str | None = None
     name: str | None = None
+    #: UUIDs of the mdevs of this type made on this parent.
+    devices: list[str] = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass
+class VendorVgpu:
+    """A VF's ``nvidia/`` directory (NVIDIA's vendor-specific VFIO vGPU):
+    the type id of the vGPU it holds (``0``: none) and, type id -> name,
+    what the driver would create on it now."""
+
+    current: str
+    creatable: dict[str, str]
 
 
 @dataclasses.dataclass
@@ -67,6 +79,7 @@ class PciRecord:
     problems: list[str] = dataclasses.field(default_factory=list)
     lost_vfs: list[str] = dataclasses.field(default_factory=list)
     sriov_vf_device: str | None = None
+    vgpu: VendorVgpu | None = None
 
 
 def _warn(path: str, problem: str) -> None:
@@ -193,11 +206,37 @@ def _mdev_types(base: str) -> list[MdevTypeInfo]:
         available = read_int(os.path.join(path, 'available_instances'))
         if available is None:
             continue
+        try:
+            devices = sorted(os.listdir(os.path.join(path, 'devices')))
+        except OSError:
+            devices = []
         types.append(MdevTypeInfo(
             type_id, available,
             read_text(os.path.join(path, 'device_api')),
-            read_text(os.path.join(path, 'name'), optional=True)))
+            read_text(os.path.join(path, 'name'), optional=True), devices))
     return types
+
+
+#: A line of ``creatable_vgpu_types``: ``1414  : NVIDIA H200X-1-18C``;
+#: the header (``ID    : vGPU Name``) does not match.
+_CREATABLE = re.compile(r'^\s*(\d+)\s*:\s*(\S.*?)\s*$')
+
+
+def _vendor_vgpu(path: str) -> VendorVgpu | None:
+    current = read_text(os.path.join(path, 'current_vgpu_type'))
+    if current is None:
+        return None
+    if not current.isdigit():
+        _warn(f'{path}/current_vgpu_type',
+              f'malformed value {current!r} (expected a type id)')
+        return None
+    listed = read_text(os.path.join(path, 'creatable_vgpu_types'))
+    creatable = {}
+    for line in (listed or '').splitlines():
+        match = _CREATABLE.match(line)
+        if match:
+            creatable[match.group(1)] = match.group(2)
+    return VendorVgpu(current, creatable)
 
 
 def _identity(device: str, address: str) -> dict[str, str]:
@@ -259,6 +298,7 @@ def read_function(device: str, address: str, entries: frozenset[str]
         lost_vfs=lost_vfs,
         sriov_vf_device=present('sriov_vf_device',
                                 lambda path: read_hex(path, 4)),
+        vgpu=present('nvidia', _vendor_vgpu),
     )
 
 

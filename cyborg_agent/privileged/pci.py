@@ -57,6 +57,11 @@ class Tree:
     def device_attribute(self, address, *names: str) -> str:
         return self._inside(os.path.join(self.device(address), *names))
 
+    def under_root(self, *parts: str) -> str:
+        """``parts`` joined under the root, symlinks resolved; refused if
+        that leads out of it."""
+        return self._inside(os.path.join(self.root, *parts))
+
     def bus_attribute(self, name: str) -> str:
         return self._inside(os.path.join(self.root, 'bus', 'pci', name))
 

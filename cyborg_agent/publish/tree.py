@@ -24,7 +24,8 @@ class PoolProvider:
     reserved: int
     traits: frozenset[str]
     rule_traits: frozenset[str]
-    units: tuple[str, ...]
+    #: The keys (:attr:`Unit.key`) of the units counted in it.
+    units: tuple[tuple[str, str | None], ...]
 
     @property
     def inventories(self) -> dict[str, dict]:
@@ -51,6 +52,28 @@ def _pools(units: Iterable[Unit], pool_by_numa: bool
     return grouped
 
 
+def _not_offered(members: list[Unit], held: frozenset[str]) -> int:
+    """The units of a vGPU pool the driver would not create now: those it
+    does not list (blocked), and, on each GPU, the free ones past what the
+    profile's cap leaves once the vGPUs there and those bound (held, not
+    created yet) are counted."""
+    blocked = 0
+    by_gpu: dict[str, list[Unit]] = {}
+    for unit in members:
+        if unit.vgpu_state == 'blocked':
+            blocked += 1
+        elif unit.vgpu_max is not None:
+            by_gpu.setdefault(unit.parent_address, []).append(unit)
+    capped = 0
+    for units in by_gpu.values():
+        taken = sum(1 for u in units if u.vgpu_state == 'created'
+                    or u.address in held)
+        free = sum(1 for u in units if u.vgpu_state == 'creatable'
+                   and u.address not in held and u.schedulable)
+        capped += max(0, free - max(0, units[0].vgpu_max - taken))
+    return blocked + capped
+
+
 def build(root_name: str, root_uuid: str | None, units: Iterable[Unit],
           pool_by_numa: bool = False,
           held: frozenset[str] = frozenset()) -> dict[str, PoolProvider]:
@@ -66,7 +89,11 @@ def build(root_name: str, root_uuid: str | None, units: Iterable[Unit],
     is scheduled onto them. ``held`` are the addresses of units an
     attachment holds (the API says which): they are used, not reserved, so
     a healthy free unit beside them stays on offer. The sync also keeps
-    ``reserved`` within what is not allocated.
+    ``reserved`` within what is not allocated. In a vGPU pool, units the
+    driver would not create now are reserved too (:func:`_not_offered`),
+    so ``total - reserved`` is what the host's GPUs can still hold plus
+    what they hold: a vGPU made or deleted changes ``reserved`` only, in
+    the pools whose offer it changed.
     """
     tree = {}
     for key, members in sorted(_pools(units, pool_by_numa).items()):
@@ -78,17 +105,19 @@ def build(root_name: str, root_uuid: str | None, units: Iterable[Unit],
             resource_class=key.resource_class,
             total=len(members),
             reserved=sum(1 for unit in members if not unit.schedulable
-                         and unit.address not in held),
+                         and unit.address not in held
+                         and unit.vgpu_state != 'blocked')
+            + _not_offered(members, held),
             traits=key.traits,
             rule_traits=key.extra_traits,
-            units=tuple(sorted(unit.address for unit in members)),
+            units=tuple(sorted(unit.key for unit in members)),
         )
         tree[provider.uuid] = provider
     return tree
 
 
 def provider_of_units(tree: dict[str, PoolProvider]
-                      ) -> dict[str, PoolProvider]:
-    """Unit address -> the pool provider the unit is counted in."""
-    return {address: provider
-            for provider in tree.values() for address in provider.units}
+                      ) -> dict[tuple[str, str | None], PoolProvider]:
+    """Unit key (:attr:`Unit.key`) -> the pool provider it is counted in."""
+    return {key: provider
+            for provider in tree.values() for key in provider.units}

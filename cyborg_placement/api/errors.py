@@ -47,6 +47,7 @@ ARQ_NOT_FOUND = 'accelerator_request.not_found'
 ARQ_STATE_CONFLICT = 'accelerator_request.state.conflict'
 ARQ_UNKNOWN_POOL = 'accelerator_request.bind.unknown_pool'
 ARQ_NOT_BINDABLE = 'accelerator_request.bind.not_enough_units'
+ARQ_VFIO_VGPU = 'accelerator_request.bind.vfio_vgpu'
 ATTRIBUTE_NOT_FOUND = 'attribute.not_found'
 ATTRIBUTE_KEY_TAKEN = 'attribute.duplicate_key'
 ATTRIBUTE_DERIVED = 'attribute.derived'
@@ -144,6 +145,7 @@ DOMAIN_ERRORS = {
     db_exceptions.AcceleratorRequestChanged: (Conflict, ARQ_STATE_CONFLICT),
     attach_exceptions.UnknownPool: (BadRequest, ARQ_UNKNOWN_POOL),
     attach_exceptions.RequestsNotBindable: (Conflict, ARQ_NOT_BINDABLE),
+    attach_exceptions.VfioVgpuRequest: (Conflict, ARQ_VFIO_VGPU),
     attach_exceptions.RequestStateConflict: (Conflict, ARQ_STATE_CONFLICT),
     db_exceptions.AttributeNotFound: (NotFound, ATTRIBUTE_NOT_FOUND),
     db_exceptions.AttributeKeyTaken: (Conflict, ATTRIBUTE_KEY_TAKEN),

@@ -52,6 +52,18 @@ ATTACHMENT = {
         'pci_address': _field(
             'string', "The unit's PCI address." + _HOLDER_ONLY + ' Also '
             'left out without accelerator:show:pci_address.'),
+        'vgpu_interface': _field(
+            ['string', 'null'], 'For a vGPU unit, how it is made: vfio '
+            '(vendor-specific VFIO) or mdev; null for a whole device.'
+            + _HOLDER_ONLY, enum=['vfio', 'mdev', None]),
+        'vgpu_type': _field(
+            ['string', 'null'], 'For a vGPU unit, what creates it on its VF '
+            '(pci_address): a vendor-VFIO type id, or an mdev type; null for '
+            'a whole device.' + _HOLDER_ONLY),
+        'mdev_uuid': _field(
+            ['string', 'null'], "For an mdev vGPU unit, the mdev's UUID."
+            + _HOLDER_ONLY + ' Also left out without '
+            'accelerator:show:pci_address.'),
         'instance_uuid': _field(['string', 'null'],
                                 'The instance, for an instance attachment.'
                                 + _HOLDER_ONLY),
@@ -169,9 +181,11 @@ _DP_ONE = {**_AUTH, 404: 'No such device profile.'}
 _DEVICE_ONE = {**_AUTH, 404: 'No such unit.'}
 _ATTRIBUTE_ONE = {**_AUTH, 404: 'No such attribute.'}
 _BIND = {409: 'An ARQ is bound elsewhere, the instance\'s allocation holds '
-              'fewer units of the pool than its ARQs ask for, or Placement '
+              'fewer units of the pool than its ARQs ask for, Placement '
               'does not have the pool (accelerator.pool.not_in_placement, '
-              'naming it); nothing was bound.',
+              'naming it), or the pool is of vendor-VFIO vGPUs, which '
+              'stock Nova cannot attach (accelerator_request.bind.'
+              'vfio_vgpu); nothing was bound.',
          503: 'Placement unreachable.'}
 
 #: The Cyborg-compatible subset under /v2 (microversions 2.0 to 2.3).
@@ -217,7 +231,10 @@ V2_OPERATIONS = {
         'List ARQs ({"arqs": [...]}), of the caller\'s project unless '
         'admin or service; ?instance= gives a server\'s.',
         {200: 'The ARQs; bound ones carry attach_handle_type "PCI" and '
-              'attach_handle_info {domain, bus, device, function}.',
+              'attach_handle_info {domain, bus, device, function}, or for '
+              'an mdev vGPU unit "MDEV", attach_handle_uuid (the mdev\'s '
+              'UUID) and attach_handle_info with its parent\'s address '
+              'and asked_type (the mdev type).',
          **_AUTH}, query=accelerator_requests.LIST_QUERY),
     ('/v2/accelerator_requests', 'post'): _op(
         'create_accelerator_requests',
@@ -332,11 +349,16 @@ OPERATIONS = {
         _CREATED, accelerators.CREATE),
     ('/accelerators/{uuid}', 'get'): _op(
         'show_accelerator',
-        'Show one accelerator and its attachment; ETag header. Fields the '
+        'Show one accelerator and its attachment; ETag header. A vGPU unit '
+        '(one profile of one VF, "pci_address") has "vgpu_interface" (vfio '
+        'or mdev), "vgpu_type", "vgpu_profile", "parent_address" (its GPU) '
+        'and, for mdev, "mdev_uuid"; all null for a whole device. Fields the '
         'caller may not see are left out: "host" and "pool_provider_uuid" '
         '(policy accelerator:show:host), "pci_address" '
-        '(accelerator:show:pci_address), a reported unit\'s "name" '
-        '(<host>:<PCI address>) with either, and of the attachment all but '
+        '(accelerator:show:pci_address), with it a vGPU unit\'s '
+        '"parent_address" and "mdev_uuid", a reported unit\'s "name" '
+        '(<host>:<PCI address>[:<vGPU type>]) with either, and of the '
+        'attachment all but '
         '"accelerator_uuid", "state" and "holds_accelerator" '
         '(accelerator:show:holder). By default admins and services see '
         'all, the project holding the unit its holder and place, others '

@@ -29,8 +29,12 @@ def attachment(record: models.Attachment | None) -> dict | None:
     return {
         'uuid': record.uuid,
         'accelerator_uuid': record.accelerator.uuid,
-        # The unit the host's reconciler attaches, without a second call.
+        # The unit the host's reconciler attaches, without a second call:
+        # its PCI function, and which vGPU of it (None: the whole device).
         'pci_address': record.accelerator.pci_address,
+        'vgpu_interface': record.accelerator.vgpu_interface,
+        'vgpu_type': record.accelerator.vgpu_type,
+        'mdev_uuid': record.accelerator.mdev_uuid,
         'instance_uuid': record.instance_uuid,
         'host': record.host,
         # The host driver the request named (host attachments), or None.
@@ -62,6 +66,9 @@ def accelerator(view: accelerators.AcceleratorView) -> dict:
         'numa_node': record.numa_node,
         'socket': record.socket,
         'driver': record.driver,
+        # A vGPU unit's (None for a whole device): its VF is pci_address.
+        **{field: getattr(record, field)
+           for field in accelerators.VGPU_FIELDS},
         'health': record.health,
         'health_reason': record.health_reason,
         'health_since': _time(record.health_since),
@@ -80,6 +87,7 @@ def _attachment_seen(sight: visibility.Sight, body: dict) -> dict:
     if not sight.holder:
         body = {k: body[k] for k in _ANYONE_SEES}
     for field, shown in (('pci_address', sight.pci_address),
+                         ('mdev_uuid', sight.pci_address),
                          ('host', sight.host)):
         if not shown:
             body.pop(field, None)
@@ -100,11 +108,12 @@ def visible(viewer: visibility.Viewer,
     if not sight.host:
         del body['host'], body['pool_provider_uuid']
     if not sight.pci_address:
-        # The agent's reasons name functions ("PF 0000:3b:00.0: ...").
+        # The agent's reasons name functions ("PF 0000:3b:00.0: ..."); an
+        # mdev's UUID names it on its host as the address does.
         del body['pci_address'], body['health_reason']
-    if not (sight.host and sight.pci_address) and record.host and \
-            record.name == accelerators.reported_name(record.host,
-                                                      record.pci_address):
+        del body['parent_address'], body['mdev_uuid']
+    if not (sight.host and sight.pci_address) and \
+            accelerators.has_reported_name(record):
         del body['name']
     return body
 
@@ -139,6 +148,28 @@ def attach_handle_info(pci_address: str) -> dict:
             'function': function}
 
 
+def attach_handle(unit: models.Accelerator | None) -> dict:
+    """How Nova's libvirt driver puts a bound ARQ's unit into the guest.
+
+    A PCI function: a PCI hostdev. An mdev vGPU unit: ``MDEV``, whose UUID
+    Nova creates the mdev with (``_allocate_cyborg_mdevs``, on spawn and
+    on hard reboot when it is missing), on the parent whose address the
+    info gives (the VF), of type ``asked_type``. Vendor-VFIO vGPU units
+    are never bound to ARQs (:mod:`attach.requests` refuses them).
+    """
+    if unit is None:
+        return {'attach_handle_type': '', 'attach_handle_info': {},
+                'attach_handle_uuid': None}
+    if unit.vgpu_interface == models.VGPU_MDEV:
+        return {'attach_handle_type': 'MDEV',
+                'attach_handle_info': {**attach_handle_info(unit.pci_address),
+                                       'asked_type': unit.vgpu_type},
+                'attach_handle_uuid': unit.mdev_uuid}
+    return {'attach_handle_type': 'PCI',
+            'attach_handle_info': attach_handle_info(unit.pci_address),
+            'attach_handle_uuid': None}
+
+
 def accelerator_request(record: models.AcceleratorRequest) -> dict:
     """An ARQ as Nova reads it. A ``Bound`` ARQ whose binding was released
     meanwhile (its unit went to nobody's allocation) shows ``Unbound``
@@ -158,9 +189,7 @@ def accelerator_request(record: models.AcceleratorRequest) -> dict:
         'device_rp_uuid': record.device_rp_uuid,
         'instance_uuid': record.instance_uuid,
         'project_id': record.project_id,
-        'attach_handle_type': 'PCI' if unit is not None else '',
-        'attach_handle_info': (attach_handle_info(unit.pci_address)
-                               if unit is not None else {}),
+        **attach_handle(unit),
         # Ours: the unit, as GET /accelerators/{uuid} shows it.
         'accelerator_uuid': unit.uuid if unit is not None else None,
         'created_at': _time(record.created_at),
@@ -174,11 +203,18 @@ def device(unit: models.Accelerator, with_status: bool,
     ``std_board_info`` and ``vendor_board_info`` are JSON strings, as
     Cyborg's; ``id`` is the uuid, the path openstacksdk enables it at;
     ``status`` from microversion 2.3. Host and PCI address as ``sight``
-    allows (that of a free unit: these lists do not name holders)."""
+    allows (that of a free unit: these lists do not name holders). A vGPU
+    unit's board info adds its profile and type, and its GPU's address
+    with its own (Cyborg's device has no field for either)."""
     board = {'product_id': unit.product_id,
              'resource_class': unit.resource_class}
+    if unit.vgpu_type is not None:
+        board.update(vgpu_profile=unit.vgpu_profile,
+                     vgpu_type=unit.vgpu_type)
     if sight.pci_address:
         board['pci_address'] = unit.pci_address
+        if unit.parent_address is not None:
+            board['parent_address'] = unit.parent_address
     shown = {
         'uuid': unit.uuid,
         'id': unit.uuid,
@@ -222,9 +258,8 @@ def deployable(unit: models.Accelerator, sight: visibility.Sight,
     }
     if not sight.host:
         del shown['rp_uuid']
-    if not (sight.host and sight.pci_address) and unit.host and \
-            unit.name == accelerators.reported_name(unit.host,
-                                                    unit.pci_address):
+    if not (sight.host and sight.pci_address) and \
+            accelerators.has_reported_name(unit):
         del shown['name']
     return shown
 

@@ -76,6 +76,23 @@ class UnknownPool(AttachError):
     """An accelerator request names a provider that is none of our pools."""
 
 
+class VfioVgpuRequest(AttachError):
+    """An accelerator request asks for a vendor-VFIO vGPU, which stock Nova
+    cannot put into a guest: it writes every PCI ARQ's hostdev with
+    managed='yes', and libvirt would take the VF from its vendor driver."""
+
+    def __init__(self, pool: str) -> None:
+        self.pool = pool
+        super().__init__(
+            f'device_rp_uuid {pool} is a pool of vendor-specific VFIO vGPUs '
+            "(NVIDIA vGPU 17+): Nova's libvirt driver writes managed='yes' "
+            'for accelerator requests, which takes the VF from its vendor '
+            "driver and breaks the vGPU. Boot such flavors on computes "
+            "running this project's Nova driver "
+            '(nova_ext.virt.libvirt.LibvirtDriver), which binds them itself '
+            "with managed='no'; use mdev vGPU pools with stock Nova.")
+
+
 class RequestsNotBindable(AttachError):
     """The instance's allocation holds fewer units of a pool than the
     accelerator requests bound to it ask for."""

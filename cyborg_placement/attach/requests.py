@@ -73,6 +73,7 @@ def _already(arq: models.AcceleratorRequest, target: Target) -> bool:
 
 
 def _pool_hosts(services: flow.Services, pools: set[str]) -> dict[str, str]:
+    """The host of each pool; refuse pools ARQs cannot be bound in."""
     hosts = {}
     for pool in sorted(pools):
         host = accelerators.host_of_pool(services.db, pool)
@@ -80,6 +81,9 @@ def _pool_hosts(services: flow.Services, pools: set[str]) -> dict[str, str]:
             raise exceptions.UnknownPool(
                 f'device_rp_uuid {pool} is not an accelerator pool of this '
                 'service (no unit was reported in it).')
+        if accelerators.vgpu_interface_of_pool(
+                services.db, pool) == models.VGPU_VFIO:
+            raise exceptions.VfioVgpuRequest(pool)
         hosts[pool] = host
     return hosts
 

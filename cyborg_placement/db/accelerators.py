@@ -18,10 +18,13 @@ from cyborg_placement.db import models
 _SPEC_COLUMNS = {'remote': 'remotable', 'device_type': 'device_type',
                  'acc_type': 'acc_type', 'acc_capability': 'acc_capability',
                  'vendor_id': 'vendor_id', 'product_id': 'product_id'}
+#: The fields that make a unit a vGPU unit (all None for a whole device).
+VGPU_FIELDS = ('vgpu_interface', 'vgpu_type', 'vgpu_profile',
+               'parent_address', 'mdev_uuid')
 #: Device-report fields that are columns of their own.
 REPORT_COLUMNS = ('vendor_id', 'product_id', 'device_type',
                   'pool_provider_uuid', 'resource_class', 'numa_node',
-                  'socket', 'driver')
+                  'socket', 'driver', *VGPU_FIELDS)
 
 
 _ACCELERATORS = models.Accelerator.__table__
@@ -172,14 +175,25 @@ def list_views(db: db_engine.Database, *, limit: int,
         return _views(session, _listed_rows(rows), ids)
 
 
-#: ``<host>:<PCI address>``: the names of units agents report. Reserved, so
-#: that a record an admin creates can never block a host's device report.
+#: ``<host>:<PCI address>``, and ``<host>:<PCI address>:<vGPU type>`` for a
+#: vGPU unit: the names of units agents report. Reserved, so that a record
+#: an admin creates can never block a host's device report.
 _REPORTED_NAME = re.compile(
-    r':[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]$')
+    r':[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7](:[^:]+)?$')
 
 
-def reported_name(host: str, pci_address: str) -> str:
-    return f'{host}:{pci_address}'
+def reported_name(host: str, pci_address: str,
+                  vgpu_type: str | None = None) -> str:
+    """The name of a reported unit; a VF's vGPU units differ by type."""
+    name = f'{host}:{pci_address}'
+    return name if vgpu_type is None else f'{name}:{vgpu_type}'
+
+
+def has_reported_name(record: models.Accelerator | AcceleratorRow) -> bool:
+    """Whether the unit still has the name its report gave it (which says
+    its host and address: views hide it with them)."""
+    return bool(record.host) and record.name == reported_name(
+        record.host, record.pci_address, record.vgpu_type)
 
 
 def create(db: db_engine.Database, name: str, uuid: str | None = None,
@@ -240,6 +254,17 @@ def host_of_pool(db: db_engine.Database, pool_provider_uuid: str
                    models.Accelerator.host.is_not(None)).limit(1))
 
 
+def vgpu_interface_of_pool(db: db_engine.Database, pool_provider_uuid: str
+                           ) -> str | None:
+    """How the pool's vGPUs are made ('vfio', 'mdev'); None for a pool of
+    whole devices. A pool holds one product's one profile: one kind."""
+    with db.reader() as session:
+        return session.scalar(
+            sa.select(models.Accelerator.vgpu_interface)
+            .where(models.Accelerator.pool_provider_uuid == pool_provider_uuid,
+                   models.Accelerator.vgpu_interface.is_not(None)).limit(1))
+
+
 def list_reported(db: db_engine.Database, *, host: str | None = None,
                   device_type: str | None = None,
                   vendor_id: str | None = None) -> list[models.Accelerator]:
@@ -284,7 +309,8 @@ def set_disabled(db: db_engine.Database, uuid: str, disabled: bool,
 class HostUnits:
     """What a host's agent needs to know of its units from the API: which
     an operator disabled, and which an attachment holds (a held unit is not
-    free, so it is not reserved in Placement)."""
+    free, so it is not reserved in Placement). By PCI address: a VF is
+    listed when any of its vGPU units is."""
 
     disabled: list[str]
     held: list[str]
@@ -303,5 +329,6 @@ def host_units(db: db_engine.Database, host: str) -> HostUnits:
              .order_by(models.Accelerator.pci_address))
     with db.reader() as session:
         rows = session.execute(query).all()
-    return HostUnits(disabled=[address for address, off, _ in rows if off],
-                     held=[address for address, _, taken in rows if taken])
+    return HostUnits(
+        disabled=list(dict.fromkeys(a for a, off, _ in rows if off)),
+        held=list(dict.fromkeys(a for a, _, taken in rows if taken)))

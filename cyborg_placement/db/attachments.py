@@ -111,9 +111,25 @@ def begin_binding(db: db_engine.Database, accelerator: models.Accelerator,
         claimed=False))
 
 
+def _function_taken(session: orm.Session,
+                    accelerator: models.Accelerator) -> bool:
+    """Whether another unit of the accelerator's PCI function (another
+    vGPU profile of its VF) is held. Asked under the host's revision lock,
+    which every attach on the host takes: two units of one VF are never
+    given out at once."""
+    siblings = sa.select(models.Accelerator.id).where(
+        models.Accelerator.host == accelerator.host,
+        models.Accelerator.pci_address == accelerator.pci_address,
+        models.Accelerator.id != accelerator.id)
+    return session.scalar(sa.select(models.Attachment.id).where(
+        models.Attachment.active_accelerator_id.in_(siblings)).limit(1)
+    ) is not None
+
+
 def _insert(db: db_engine.Database, accelerator: models.Accelerator,
             record: models.Attachment) -> models.Attachment:
-    """Write a record that holds the accelerator, or refuse if one does."""
+    """Write a record that holds the accelerator, or refuse if one does
+    (or holds another vGPU unit of its VF)."""
     record.uuid = str(uuid_lib.uuid4())
     record.accelerator_id = record.active_accelerator_id = accelerator.id
     record.agent_host = accelerator.host or ''
@@ -122,6 +138,11 @@ def _insert(db: db_engine.Database, accelerator: models.Accelerator,
         with db.writer() as session:
             record.host_revision = _next_host_revision(
                 session, record.agent_host)
+            if accelerator.vgpu_type is not None and _function_taken(
+                    session, accelerator):
+                raise exceptions.AlreadyAttached(
+                    f'Accelerator {accelerator.uuid}: another vGPU of VF '
+                    f'{accelerator.pci_address} is attached.')
             session.add(record)
     except sa_exc.IntegrityError:
         raise exceptions.AlreadyAttached(
@@ -440,19 +461,37 @@ def pool_holders(db: db_engine.Database, pool_provider_uuid: str
         return bound, {consumer: n for consumer, n in session.execute(counts)}
 
 
+def vgpus_held(db: db_engine.Database, host: str
+               ) -> list[tuple[str, str]]:
+    """(parent GPU address, vGPU type) of each vGPU unit of the host an
+    active record holds: what the host's GPUs hold, or are about to."""
+    query = (sa.select(models.Accelerator.parent_address,
+                       models.Accelerator.vgpu_type)
+             .join(models.Attachment, models.Attachment.active_accelerator_id
+                   == models.Accelerator.id)
+             .where(models.Accelerator.host == host,
+                    models.Accelerator.vgpu_type.is_not(None)))
+    with db.reader() as session:
+        return [tuple(row) for row in session.execute(query)]
+
+
 def free_units(db: db_engine.Database, pool_provider_uuid: str, host: str
                ) -> list[models.Accelerator]:
     """The pool's units on the host that may be given out: present,
-    healthy, not disabled, and held by nobody."""
+    healthy, not disabled, and held by nobody; nor is their PCI function:
+    a VF bound through one of its vGPU units has no other to give."""
     held = sa.select(models.Attachment.active_accelerator_id).where(
         models.Attachment.active_accelerator_id.is_not(None))
+    taken = sa.select(models.Accelerator.pci_address).where(
+        models.Accelerator.host == host, models.Accelerator.id.in_(held),
+        models.Accelerator.pci_address.is_not(None))
     query = (sa.select(models.Accelerator)
              .where(models.Accelerator.pool_provider_uuid == pool_provider_uuid,
                     models.Accelerator.host == host,
                     models.Accelerator.state == models.AVAILABLE,
                     models.Accelerator.health == models.HEALTHY,
                     sa.not_(models.Accelerator.disabled),
-                    models.Accelerator.id.not_in(held))
+                    models.Accelerator.pci_address.not_in(taken))
              .order_by(models.Accelerator.id))
     with db.reader() as session:
         return list(session.scalars(query))

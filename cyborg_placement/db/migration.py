@@ -18,10 +18,32 @@ def _config(connection) -> alembic_config.Config:
     return config
 
 
+def _sqlite_foreign_keys(connection, on: bool) -> None:
+    """Switch SQLite's foreign keys, outside any transaction (inside one
+    the pragma does nothing), on the driver's own connection."""
+    cursor = connection.connection.driver_connection.cursor()
+    cursor.execute(f'PRAGMA foreign_keys={"ON" if on else "OFF"}')
+    cursor.close()
+
+
 def upgrade(database: db_engine.Database, revision: str = 'head') -> None:
-    """Bring the schema to ``revision``; running it again changes nothing."""
-    with database.engine.begin() as connection:
-        command.upgrade(_config(connection), revision)
+    """Bring the schema to ``revision``; running it again changes nothing.
+
+    On SQLite, foreign keys are off meanwhile: changing a table's
+    constraints there builds it anew and drops the old one, and with
+    foreign keys on that drop would delete (cascade) the rows that refer
+    to it. The rows are copied as they are, so every reference stays good.
+    """
+    with database.engine.connect() as connection:
+        sqlite = connection.dialect.name == 'sqlite'
+        if sqlite:
+            _sqlite_foreign_keys(connection, False)
+        try:
+            with connection.begin():
+                command.upgrade(_config(connection), revision)
+        finally:
+            if sqlite:
+                _sqlite_foreign_keys(connection, True)
 
 
 def current_revision(database: db_engine.Database) -> str | None:

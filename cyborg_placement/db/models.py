@@ -22,6 +22,12 @@ FINAL_STATES = (ATTACH_FAILED, DETACHED)
 AVAILABLE = 'available'
 MISSING = 'missing'
 
+#: How a vGPU unit is made: vendor-specific VFIO (a type id written to the
+#: VF's ``nvidia/current_vgpu_type``) or a mediated device.
+VGPU_VFIO = 'vfio'
+VGPU_MDEV = 'mdev'
+VGPU_INTERFACES = (VGPU_VFIO, VGPU_MDEV)
+
 #: A unit's health, as its agent last reported it.
 HEALTHY = 'healthy'
 UNHEALTHY = 'unhealthy'
@@ -53,8 +59,9 @@ class Accelerator(TimestampMixin, Base):
 
     __tablename__ = 'accelerators'
     __table_args__ = (
-        sa.UniqueConstraint('host', 'pci_address',
-                            name='uniq_accelerators0host0pci_address'),
+        sa.UniqueConstraint(
+            'host', 'pci_address', 'vgpu_type',
+            name='uniq_accelerators0host0pci_address0vgpu_type'),
         sa.Index('accelerators_device_type_idx', 'device_type'),
     )
 
@@ -102,6 +109,15 @@ class Accelerator(TimestampMixin, Base):
         sa.String(255))
     disabled_at: orm.Mapped[datetime.datetime | None] = orm.mapped_column(
         sa.DateTime)
+    #: A vGPU unit (all NULL for a whole device): one profile of one VF
+    #: (``pci_address``) of the GPU at ``parent_address``. ``vgpu_type`` is
+    #: what is written to create it (a vendor-VFIO type id, or an mdev type
+    #: directory's name); ``mdev_uuid`` is the mdev's, for mdev units.
+    vgpu_interface: orm.Mapped[str | None] = orm.mapped_column(sa.String(8))
+    vgpu_type: orm.Mapped[str | None] = orm.mapped_column(sa.String(64))
+    vgpu_profile: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
+    parent_address: orm.Mapped[str | None] = orm.mapped_column(sa.String(32))
+    mdev_uuid: orm.Mapped[str | None] = orm.mapped_column(sa.String(36))
 
     @property
     def schedulable(self) -> bool:

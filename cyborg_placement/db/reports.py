@@ -1,4 +1,5 @@
-"""The agent's device report: upsert a host's units by (host, PCI address).
+"""The agent's device report: upsert a host's units by (host, PCI address,
+vGPU type); a whole device has no type.
 
 A host reports all its units every time; what costs the database is only what
 changed. The report is first applied on a read transaction and thrown away:
@@ -46,7 +47,8 @@ def _upsert(session: orm.Session, host: str, record, unit: dict,
     if record is None:
         record = models.Accelerator(
             uuid=str(uuid_lib.uuid4()),
-            name=accelerators.reported_name(host, unit['pci_address']),
+            name=accelerators.reported_name(host, unit['pci_address'],
+                                            unit.get('vgpu_type')),
             host=host, pci_address=unit['pci_address'],
             state=models.AVAILABLE, health_since=now, **values)
         session.add(record)
@@ -88,16 +90,16 @@ def _apply(session: orm.Session, host: str, units: list[dict],
     or throws them away (so no query may flush them half way, and the
     thrown-away pass, ``warn`` false, logs nothing)."""
     with session.no_autoflush:
-        existing = {record.pci_address: record for record in session.scalars(
-            sa.select(models.Accelerator).where(
-                models.Accelerator.host == host))}
+        records = session.scalars(sa.select(models.Accelerator).where(
+            models.Accelerator.host == host))
+        existing = {(r.pci_address, r.vgpu_type): r for r in records}
         held = set(session.scalars(
             sa.select(models.Attachment.active_accelerator_id).where(
                 models.Attachment.active_accelerator_id.in_(
                     [r.id for r in existing.values()]))))
-        staged = [_upsert(session, host,
-                          existing.pop(unit['pci_address'], None), unit,
-                          held, warn) for unit in units]
+        staged = [_upsert(session, host, existing.pop(
+            (unit['pci_address'], unit.get('vgpu_type')), None), unit,
+            held, warn) for unit in units]
         gone = _vanish(session, list(existing.values()), held)
     return [change for change in staged if change is not None] + gone
 

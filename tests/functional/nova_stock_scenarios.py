@@ -31,7 +31,7 @@ def handle_address(arq: dict) -> str:
                                 info['device'], info['function'])
 
 
-def _no_disks(driver, guest_config, block_device_info) -> list:
+def no_disks(driver, guest_config, block_device_info) -> list:
     """The instance's disks as the guest's config names them: none, for
     Nova's fake libvirt has no instance storage. A hard reboot with a token
     in the request context (Nova's Cyborg client needs one) re-creates the
@@ -51,7 +51,7 @@ class _StockNovaTestBase(nova_services.StockNovaServicesTestBase):
         super().setUp()
         self.useFixture(fixtures.MonkeyPatch(
             'nova.virt.libvirt.driver.LibvirtDriver'
-            '._get_instance_disk_info_from_config', _no_disks))
+            '._get_instance_disk_info_from_config', no_disks))
         self.host = self.start_gpu_compute()
         self.profile = self.device_profile(2)
         self.flavor = self.profile_flavor(self.profile)

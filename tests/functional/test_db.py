@@ -2,7 +2,6 @@
 ETag revisions, device reports, the host change feed, device profiles and
 accelerator requests."""
 import concurrent.futures
-import contextlib
 import threading
 
 from alembic import autogenerate
@@ -14,38 +13,10 @@ from cyborg_placement.db import accelerator_requests
 from cyborg_placement.db import accelerators
 from cyborg_placement.db import attachments
 from cyborg_placement.db import device_profiles
-from cyborg_placement.db import engine as db_engine
 from cyborg_placement.db import exceptions
 from cyborg_placement.db import migration
 from cyborg_placement.db import models
 from cyborg_placement.db import reports
-from tools.harness import databases
-
-
-@pytest.fixture(params=['sqlite', 'postgresql', 'mysql'])
-def database(request, tmp_path):
-    if request.param == 'sqlite':
-        url = f'sqlite:///{tmp_path}/cyborg.sqlite'
-    else:
-        url = request.getfixturevalue(f'{request.param}_url')
-    database = db_engine.Database(url)
-    migration.upgrade(database)
-    yield database
-    database.dispose()
-
-
-@pytest.fixture(params=['sqlite', 'postgresql', 'mysql'])
-def fresh_database(request, tmp_path):
-    """A database of its own, without tables, on each backend."""
-    if request.param == 'sqlite':
-        fresh = contextlib.nullcontext(f'sqlite:///{tmp_path}/fresh.sqlite')
-    else:
-        request.getfixturevalue(f'{request.param}_url')  # skipped if asked
-        fresh = getattr(databases, f'fresh_{request.param}')()
-    with fresh as url:
-        database = db_engine.Database(url)
-        yield database
-        database.dispose()
 
 
 def _unit(address, **extra):

@@ -7,15 +7,17 @@ on the real ``cyborg-api``, the real Placement and the real ``cyborg-agent
 with ``accel:device_profile`` boots with units of the allocated pool, they
 stay through reboot, rebuild and shelve, are released on delete, Nova
 refuses what it refuses for accelerators, and a bind the API cannot do fails
-the build. Each case runs against the API with noauth and behind a real
-Keystone (a project member's token, which Nova passes on), in a child
-process (tests/functional/nova_cases.py).
+the build; an mdev vGPU of an A100 comes as an ``MDEV`` ARQ, whose mdev
+Nova creates and puts into the guest. Each case runs against the API with
+noauth and behind a real Keystone (a project member's token, which Nova
+passes on), in a child process (tests/functional/nova_cases.py).
 """
 import pytest
 
 from tests.functional import nova_cases
 
-CASES = nova_cases.case_names(('tests.functional.nova_stock_scenarios',))
+CASES = nova_cases.case_names(('tests.functional.nova_stock_scenarios',
+                               'tests.functional.nova_stock_vgpu_scenarios'))
 
 
 @pytest.fixture(scope='module', params=['noauth', 'keystone'])

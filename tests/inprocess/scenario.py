@@ -48,6 +48,29 @@ def gpu_and_fpga_host(placement: PlacementClient, host: str, gpus: int = 2
     return made
 
 
+#: mdev units of an A100's VF, and the UUID its agent gave each.
+MDEV_UUIDS = ['c4b2e8a5-0f3e-4d0a-9d1e-3a4b5c6d7e80',
+              'c4b2e8a5-0f3e-4d0a-9d1e-3a4b5c6d7e81']
+
+
+def vgpu_host(placement: PlacementClient, host: str,
+              interface: str = 'mdev') -> dict:
+    """``make_host`` with a VGPU pool of two VFs of one GPU, one unit each
+    (``interface`` mdev: A100 type nvidia-692; vfio: H200 type 1414), and
+    their device report."""
+    made = make_host(placement, host, 2, resource_class='VGPU')
+    for n, unit in enumerate(made['report']['accelerators']):
+        unit.update(pci_address=f'0000:41:00.{n + 4}',
+                    parent_address='0000:41:00.0', vgpu_interface=interface,
+                    driver='nvidia')
+        if interface == 'mdev':
+            unit.update(vgpu_type='nvidia-692', vgpu_profile='GRID A100-4C',
+                        mdev_uuid=MDEV_UUIDS[n])
+        else:
+            unit.update(vgpu_type='1414', vgpu_profile='NVIDIA H200X-1-18C')
+    return made
+
+
 def add_vcpus(placement: PlacementClient, host: dict) -> dict:
     """Give a reported host's compute node VCPUs to allocate."""
     provider = placement.get(f'/resource_providers/{host["root"]}')
@@ -69,13 +92,14 @@ def allocate(placement: PlacementClient, consumer: str, allocations: dict,
 
 
 def schedule(placement: PlacementClient, host: dict, units: int,
-             instance: str | None = None, project: str = 'p1') -> str:
+             instance: str | None = None, project: str = 'p1',
+             resource_class: str = 'PGPU') -> str:
     """An instance Nova placed on ``host``: VCPU on the compute node and
     ``units`` of the pool, in one allocation."""
     instance = instance or str(uuid.uuid4())
     allocations = {host['root']: {'resources': {'VCPU': 2}}}
     if units:
-        allocations[host['pool']] = {'resources': {'PGPU': units}}
+        allocations[host['pool']] = {'resources': {resource_class: units}}
     allocate(placement, instance, allocations, project)
     return instance
 

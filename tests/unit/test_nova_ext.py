@@ -69,7 +69,7 @@ def test_error_keeps_libvirts_reason_and_code():
 
 def test_hostdev_xml_is_a_managed_pci_hostdev():
     xml = libvirt_hostdev.hostdev_xml(
-        accelerator.PciAddress.parse('0000:6b:01.0'))
+        accelerator.Accelerator.coerce({'pci_address': '0000:6b:01.0'}))
     hostdev = ET.fromstring(xml)
     assert hostdev.attrib == {'mode': 'subsystem', 'type': 'pci',
                               'managed': 'yes'}
@@ -82,7 +82,39 @@ def test_binding_becomes_novas_pci_arq():
     arq = bindings.to_arq({'uuid': 'a1', 'pci_address': '0000:6b:01.0'})
     assert arq == {'uuid': 'a1', 'attach_handle_type': 'PCI',
                    'attach_handle_info': {'domain': '0000', 'bus': '6b',
-                                          'device': '01', 'function': '0'}}
+                                          'device': '01', 'function': '0'},
+                   'managed': True}
+
+
+def test_vgpu_bindings_become_an_unmanaged_pci_arq_or_an_mdev_arq():
+    vfio = bindings.to_arq({'uuid': 'a1', 'pci_address': '0000:41:00.4',
+                            'vgpu_interface': 'vfio', 'vgpu_type': '1414'})
+    assert (vfio['attach_handle_type'], bindings.managed(vfio)) == (
+        'PCI', False)
+    mdev = bindings.to_arq({'uuid': 'a2', 'pci_address': '0000:81:00.4',
+                            'vgpu_interface': 'mdev',
+                            'mdev_uuid': 'C4B2E8A5-0F3E-4D0A-9D1E-3A4B5C6D7E80'})
+    assert (mdev['attach_handle_type'], mdev['attach_handle_uuid']) == (
+        'MDEV', 'c4b2e8a5-0f3e-4d0a-9d1e-3a4b5c6d7e80')
+    assert bindings.device_of(mdev) != bindings.device_of(vfio)
+    with pytest.raises(accelerator.HostdevError, match='no mdev_uuid'):
+        bindings.to_arq({'pci_address': '0000:81:00.4',
+                         'vgpu_interface': 'mdev'})
+
+
+def test_vgpu_hostdevs_are_unmanaged_pci_or_mdev():
+    vfio = ET.fromstring(libvirt_hostdev.hostdev_xml(
+        accelerator.Accelerator.coerce({'pci_address': '0000:41:00.4',
+                                        'vgpu_interface': 'vfio'})))
+    assert (vfio.get('type'), vfio.get('managed')) == ('pci', 'no')
+    mdev = ET.fromstring(libvirt_hostdev.hostdev_xml(
+        accelerator.Accelerator.coerce({
+            'pci_address': '0000:81:00.4', 'vgpu_interface': 'mdev',
+            'mdev_uuid': 'c4b2e8a5-0f3e-4d0a-9d1e-3a4b5c6d7e80'})))
+    assert mdev.attrib == {'mode': 'subsystem', 'type': 'mdev',
+                           'managed': 'no', 'model': 'vfio-pci'}
+    assert mdev.find('source/address').attrib == {
+        'uuid': 'c4b2e8a5-0f3e-4d0a-9d1e-3a4b5c6d7e80'}
 
 
 def test_no_auth_type_means_no_accelerator_api():

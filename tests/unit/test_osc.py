@@ -111,7 +111,28 @@ def test_list_rows_short_and_long():
     long_row = accelerators.list_row(ATTACHED, long=True)
     assert long_row[7:11] == ('0000:3b:00.0', '10de', '1eb8', 'attached')
     assert long_row[11].machine_readable() == ATTACHED['acc_specs']
-    assert long_row[12:] == (None, None)
+    assert long_row[12:] == (None, None, None, None, None)
+
+
+#: An mdev vGPU unit (one profile of a VF of an A100), as an admin sees it.
+VGPU = {**ATTACHED, 'pci_address': '0000:41:00.4', 'vgpu_interface': 'mdev',
+        'vgpu_type': 'nvidia-692', 'vgpu_profile': 'GRID A100-4C',
+        'parent_address': '0000:41:00.0',
+        'mdev_uuid': 'c4b2e8a5-0f3e-4d0a-9d1e-3a4b5c6d7e80'}
+
+
+def test_a_vgpu_shows_its_profile_parent_and_mdev():
+    assert accelerators.list_row(VGPU, long=True)[14:] == (
+        'GRID A100-4C', '0000:41:00.0', VGPU['mdev_uuid'])
+    names, values = accelerators.show_columns(VGPU)
+    assert names[3:9] == ('pci_address', 'vgpu_profile', 'vgpu_type',
+                          'vgpu_interface', 'parent_address', 'mdev_uuid')
+    assert values[3:9] == ('0000:41:00.4', 'GRID A100-4C', 'nvidia-692',
+                           'mdev', '0000:41:00.0', VGPU['mdev_uuid'])
+    seen = {k: v for k, v in VGPU.items()
+            if k not in ('pci_address', 'parent_address', 'mdev_uuid')}
+    assert accelerators.list_row(seen, long=True)[14:] == (
+        'GRID A100-4C', '(hidden)', '(hidden)')
 
 
 def test_health_column_says_why_a_unit_is_not_offered():
@@ -119,7 +140,7 @@ def test_health_column_says_why_a_unit_is_not_offered():
             'health_since': '2026-01-01T00:00:00Z', 'disabled': True,
             'disabled_reason': 'RMA', 'disabled_at': '2026-01-02T00:00:00Z'}
     assert accelerators.health(sick) == 'unhealthy, disabled'
-    assert accelerators.list_row(sick, long=True)[12:] == (
+    assert accelerators.list_row(sick, long=True)[12:14] == (
         'AER', '2026-01-01T00:00:00Z')
     off = {**sick, 'health': 'healthy'}
     assert accelerators.health(off) == 'healthy, disabled'

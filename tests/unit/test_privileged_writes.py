@@ -15,6 +15,7 @@ import pytest
 
 from cyborg_agent.privileged import pci
 from cyborg_agent.privileged import sysfs_pctxt
+from cyborg_agent.privileged import vgpu
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 PRODUCT = ('cyborg_agent', 'cyborg_placement', 'nova_ext')
@@ -104,13 +105,15 @@ def test_no_other_writer_knows_of_the_sysfs_tree(module):
     assert 'sysfs' not in source
 
 
-def test_the_privileged_module_exports_only_entry_points():
+@pytest.mark.parametrize('module', [pci, vgpu])
+def test_the_privileged_module_exports_only_entry_points(module):
     """Its functions run as root only when called through the context."""
     functions = [node.name for node in ast.parse(
-        (ROOT / PRIVILEGED).read_text()).body
+        pathlib.Path(module.__file__).read_text()).body
         if isinstance(node, ast.FunctionDef)]
-    assert functions and all(sysfs_pctxt.is_entrypoint(getattr(pci, name))
-                             for name in functions)
+    assert functions and all(
+        sysfs_pctxt.is_entrypoint(getattr(module, name))
+        for name in functions)
 
 
 @pytest.mark.parametrize('snippet', [

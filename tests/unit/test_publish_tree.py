@@ -102,8 +102,8 @@ def test_each_unit_maps_to_its_pool_provider():
     mapping = tree.provider_of_units(providers)
     assert len(mapping) == 4
     gpu_uuid = pools.provider_uuid('compute-1_GPU_10DE_2330')
-    assert mapping['0000:18:00.0'].uuid == gpu_uuid
-    assert mapping['0000:6b:01.1'].uuid == pools.provider_uuid(
+    assert mapping[('0000:18:00.0', None)].uuid == gpu_uuid
+    assert mapping[('0000:6b:01.1', None)].uuid == pools.provider_uuid(
         'compute-1_CRYPTO_8086_4941')
 
 

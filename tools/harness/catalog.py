@@ -3,8 +3,21 @@
 Used to build sysfs trees for tests, benchmarks and the demo's sample host. Each
 factory returns a :class:`PciFunction` as the kernel shows that product.
 """
+import dataclasses
+
 from tools.harness.sysfs_tree import MdevType
 from tools.harness.sysfs_tree import PciFunction
+from tools.harness.sysfs_tree import VgpuType
+
+#: Two vGPU types of an H200 (vGPU 17+, vendor-specific VFIO), with the ids
+#: the vGPU manager lists them under and NVIDIA's "maximum vGPUs per GPU":
+#: the MIG-backed 1g.18gb slice (7 per GPU) and the whole card.
+H200_1_18C = VgpuType('1414', 'NVIDIA H200X-1-18C', 7)
+H200_141C = VgpuType('1428', 'NVIDIA H200X-141C', 1)
+#: Two time-sliced mdev types of an A100 PCIe 40GB (one per VF; 10 and 8
+#: per GPU by frame buffer).
+A100_4C = MdevType('nvidia-468', 1, 'vfio-pci', 'GRID A100-4C', 10)
+A100_5C = MdevType('nvidia-469', 1, 'vfio-pci', 'GRID A100-5C', 8)
 
 
 def _vf_address(pf_address: str, index: int) -> str:
@@ -18,6 +31,36 @@ def nvidia_h100_sxm(address: str, numa_node: int = 0,
                     iommu_group: int | None = None) -> PciFunction:
     return PciFunction(address, '10de', '2330', '030200', '10de', '16c1',
                        'a1', numa_node, 'nvidia', iommu_group)
+
+
+def nvidia_h200_vgpu(address: str, numa_node: int = 0, vfs: int = 16,
+                     types: tuple[VgpuType, ...] = (H200_1_18C, H200_141C)
+                     ) -> PciFunction:
+    """An H200 SXM 141GB (10de:2335, subsystem 10de:18bf) whose vGPU
+    manager enabled its SR-IOV VFs (``sriov-manage -e``): the PF stays on
+    ``nvidia``, and so does each VF, with ``nvidia/creatable_vgpu_types``
+    and ``current_vgpu_type``."""
+    pf = PciFunction(address, '10de', '2335', '030200', '10de', '18bf',
+                     'a1', numa_node, 'nvidia', sriov_totalvfs=vfs)
+    pf.vfs = [PciFunction(_vf_address(address, i), '10de', '2335', '030200',
+                          '10de', '18bf', 'a1', numa_node, 'nvidia',
+                          vgpu_types=list(types))
+              for i in range(vfs)]
+    return pf
+
+
+def nvidia_a100_mdev(address: str, numa_node: int = 0, vfs: int = 16,
+                     types: tuple[MdevType, ...] = (A100_4C, A100_5C)
+                     ) -> PciFunction:
+    """An A100 PCIe 40GB (10de:20f1) in vGPU mode: SR-IOV VFs on
+    ``nvidia``, each the parent of one mdev of the types it lists."""
+    pf = PciFunction(address, '10de', '20f1', '030200', '10de', '145f',
+                     'a1', numa_node, 'nvidia', sriov_totalvfs=vfs)
+    pf.vfs = [PciFunction(_vf_address(address, i), '10de', '20f1', '030200',
+                          '10de', '145f', 'a1', numa_node, 'nvidia',
+                          mdev_types=[dataclasses.replace(t) for t in types])
+              for i in range(vfs)]
+    return pf
 
 
 def nvidia_t4(address: str, numa_node: int = 0,

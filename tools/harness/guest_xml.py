@@ -8,11 +8,16 @@ reading lives here, with nothing but the standard library.
 import xml.etree.ElementTree as ET
 
 
-def hostdev_sources(xml: str) -> list[str]:
-    """PCI hostdev source addresses of a domain XML, as DDDD:BB:SS.F."""
+def hostdev_sources(xml: str, managed: str | None = None) -> list[str]:
+    """PCI hostdev source addresses of a domain XML, as DDDD:BB:SS.F; with
+    ``managed`` ('yes', 'no': a vendor-VFIO vGPU's VF, which libvirt leaves
+    on its driver) only those whose ``managed`` attribute says so."""
     found = []
-    for addr in ET.fromstring(xml).iterfind(
-            "./devices/hostdev[@type='pci']/source/address"):
+    for hostdev in ET.fromstring(xml).iterfind(
+            "./devices/hostdev[@type='pci']"):
+        addr = hostdev.find('source/address')
+        if managed is not None and hostdev.get('managed') != managed:
+            continue
         parts = [int(addr.get(k), 16)
                  for k in ('domain', 'bus', 'slot', 'function')]
         found.append('{:04x}:{:02x}:{:02x}.{:x}'.format(*parts))
@@ -34,3 +39,9 @@ def memory_nodes(xml: str) -> set[int]:
     (``numatune/memnode@nodeset``)."""
     return {int(node) for memnode in ET.fromstring(xml).iterfind(
         './numatune/memnode') for node in memnode.get('nodeset').split(',')}
+
+
+def mdev_sources(xml: str) -> list[str]:
+    """The UUIDs of a domain XML's mdev hostdevs (vGPUs)."""
+    return sorted(addr.get('uuid') for addr in ET.fromstring(xml).iterfind(
+        "./devices/hostdev[@type='mdev']/source/address"))

@@ -58,6 +58,7 @@ from nova_ext.cmd import compute as ext_compute
 from tools.harness import catalog
 from tools.harness import ini
 from tools.harness import sysfs_tree
+from tools.harness import vgpu_manager
 from tools.harness.guest_xml import hostdev_sources
 
 CONF = nova_conf.CONF
@@ -147,33 +148,41 @@ class NovaServicesTestBase(base.ServersTestBase):
         self.run_agent(hostname, gpus)
         return hostname
 
-    def run_agent(self, hostname: str, gpus=GPUS) -> None:
-        """``cyborg-agent --once`` for the host: (re)publish ``gpus``.
+    def run_agent(self, hostname: str, gpus=GPUS, functions=None,
+                  rules: tuple[str, ...] = (),
+                  tree: sysfs_tree.SysfsTree | None = None) -> None:
+        """``cyborg-agent --once`` for the host: (re)publish ``gpus``
+        (H100s: addresses, or a dict of address to NUMA node), or the PCI
+        ``functions`` given, or what ``tree`` holds (kept as it is), with
+        ``[agent] device_rule`` values ``rules``.
 
-        The sysfs tree's NUMA nodes, their CPUs and sockets are those of
-        the host's fake libvirt, as the kernel and libvirt agree on a real
+        A new tree's NUMA nodes, their CPUs and sockets are those of the
+        host's fake libvirt, as the kernel and libvirt agree on a real
         host: the agent reads a unit's socket from there.
         """
         workdir = self.workdir / hostname
-        # A new tree each run: the host's devices are what ``gpus`` says.
-        shutil.rmtree(workdir / 'sys', ignore_errors=True)
-        nodes = gpus if isinstance(gpus, dict) else dict.fromkeys(gpus, 0)
-        tree = sysfs_tree.build(workdir / 'sys', [
-            catalog.nvidia_h100_sxm(address, node, 100 + index)
-            for index, (address, node) in enumerate(nodes.items())])
-        for cell in self.host_cells(hostname):
-            tree.add_node(cell.id, [cpu.id for cpu in cell.cpus],
-                          cell.cpus[0].socket_id)
-        tree.driver_dir('vfio-pci')
+        if tree is None:
+            # A new tree each run: the host's devices are what ``gpus`` says.
+            shutil.rmtree(workdir / 'sys', ignore_errors=True)
+            nodes = gpus if isinstance(gpus, dict) else dict.fromkeys(gpus, 0)
+            tree = sysfs_tree.build(workdir / 'sys', functions or [
+                catalog.nvidia_h100_sxm(address, node, 100 + index)
+                for index, (address, node) in enumerate(nodes.items())])
+            for cell in self.host_cells(hostname):
+                tree.add_node(cell.id, [cpu.id for cpu in cell.cpus],
+                              cell.cpus[0].socket_id)
+            tree.driver_dir('vfio-pci')
         conf_file = workdir / 'cyborg-agent.conf'
+        agent = {'sysfs_root': tree.root, 'resource_provider_name': hostname,
+                 'state_dir': workdir / 'state',
+                 'libvirt_uri': 'test:///default'}
+        if rules:
+            agent['device_rule'] = list(rules)
         ini.write(conf_file, {
             'placement': ini.token_auth(os.environ[PLACEMENT_URL]),
             'accelerator_api': ini.token_auth(os.environ[API_URL],
                                               token(ADMIN_TOKEN)),
-            'agent': {'sysfs_root': tree.root,
-                      'resource_provider_name': hostname,
-                      'state_dir': workdir / 'state',
-                      'libvirt_uri': 'test:///default'}})
+            'agent': agent})
         done = subprocess.run(
             [AGENT, '--config-file', str(conf_file), '--once'],
             capture_output=True, text=True, timeout=120)
@@ -273,6 +282,36 @@ class AcceleratorServicesTestBase(NovaServicesTestBase):
         (see :meth:`start_gpu_compute`)."""
         self.flags(compute_driver=ext_compute.COMPUTE_DRIVER)
         return self.start_gpu_compute(gpus, host_info)
+
+    def start_vgpu_compute(self, functions, rules: tuple[str, ...]
+                           ) -> tuple[str, sysfs_tree.SysfsTree,
+                                      vgpu_manager.VgpuManager]:
+        """A nova-compute with our driver on a host whose GPUs
+        (``functions``, in vGPU mode by ``rules``) share vGPUs: the vGPU
+        manager's stand-in runs in this process, and the driver makes
+        vGPUs with the agent's command (as root here: it forks its
+        privileged daemon) reading the host's tree."""
+        hostname = f'cn-{uuid.uuid4().hex[:8]}'
+        tree = sysfs_tree.build(self.workdir / hostname / 'sys', functions)
+        manager = vgpu_manager.VgpuManager(tree, functions)
+        manager.__enter__()
+        self.addCleanup(manager.__exit__)
+        conf = ini.write(self.workdir / hostname / 'vgpu.conf', {'agent': {
+            'sysfs_root': tree.root, 'resource_provider_name': hostname}})
+        self.flags(compute_driver=ext_compute.COMPUTE_DRIVER)
+        self.flags(group=ext_conf.GROUP, vgpu_command=[
+            sys.executable, '-m', 'cyborg_agent.cmd.agent', '--config-file',
+            str(conf)])
+        self.start_compute(hostname)
+        self.run_agent(hostname, tree=tree, rules=rules)
+        return hostname, tree, manager
+
+    def vgpu_flavor(self, trait: str) -> str:
+        """``resources:VGPU=1`` and the profile's trait."""
+        return self._create_flavor(
+            name=f'vgpu-{uuid.uuid4().hex[:6]}', vcpu=1, memory_mb=512,
+            disk=1, ephemeral=0, extra_spec={
+                'resources:VGPU': '1', f'trait:{trait}': 'required'})
 
     def accelerator_flavor(self, gpus: int = 2) -> str:
         """``resources:PGPU=N`` and the H100 product trait, as operators

@@ -23,10 +23,26 @@ import shutil
 
 @dataclasses.dataclass
 class MdevType:
+    """One ``mdev_supported_types/<name>`` directory. ``max_per_gpu`` is
+    what the vGPU manager stand-in (:mod:`.vgpu_manager`) caps the type at
+    over the whole GPU (None: ``available_instances`` of this parent)."""
+
     name: str
     available_instances: int
     device_api: str = 'vfio-pci'
     pretty_name: str | None = None
+    max_per_gpu: int | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class VgpuType:
+    """A vGPU type of NVIDIA's vendor-specific VFIO interface: the id a VF's
+    ``nvidia/current_vgpu_type`` takes, the name ``creatable_vgpu_types``
+    lists, and how many one GPU holds (NVIDIA's "maximum vGPUs per GPU")."""
+
+    type_id: str
+    name: str
+    max_per_gpu: int
 
 
 @dataclasses.dataclass
@@ -46,6 +62,19 @@ class PciFunction:
     sriov_totalvfs: int = 0
     vfs: list['PciFunction'] = dataclasses.field(default_factory=list)
     mdev_types: list[MdevType] = dataclasses.field(default_factory=list)
+    #: On a VF of a GPU in vendor-specific VFIO vGPU mode: the types its
+    #: ``nvidia/creatable_vgpu_types`` lists while the GPU holds no vGPU.
+    vgpu_types: list[VgpuType] = dataclasses.field(default_factory=list)
+
+
+#: The header line the vGPU manager prints above the types it lists.
+CREATABLE_HEADER = 'ID    : vGPU Name'
+
+
+def creatable_text(types: list[VgpuType]) -> str:
+    """``nvidia/creatable_vgpu_types`` as the vGPU manager prints it."""
+    return '\n'.join([CREATABLE_HEADER] + [
+        f'{t.type_id:<6}: {t.name}' for t in types])
 
 
 def _write(path: pathlib.Path, value: str) -> None:
@@ -184,6 +213,19 @@ class SysfsTree:
             _write(mdir / 'device_api', mdev.device_api)
             if mdev.pretty_name:
                 _write(mdir / 'name', mdev.pretty_name)
+            (mdir / 'create').write_text('')
+        if function.vgpu_types:
+            nvidia = path / 'nvidia'
+            nvidia.mkdir(exist_ok=True)
+            _write(nvidia / 'creatable_vgpu_types',
+                   creatable_text(function.vgpu_types))
+            _write(nvidia / 'current_vgpu_type', '0')
+
+    def mdev_devices(self) -> pathlib.Path:
+        """``bus/mdev/devices``: one link per mediated device made."""
+        path = self.root / 'bus' / 'mdev' / 'devices'
+        path.mkdir(parents=True, exist_ok=True)
+        return path
 
     def add_node(self, node: int, cpus: list[int], package: int) -> None:
         """NUMA node ``node`` with ``cpus``, all on socket ``package``

@@ -14,6 +14,30 @@ from cyborg_placement.db import attachments
 from cyborg_placement.db import reports
 
 
+def _check_unit(host: str, unit: dict) -> None:
+    """Refuse a unit whose vGPU fields do not go together or whose name
+    would not fit; make its addresses and UUID lower case."""
+    for field in ('pci_address', 'parent_address', 'mdev_uuid'):
+        if unit.get(field) is not None:
+            unit[field] = unit[field].lower()
+    problem = schemas.vgpu_problem(unit)
+    if problem:
+        raise errors.BadRequest(f'Unit {unit["pci_address"]}: {problem}.')
+    name = accelerators.reported_name(host, unit['pci_address'],
+                                      unit.get('vgpu_type'))
+    if len(name) > schemas.MAX_NAME:
+        raise errors.BadRequest(
+            f'Unit {unit["pci_address"]}: its name {name!r} is longer than '
+            f'{schemas.MAX_NAME} characters (host name and vgpu_type).')
+
+
+def _check_repeated(keys: list[str], what: str) -> None:
+    repeated = [key for key, n in collections.Counter(keys).items() if n > 1]
+    if repeated:
+        raise errors.BadRequest(
+            f'{what} reported more than once: {", ".join(repeated)}.')
+
+
 def report_devices(host: str):
     util.context().can(policies.REPORT_DEVICES)
     state = util.app_state()
@@ -21,13 +45,13 @@ def report_devices(host: str):
     body = util.json_body(schemas.DEVICE_REPORT)
     digest = vocabulary.report_digest(body)  # as its agent computed it
     units = body['accelerators']
-    repeated = [address for address, n in collections.Counter(
-        u['pci_address'].lower() for u in units).items() if n > 1]
-    if repeated:
-        raise errors.BadRequest(
-            f'PCI addresses reported more than once: {", ".join(repeated)}.')
     for unit in units:
-        unit['pci_address'] = unit['pci_address'].lower()
+        _check_unit(host, unit)
+    _check_repeated([u['pci_address'] + (f' (vgpu_type {u["vgpu_type"]})'
+                                         if u.get('vgpu_type') else '')
+                     for u in units], 'PCI addresses')
+    _check_repeated([u['mdev_uuid'] for u in units if u.get('mdev_uuid')],
+                    'mdev UUIDs')
     found = reports.apply_report(state.db, host, units, digest)
     return util.json_response(
         {'accelerators': [views.visible(util.viewer(), v) for v in found]})

@@ -10,15 +10,21 @@ from cyborg_placement.osc import specs
 
 LOG = logging.getLogger(__name__)
 
+#: A vGPU unit's fields (its VF is its pci_address), shown after the
+#: address; a whole device has none (all null), and shows none.
+VGPU_FIELDS = ('vgpu_profile', 'vgpu_type', 'vgpu_interface',
+               'parent_address', 'mdev_uuid')
 #: Shown first, in this order; any other field follows, sorted.
-SHOW_FIELDS = ('uuid', 'name', 'host', 'pci_address', 'state', 'health',
-               'health_reason', 'health_since', 'disabled', 'disabled_reason',
-               'disabled_at', 'acc_specs', 'attachment', 'revision')
+SHOW_FIELDS = ('uuid', 'name', 'host', 'pci_address', *VGPU_FIELDS, 'state',
+               'health', 'health_reason', 'health_since', 'disabled',
+               'disabled_reason', 'disabled_at', 'acc_specs', 'attachment',
+               'revision')
 LIST_COLUMNS = ('UUID', 'Name', 'Host', 'Type', 'State', 'Attached To',
                 'Health')
 LONG_COLUMNS = LIST_COLUMNS + ('PCI Address', 'Vendor ID', 'Product ID',
                                'Attachment State', 'Specs', 'Why',
-                               'Since')
+                               'Since', 'vGPU Profile', 'Parent Address',
+                               'mdev UUID')
 
 
 def client_of(cmd: command.Command) -> api_client.AcceleratorClient:
@@ -46,7 +52,8 @@ def _formatted(value):
 def show_columns(accelerator: dict) -> tuple[tuple, tuple]:
     """(names, values) of every field the API returned, known ones first
     (those it left out as :data:`HIDDEN`)."""
-    names = list(SHOW_FIELDS)
+    names = [n for n in SHOW_FIELDS
+             if n not in VGPU_FIELDS or accelerator.get('vgpu_interface')]
     names += sorted(set(accelerator) - set(SHOW_FIELDS))
     return tuple(names), tuple(_formatted(field(accelerator, n))
                                for n in names)
@@ -119,7 +126,18 @@ def list_row(accelerator: dict, long: bool) -> tuple:
     return row + (field(accelerator, 'pci_address'),
                   acc_specs.get('vendor_id'),
                   acc_specs.get('product_id'), attachment.get('state'),
-                  format_columns.DictColumn(acc_specs)) + why(accelerator)
+                  format_columns.DictColumn(acc_specs)) + why(accelerator) + (
+        vgpu(accelerator))
+
+
+def vgpu(accelerator: dict) -> tuple:
+    """A vGPU unit's profile, parent GPU and mdev UUID; Nones for a whole
+    device (address and UUID :data:`HIDDEN` when the API left them out)."""
+    if not accelerator.get('vgpu_interface'):
+        return None, None, None
+    return (accelerator.get('vgpu_profile'),
+            field(accelerator, 'parent_address'),
+            field(accelerator, 'mdev_uuid'))
 
 
 #: With ``--instance``: how it got each unit, and where each unit is, to
@@ -172,7 +190,9 @@ class ListAccelerator(command.Lister):
                                  'and the NUMA node and CPU socket of each')
         parser.add_argument('--long', action='store_true', default=False,
                             help='List more fields: PCI address, ids, the '
-                                 'attachment state and the spec')
+                                 'attachment state, the spec, and of a '
+                                 'vGPU its profile, parent GPU and mdev '
+                                 'UUID')
         return parser
 
     def take_action(self, parsed_args):

@@ -31,6 +31,7 @@ from nova_ext import accelerator
 from nova_ext import bindings
 from nova_ext import conf as ext_conf
 from nova_ext import libvirt_hostdev
+from nova_ext import vgpu
 from nova_ext.virt.libvirt import numa_affinity
 
 CONF = nova.conf.CONF
@@ -39,6 +40,7 @@ LOG = logging.getLogger(__name__)
 ext_conf.register_opts(CONF)
 
 _HostdevPCI = vconfig.LibvirtConfigGuestHostdevPCI
+_HostdevMDEV = vconfig.LibvirtConfigGuestHostdevMDEV
 
 
 class LibvirtAcceleratorDriver(libvirt_driver.LibvirtDriver):
@@ -86,7 +88,7 @@ class LibvirtAcceleratorDriver(libvirt_driver.LibvirtDriver):
         return changed
 
     def _nova_detach(self, instance_uuid: str, domain: libvirt.virDomain,
-                     address: accelerator.PciAddress) -> None:
+                     accel: accelerator.Accelerator) -> None:
         """Nova's detach, for the live leg :mod:`libvirt_hostdev` leaves to
         its caller: it waits for libvirt's device-removed event (matched by
         the alias the live element carries), fails at once on a
@@ -95,18 +97,18 @@ class LibvirtAcceleratorDriver(libvirt_driver.LibvirtDriver):
         device is the one :func:`libvirt_hostdev.find_hostdev` finds."""
 
         def get_device_conf(from_persistent_config=False):
-            xml = libvirt_hostdev.find_hostdev(domain, address,
+            xml = libvirt_hostdev.find_hostdev(domain, accel.device,
                                                from_persistent_config)
             if xml is None:
                 return None
-            dev = _HostdevPCI()
+            dev = _HostdevMDEV() if accel.is_mdev else _HostdevPCI()
             dev.parse_str(xml)
             return dev
 
         try:
             self._detach_with_retry(libvirt_guest.Guest(domain),
                                     instance_uuid, get_device_conf,
-                                    str(address))
+                                    str(accel.device))
         except exception.DeviceNotFound:
             return  # the guest let go meanwhile
         except exception.DeviceDetachFailed as ex:
@@ -119,6 +121,12 @@ class LibvirtAcceleratorDriver(libvirt_driver.LibvirtDriver):
                           share_info=None, old_guest=None):
         accel_info = self._with_bound_accelerators(instance, image_meta,
                                                    accel_info)
+        # Nova adds an MDEV ARQ's mdev from ``mdevs`` only (spawn fills it
+        # from Nova's own ARQs): ours join them.
+        mdevs = list(mdevs or [])
+        mdevs += [arq['attach_handle_uuid'] for arq in accel_info
+                  if arq['attach_handle_type'] == bindings.MDEV
+                  and arq['attach_handle_uuid'] not in mdevs]
         return super()._get_guest_config(
             instance, network_info, image_meta, disk_info, rescue,
             block_device_info, context, mdevs, accel_info, share_info,
@@ -127,17 +135,32 @@ class LibvirtAcceleratorDriver(libvirt_driver.LibvirtDriver):
     def _with_bound_accelerators(self, instance, image_meta,
                                  accel_info) -> list[dict]:
         """Nova's ARQs, the units bound from the instance's allocation on
-        this host, and those attached by REST: each PCI address once."""
+        this host, and those attached by REST: each device once."""
         arqs = list(accel_info or [])
-        seen = {tuple(sorted(arq['attach_handle_info'].items()))
-                for arq in arqs if arq.get('attach_handle_type') == 'PCI'}
+        seen = {bindings.device_of(arq) for arq in arqs}
         for record in self._bound_records(instance, image_meta):
             arq = bindings.to_arq(record)
-            key = tuple(sorted(arq['attach_handle_info'].items()))
-            if key not in seen:
-                seen.add(key)
+            if bindings.device_of(arq) not in seen:
+                seen.add(bindings.device_of(arq))
                 arqs.append(arq)
         return arqs
+
+    def _guest_add_accel_pci_devices(self, guest, accel_info):
+        """Nova's PCI hostdevs of PCI ARQs (managed: libvirt binds each to
+        vfio-pci), but a vendor-VFIO vGPU's VF unmanaged: it must stay on
+        the vendor driver that holds its vGPU (only our bindings have such
+        units; the API refuses them to Nova's ARQs)."""
+        managed = [arq for arq in accel_info if bindings.managed(arq)]
+        super()._guest_add_accel_pci_devices(guest, managed)
+        for arq in accel_info:
+            if not bindings.managed(arq):
+                dev = _HostdevPCI()
+                info = arq['attach_handle_info']
+                dev.domain, dev.bus, dev.slot, dev.function = (
+                    info['domain'], info['bus'], info['device'],
+                    info['function'])
+                dev.managed = 'no'
+                guest.add_device(dev)
 
     def _bound_records(self, instance, image_meta) -> list[dict]:
         """Bind (or find bound) the units the instance's allocation holds in
@@ -152,8 +175,18 @@ class LibvirtAcceleratorDriver(libvirt_driver.LibvirtDriver):
         try:
             bound = bindings.bind(self._accelerator_api, instance.uuid,
                                   self._agent_host(), numa)
-            return bound + bindings.attached_records(self._accelerator_api,
-                                                     instance.uuid)
+            attached = bindings.attached_records(self._accelerator_api,
+                                                 instance.uuid)
+            vgpu.ensure(bound + attached,
+                        CONF.accelerator_api.vgpu_command)
+            return bound + attached
+        except vgpu.NotCreatable as ex:
+            # Placement offered a vGPU the GPU cannot hold any more (a
+            # boot took its last room meanwhile): another host may.
+            raise exception.ComputeResourcesUnavailable(reason=str(ex)) from ex
+        except vgpu.VgpuError as ex:
+            raise exception.AcceleratorRequestOpFailed(
+                op='create vGPU', msg=str(ex)) from ex
         except bindings.NotEnoughUnits as ex:
             # Placement allocated units the host cannot give (one went away
             # since scheduling), or not near the guest's NUMA cells as its
@@ -196,11 +229,22 @@ class LibvirtAcceleratorDriver(libvirt_driver.LibvirtDriver):
             self._release(instance)
 
     def _release(self, instance) -> None:
+        """The instance's vGPUs on this host are deleted, then its units
+        released (a vGPU a failure here leaves is logged; the next bind of
+        its unit finds it there and uses it)."""
         if self._accelerator_api is None:
             return
+        host = self._agent_host()
         try:
-            bindings.release(self._accelerator_api, instance.uuid,
-                             self._agent_host())
+            failed = vgpu.delete([
+                record for record in bindings.bindings(
+                    self._accelerator_api, instance.uuid)
+                if record.get('host') == host],
+                CONF.accelerator_api.vgpu_command)
+            for reason in failed:
+                LOG.error('Could not delete vGPU %s', reason,
+                          instance=instance)
+            bindings.release(self._accelerator_api, instance.uuid, host)
         except bindings.BindingError as ex:
             # The instance is gone from this host whatever the API says;
             # failing here would only hide why it went.
