@@ -133,7 +133,7 @@ def report_phase(name: str, phase: fleet.Phase, hosts, top: float,
     }
     if minimum is not None:
         figures['custom_name_requests'] = dict(collections.Counter(
-            f'{c.method} {c.path.split("?")[0].rsplit("/", 1)[0]}/'
+            f'{c.method} /{c.path.split("?")[0].split("/")[1]}'
             for c in phase.of('placement')
             if c.path.startswith(('/traits', '/resource_classes'))))
         figures['minimum_per_host_by_mix'] = by_mix(hosts, minimum)
