@@ -67,9 +67,9 @@ def test_json_on_a_built_host(tmp_path, host):
             gpu['numa_node']) == ('10de', '2330', '030200', 'GPU', 0)
     assert gpu['units'] == [{
         'address': '0000:18:00.0', 'vendor_id': '10de', 'product_id': '2330',
-        'numa_node': 0, 'driver': 'nvidia', 'resource_class': 'PGPU',
-        'pool': 'host1_GPU_10DE_2330', 'health': 'healthy',
-        'health_reason': None}]
+        'numa_node': 0, 'socket': None, 'driver': 'nvidia',
+        'resource_class': 'PGPU', 'pool': 'host1_GPU_10DE_2330',
+        'health': 'healthy', 'health_reason': None}]
     assert gpu['aer'] == {'aer_dev_fatal': 0, 'aer_dev_nonfatal': 0}
     assert gpu['vendor_name'] == 'NVIDIA Corporation'
     qat = records['0000:6b:00.0']
