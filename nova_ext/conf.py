@@ -20,6 +20,16 @@ OPTS = [
              "instance's units on this host by that name. Default: the host "
              "name libvirt reports, which is also the agent's default and "
              "the name of Nova's compute-node resource provider."),
+    cfg.ListOpt(
+        'vgpu_command',
+        default=['cyborg-agent', '--config-file', '/etc/cyborg/cyborg.conf'],
+        help='The agent command, with the arguments that give it this '
+             "host's cyborg.conf, that the driver runs (adding \"vgpu make\" "
+             'or "vgpu delete" and the unit) to make a bound vGPU before '
+             'the guest starts and delete it when the instance leaves. It '
+             "starts the agent's privileged daemon as the agent does "
+             "([privsep_sysfs] of that cyborg.conf; sudoers must let the "
+             'nova user run its helper command, see etc/sudoers.d).'),
 ]
 
 

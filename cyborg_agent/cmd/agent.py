@@ -3,12 +3,14 @@
 ``cyborg-agent [--config-file F] [--once]`` runs discovery and publication every
 ``[agent] report_interval`` seconds (or one cycle). ``cyborg-agent discover
 [--sysfs-root DIR] [--format table|json]`` prints what discovery finds and
-changes nothing.
+changes nothing. ``cyborg-agent vgpu make|delete ...`` makes or deletes one
+vGPU (see :mod:`cyborg_agent.cmd.vgpu`).
 """
 import sys
 
 from oslo_config import cfg
 
+from cyborg_agent.cmd import vgpu
 from cyborg_placement import conf as cyborg_conf
 from cyborg_placement import service
 
@@ -22,6 +24,7 @@ def _add_discover_parser(subparsers) -> None:
                         help='Read this tree instead of [agent] sysfs_root.')
     parser.add_argument('--format', choices=('table', 'json'),
                         default='table', help='Output format.')
+    vgpu.add_parser(subparsers)
 
 
 DAEMON_OPTS = [
@@ -42,6 +45,10 @@ def main(argv: list[str] | None = None) -> int:
         return discover.run(CONF, CONF.command)
     from cyborg_agent import daemon
     from cyborg_agent import privileged
+    if 'vgpu' in argv:
+        service.prepare(argv, CONF, DISCOVER_OPTS)
+        privileged.init()
+        return vgpu.run(CONF.command)
     service.prepare(argv, CONF, DAEMON_OPTS)
     privileged.init()
     return daemon.run(CONF, once=CONF.once)

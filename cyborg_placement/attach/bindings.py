@@ -157,6 +157,26 @@ class _Plan:
                 'unhealthy, disabled or held by other attachments.')
 
 
+def vgpu_order(held: list[tuple[str, str]],
+               free: list[models.Accelerator]) -> list[models.Accelerator]:
+    """The free units a bind may take, vGPU units in the order the host
+    can make them: a GPU holding vGPUs of another type makes none of this
+    one (one type per GPU, as NVIDIA's time-sliced and MIG-backed vGPUs
+    are), and of the others the GPU holding fewest of this type goes
+    first, so no GPU is asked past its cap while another has room (the
+    cap is the agent's; it reserves in Placement what no GPU can hold).
+    Whole devices keep their order."""
+    def rank(unit: models.Accelerator) -> tuple[int, int]:
+        if unit.vgpu_type is None:
+            return (0, 0)
+        on_gpu = [kind for parent, kind in held
+                  if parent == unit.parent_address]
+        other = any(kind != unit.vgpu_type for kind in on_gpu)
+        return (int(other), len(on_gpu))
+    return [unit for unit in sorted(free, key=rank)
+            if unit.vgpu_type is None or not rank(unit)[0]]
+
+
 def _plan(services: flow.Services, reads: claims.PoolReads,
           instance_uuid: str, host: str, pool_uuid: str, resource_class: str
           ) -> _Plan:
@@ -166,8 +186,10 @@ def _plan(services: flow.Services, reads: claims.PoolReads,
     present = [b for b in mine if b.accelerator.state != models.MISSING]
     keep = present[:wanted]
     stale = _stale(services, pool, instance_uuid)
-    free = attachments.free_units(services.db, pool_uuid, host) + [
-        r.accelerator for r in stale if r.accelerator.schedulable]
+    free = vgpu_order(attachments.vgpus_held(services.db, host),
+                      attachments.free_units(services.db, pool_uuid, host)
+                      + [r.accelerator for r in stale
+                         if r.accelerator.schedulable])
     return _Plan(pool, wanted, keep, [b for b in mine if b not in keep],
                  stale, free)
 

@@ -89,10 +89,18 @@ OPTS = [
              'default: the type the table gives), "resource_class" (a '
              'standard or CUSTOM_ resource class) and "traits" (a list of '
              'CUSTOM_ traits added to the pool). A VF is classified like its '
-             'PF unless a rule matches the VF itself. Examples: '
-             '{"vendor_id": "15b3", "product_id": "101d", "device_type": '
-             '"NIC", "traits": ["CUSTOM_SMARTNIC"]} and '
-             '{"address": "0000:6b:00.*", "exclude": true}.'),
+             'PF unless a rule matches the VF itself. "vgpu_profiles" puts '
+             'a GPU in vGPU mode: an object of profile names, as the driver '
+             'lists them, to the most vGPUs of that profile one GPU holds '
+             "(NVIDIA's \"maximum vGPUs per GPU\"; null: as many as the "
+             'driver lists); the GPU is then never offered whole, and each '
+             'of its VFs is a unit of each profile, in one VGPU pool per '
+             'profile (docs/operator-guide.md, "Sharing GPUs: vGPU"). '
+             'Examples: {"vendor_id": "15b3", "product_id": "101d", '
+             '"device_type": "NIC", "traits": ["CUSTOM_SMARTNIC"]}, '
+             '{"address": "0000:6b:00.*", "exclude": true} and '
+             '{"product_id": "2335", "vgpu_profiles": {"NVIDIA H200X-1-18C": '
+             '7}}.'),
     cfg.StrOpt(
         'pci_ids_path',
         help='The pci.ids database that vendor and product names are read '

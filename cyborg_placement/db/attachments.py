@@ -461,6 +461,20 @@ def pool_holders(db: db_engine.Database, pool_provider_uuid: str
         return bound, {consumer: n for consumer, n in session.execute(counts)}
 
 
+def vgpus_held(db: db_engine.Database, host: str
+               ) -> list[tuple[str, str]]:
+    """(parent GPU address, vGPU type) of each vGPU unit of the host an
+    active record holds: what the host's GPUs hold, or are about to."""
+    query = (sa.select(models.Accelerator.parent_address,
+                       models.Accelerator.vgpu_type)
+             .join(models.Attachment, models.Attachment.active_accelerator_id
+                   == models.Accelerator.id)
+             .where(models.Accelerator.host == host,
+                    models.Accelerator.vgpu_type.is_not(None)))
+    with db.reader() as session:
+        return [tuple(row) for row in session.execute(query)]
+
+
 def free_units(db: db_engine.Database, pool_provider_uuid: str, host: str
                ) -> list[models.Accelerator]:
     """The pool's units on the host that may be given out: present,

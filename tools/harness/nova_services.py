@@ -145,27 +145,30 @@ class NovaServicesTestBase(base.ServersTestBase):
         return hostname
 
     def run_agent(self, hostname: str, gpus=GPUS, functions=None,
-                  rules: tuple[str, ...] = ()) -> None:
+                  rules: tuple[str, ...] = (),
+                  tree: sysfs_tree.SysfsTree | None = None) -> None:
         """``cyborg-agent --once`` for the host: (re)publish ``gpus``
-        (H100s), or the PCI ``functions`` given, with ``[agent]
-        device_rule`` values ``rules``."""
+        (H100s), or the PCI ``functions`` given, or what ``tree`` holds
+        (kept as it is), with ``[agent] device_rule`` values ``rules``."""
         workdir = self.workdir / hostname
-        # A new tree each run: the host's devices are what ``gpus`` says.
-        shutil.rmtree(workdir / 'sys', ignore_errors=True)
-        tree = sysfs_tree.build(workdir / 'sys', functions or [
-            catalog.nvidia_h100_sxm(address, 0, 100 + index)
-            for index, address in enumerate(gpus)])
-        tree.driver_dir('vfio-pci')
+        if tree is None:
+            # A new tree each run: the host's devices are what ``gpus`` says.
+            shutil.rmtree(workdir / 'sys', ignore_errors=True)
+            tree = sysfs_tree.build(workdir / 'sys', functions or [
+                catalog.nvidia_h100_sxm(address, 0, 100 + index)
+                for index, address in enumerate(gpus)])
+            tree.driver_dir('vfio-pci')
         conf_file = workdir / 'cyborg-agent.conf'
+        agent = {'sysfs_root': tree.root, 'resource_provider_name': hostname,
+                 'state_dir': workdir / 'state',
+                 'libvirt_uri': 'test:///default'}
+        if rules:
+            agent['device_rule'] = list(rules)
         ini.write(conf_file, {
             'placement': ini.token_auth(os.environ[PLACEMENT_URL]),
             'accelerator_api': ini.token_auth(os.environ[API_URL],
                                               token(ADMIN_TOKEN)),
-            'agent': {'sysfs_root': tree.root,
-                      'resource_provider_name': hostname,
-                      'state_dir': workdir / 'state',
-                      'libvirt_uri': 'test:///default',
-                      'device_rule': list(rules)}})
+            'agent': agent})
         done = subprocess.run(
             [AGENT, '--config-file', str(conf_file), '--once'],
             capture_output=True, text=True, timeout=120)

@@ -65,8 +65,8 @@ class _VendorGpu:
         for vf in self.vfs:
             path = self._file(vf, 'current_vgpu_type')
             written = path.read_text().strip()
-            if written == self.accepted[vf]:
-                continue
+            if written in ('', self.accepted[vf]):
+                continue  # unchanged, or a write between truncate and data
             if written == '0' or (self.accepted[vf] == '0' and written in {
                     t.type_id for t in self.creatable(vf)}):
                 self.accepted[vf] = written

@@ -31,6 +31,7 @@ from nova_ext import accelerator
 from nova_ext import bindings
 from nova_ext import conf as ext_conf
 from nova_ext import libvirt_hostdev
+from nova_ext import vgpu
 
 CONF = nova.conf.CONF
 LOG = logging.getLogger(__name__)
@@ -168,8 +169,18 @@ class LibvirtAcceleratorDriver(libvirt_driver.LibvirtDriver):
         try:
             bound = bindings.bind(self._accelerator_api, instance.uuid,
                                   self._agent_host())
-            return bound + bindings.attached_records(self._accelerator_api,
-                                                     instance.uuid)
+            attached = bindings.attached_records(self._accelerator_api,
+                                                 instance.uuid)
+            vgpu.ensure(bound + attached,
+                        CONF.accelerator_api.vgpu_command)
+            return bound + attached
+        except vgpu.NotCreatable as ex:
+            # Placement offered a vGPU the GPU cannot hold any more (a
+            # boot took its last room meanwhile): another host may.
+            raise exception.ComputeResourcesUnavailable(reason=str(ex)) from ex
+        except vgpu.VgpuError as ex:
+            raise exception.AcceleratorRequestOpFailed(
+                op='create vGPU', msg=str(ex)) from ex
         except bindings.NotEnoughUnits as ex:
             # Placement allocated units the host cannot give (one went away
             # since scheduling): another host may, so Nova reschedules.
@@ -211,11 +222,22 @@ class LibvirtAcceleratorDriver(libvirt_driver.LibvirtDriver):
             self._release(instance)
 
     def _release(self, instance) -> None:
+        """The instance's vGPUs on this host are deleted, then its units
+        released (a vGPU a failure here leaves is logged; the next bind of
+        its unit finds it there and uses it)."""
         if self._accelerator_api is None:
             return
+        host = self._agent_host()
         try:
-            bindings.release(self._accelerator_api, instance.uuid,
-                             self._agent_host())
+            failed = vgpu.delete([
+                record for record in bindings.bindings(
+                    self._accelerator_api, instance.uuid)
+                if record.get('host') == host],
+                CONF.accelerator_api.vgpu_command)
+            for reason in failed:
+                LOG.error('Could not delete vGPU %s', reason,
+                          instance=instance)
+            bindings.release(self._accelerator_api, instance.uuid, host)
         except bindings.BindingError as ex:
             # The instance is gone from this host whatever the API says;
             # failing here would only hide why it went.

@@ -1,0 +1,51 @@
+"""``cyborg-agent vgpu make|delete``: make or delete one vGPU on this host.
+
+nova-compute's driver runs this command to make a bound vGPU before the
+guest starts and delete it when the instance leaves (nova_ext/vgpu.py):
+Nova's configuration and ours cannot share a process (nova_ext/conf.py),
+so the driver reaches the agent's privileged module through the agent's
+own command, which reads cyborg.conf and starts the privileged daemon as
+the agent does (``[privsep_sysfs]``). Exit status: 0 done (or already
+so), 3 refused (the VF cannot hold this vGPU now, or an argument is not
+one the entry points take), 1 any other failure; the reason on stderr.
+"""
+import sys
+
+from cyborg_agent import privileged
+from cyborg_agent.privileged import vgpu
+
+REFUSED = 3
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        'vgpu', help='Make or delete one vGPU (for nova-compute).')
+    parser.add_argument('action', choices=('make', 'delete'))
+    parser.add_argument('--interface', choices=('vfio', 'mdev'),
+                        required=True)
+    parser.add_argument('--address', required=True,
+                        help='PCI address of the VF.')
+    parser.add_argument('--type', required=True,
+                        help='Vendor-VFIO type id, or mdev type name.')
+    parser.add_argument('--mdev-uuid', help="The mdev's UUID (mdev only).")
+
+
+def run(command) -> int:
+    try:
+        if command.interface == 'mdev':
+            if command.action == 'make':
+                vgpu.create_mdev(command.address, command.type,
+                                 command.mdev_uuid)
+            else:
+                vgpu.remove_mdev(command.mdev_uuid)
+        elif command.action == 'make':
+            vgpu.set_vgpu_type(command.address, command.type)
+        else:
+            vgpu.clear_vgpu_type(command.address)
+    except privileged.Refused as exc:
+        print(f'cyborg-agent vgpu: {exc.reason}', file=sys.stderr)
+        return REFUSED
+    except Exception as exc:  # the daemon's failure, or its start's
+        print(f'cyborg-agent vgpu: {exc}', file=sys.stderr)
+        return 1
+    return 0
