@@ -18,7 +18,6 @@ import pytest
 
 from tests import nova_driver
 from tools.harness.guest_xml import hostdev_sources
-from tools.harness.guest_xml import mdev_sources
 
 MODULE = 'tests.functional.test_virt_libvirt_driver'
 VF = '0000:6b:01.0'
@@ -296,46 +295,6 @@ def test_bindings_merge_with_novas_own_arqs(api, nova, units):
     xml = built_xml(nova, instance, [same_arq, other_arq])
 
     assert hostdev_sources(xml) == sorted([units[0]['pci_address'], OTHER])
-
-
-def _vgpu_units(api, placement, host: str, interface: str) -> list[dict]:
-    """Two vGPU units of a host's VGPU pool (VFs 0000:41:00.4 and .5),
-    reported to the API: vendor-VFIO ones, or mdevs."""
-    from tests.inprocess import scenario
-    made = scenario.vgpu_host(placement, host, interface)
-    reported = api.client(token='agent', roles='service').put(
-        f'/hosts/{host}/accelerators', json=made['report'])
-    assert reported.status_code == 200, reported.text
-    return reported.json()['accelerators']
-
-
-def test_vgpus_go_in_as_unmanaged_vfs_and_mdevs(api, nova, placement,
-                                               unique_name):
-    """A vendor-VFIO vGPU's VF goes in with managed='no', an mdev as an
-    mdev hostdev with the unit's UUID, once also when Nova's own ARQs name
-    it; on every build."""
-    vfio = _vgpu_units(api, placement, unique_name + '-h200', 'vfio')
-    mdev = _vgpu_units(api, placement, unique_name + '-a100', 'mdev')
-    on_h200, on_a100 = str(uuid.uuid4()), str(uuid.uuid4())
-    bind(api, vfio[0], on_h200)
-    bind(api, mdev[0], on_a100)
-    novas_mdev_arq = {'attach_handle_type': 'MDEV',
-                      'attach_handle_uuid': mdev[0]['mdev_uuid'],
-                      'attach_handle_info': {
-                          'domain': '0000', 'bus': '41', 'device': '00',
-                          'function': '4', 'asked_type': 'nvidia-692'}}
-
-    for _ in range(2):
-        xml = built_xml(nova, on_h200)
-        assert hostdev_sources(xml, managed='no') == ['0000:41:00.4']
-        assert (hostdev_sources(xml), mdev_sources(xml)) == (
-            ['0000:41:00.4'], [])
-    for accel_info in (None, [novas_mdev_arq]):
-        xml = built_xml(nova, on_a100, accel_info)
-        assert (hostdev_sources(xml), mdev_sources(xml)) == (
-            [], [mdev[0]['mdev_uuid']])
-        assert ('<hostdev mode="subsystem" type="mdev" managed="no" '
-                'model="vfio-pci">') in xml
 
 
 def test_api_down_fails_the_guest_build(api, nova, units):
