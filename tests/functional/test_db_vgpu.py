@@ -117,7 +117,7 @@ def test_upgrade_from_0007_keeps_units_and_their_attachments(
 
     migration.upgrade(database)
 
-    assert migration.current_revision(database) == '0008'
+    assert migration.current_revision(database) == '0010'
     kept = attachments.get(database, rows['attachment'])
     assert (kept.state, kept.accelerator.uuid, kept.accelerator.vgpu_type,
             kept.accelerator.disabled) == (
