@@ -9,6 +9,7 @@ import dataclasses
 import hashlib
 import json
 import re
+import typing
 
 import os_resource_classes as orc
 import os_traits
@@ -110,7 +111,17 @@ def product_trait(vendor_id: str, product_id: str) -> str:
     return f'CUSTOM_ACCEL_PRODUCT_{vendor_id.upper():0>4}_{product_id.upper():0>4}'
 
 
-def standard_traits(unit: Unit) -> frozenset[str]:
+class Kind(typing.Protocol):
+    """What decides a pool's standard traits: a unit, a pool or a unit's
+    API record."""
+
+    device_type: str
+    vendor_id: str
+    product_id: str
+    vgpu_profile: str | None
+
+
+def standard_traits(unit: Kind) -> frozenset[str]:
     """The traits every pool of this kind of unit carries (a vGPU pool's
     also names its profile)."""
     traits = {

@@ -33,9 +33,7 @@ class PoolKey:
 
     @property
     def extra_traits(self) -> frozenset[str]:
-        return self.traits - standard_traits(
-            Unit('', self.vendor_id, self.product_id, self.device_type,
-                 vgpu_profile=self.vgpu_profile))
+        return self.traits - standard_traits(self)
 
 
 def pool_key(unit: Unit, pool_by_numa: bool = False) -> PoolKey:

@@ -26,6 +26,7 @@ ACCELERATOR_NOT_FOUND = 'accelerator.not_found'
 DUPLICATE_NAME = 'accelerator.duplicate_name'
 DUPLICATE_UUID = 'accelerator.duplicate_uuid'
 RESERVED_NAME = 'accelerator.reserved_name'
+REPORTED_SPEC = 'accelerator.reported_spec'
 UPDATE_CONFLICT = 'accelerator.update.conflict'
 ATTACH_CONFLICT = 'accelerator.attach.conflict'
 ATTACH_NO_CAPACITY = 'accelerator.attach.no_capacity'
@@ -122,6 +123,7 @@ DOMAIN_ERRORS = {
     db_exceptions.DuplicateName: (Conflict, DUPLICATE_NAME),
     db_exceptions.DuplicateUuid: (Conflict, DUPLICATE_UUID),
     db_exceptions.ReservedName: (BadRequest, RESERVED_NAME),
+    db_exceptions.ReportedSpec: (Conflict, REPORTED_SPEC),
     db_exceptions.StaleRevision: (Conflict, UPDATE_CONFLICT),
     db_exceptions.AlreadyAttached: (Conflict, ATTACH_CONFLICT),
     db_exceptions.InvalidTransition: (Conflict, ATTACHMENT_STATE_CONFLICT),

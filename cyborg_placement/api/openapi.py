@@ -399,7 +399,8 @@ OPERATIONS = {
     ('/accelerators/{uuid}/acc_specs', 'put'): _op(
         'update_specs', 'Replace acc_specs (admin); optional If-Match.',
         {200: 'Updated; new ETag.', **_ONE,
-         409: 'If-Match no longer matches.'}, accelerators.UPDATE_SPECS),
+         409: 'If-Match no longer matches, or the device report says '
+              'otherwise of a reported unit.'}, accelerators.UPDATE_SPECS),
     ('/accelerators/{uuid}/disabled', 'put'): _op(
         'update_disabled',
         'Disable an accelerator (admin): it is given to no new holder and '

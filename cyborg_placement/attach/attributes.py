@@ -14,8 +14,6 @@ import dataclasses
 import datetime
 import uuid as uuid_lib
 
-import os_traits
-
 from cyborg_placement import vocabulary
 from cyborg_placement.attach import exceptions
 from cyborg_placement.attach import flow
@@ -50,11 +48,7 @@ def derived(unit: models.Accelerator) -> list[Attribute]:
     admin made, which is in no pool)."""
     if unit.pool_provider_uuid is None or unit.vendor_id is None:
         return []
-    traits = sorted({os_traits.OWNER_CYBORG,
-                     vocabulary.type_trait(unit.device_type),
-                     vocabulary.vendor_trait(unit.vendor_id),
-                     vocabulary.product_trait(unit.vendor_id,
-                                              unit.product_id)})
+    traits = sorted(vocabulary.standard_traits(unit))
     pairs = [(RESOURCE_CLASS_KEY, unit.resource_class)] + [
         (f'{TRAIT_PREFIX}{n}', trait) for n, trait in enumerate(traits)]
     return [Attribute(str(uuid_lib.uuid5(_NAMESPACE, f'{unit.uuid}/{key}')),

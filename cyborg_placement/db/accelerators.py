@@ -25,6 +25,8 @@ VGPU_FIELDS = ('vgpu_interface', 'vgpu_type', 'vgpu_profile',
 REPORT_COLUMNS = ('vendor_id', 'product_id', 'device_type',
                   'pool_provider_uuid', 'resource_class', 'numa_node',
                   'socket', 'driver', *VGPU_FIELDS)
+#: acc_specs keys whose columns the device report owns on a reported unit.
+REPORTED_SPECS = ('device_type', 'vendor_id', 'product_id')
 
 
 _ACCELERATORS = models.Accelerator.__table__
@@ -223,12 +225,17 @@ def update_specs(db: db_engine.Database, uuid: str, specs: dict,
     """Replace ``acc_specs``; with ``if_revision``, only if it is still current.
 
     The revision check is part of the UPDATE itself, so two writers holding the
-    same ETag cannot both succeed.
+    same ETag cannot both succeed. On a unit an agent reported, the device
+    type and ids are the report's (its pool and traits follow them): they
+    are kept, and a different value is refused rather than shown until the
+    next report puts it back.
     """
     columns = {column: None for column in _SPEC_COLUMNS.values()}
     columns.update(specs_to_columns(specs))
     with db.writer() as session:
         record = _get(session, uuid)
+        if record.host is not None:
+            columns.update(_reported_specs(record, specs))
         query = (sa.update(models.Accelerator)
                  .where(models.Accelerator.id == record.id)
                  .values(revision=models.Accelerator.revision + 1, **columns))
@@ -241,6 +248,21 @@ def update_specs(db: db_engine.Database, uuid: str, specs: dict,
         session.expire(record)
         session.refresh(record)
         return record
+
+
+def _reported_specs(record: models.Accelerator, specs: dict) -> dict:
+    """The report's columns of a reported unit, or ReportedSpec when
+    ``specs`` gives one of them another value."""
+    kept = {key: getattr(record, _SPEC_COLUMNS[key]) for key in REPORTED_SPECS}
+    changed = sorted(key for key in REPORTED_SPECS
+                     if key in specs and specs[key] != kept[key])
+    if changed:
+        raise exceptions.ReportedSpec(
+            f'Accelerator {record.uuid} was reported by the agent of host '
+            f'{record.host}: its {", ".join(changed)} come from the device '
+            'report and cannot be changed (leave them out, or give the '
+            'reported values).')
+    return {_SPEC_COLUMNS[key]: value for key, value in kept.items()}
 
 
 def host_of_pool(db: db_engine.Database, pool_provider_uuid: str

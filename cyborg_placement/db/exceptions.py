@@ -25,6 +25,10 @@ class ReservedName(DBError):
     """The name has the form the device report gives its units."""
 
 
+class ReportedSpec(DBError):
+    """acc_specs would change what a unit's device report says of it."""
+
+
 class StaleRevision(DBError):
     """``If-Match`` named a revision that is no longer the current one."""
 

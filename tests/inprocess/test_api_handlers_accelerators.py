@@ -141,6 +141,28 @@ def test_acc_specs_are_replaced_under_if_match(admin):
         'acc_specs']['num'] == 2
 
 
+
+
+def test_a_reported_units_type_and_ids_stay_the_reports(admin, gpus):
+    """An admin's acc_specs on a unit an agent reported keep what the
+    report says of it. Replacing them with a vendor alone once left the
+    product id null, and every list of deployables answered 500."""
+    unit = gpus['uuids'][0]
+    path = f'/accelerators/{unit}/acc_specs'
+    reported = admin.get(f'/accelerators/{unit}').json['acc_specs']
+    kept = admin.put(path, json={'acc_specs': {'vendor_id': '10de',
+                                               'num': 2}})
+    assert kept.status_code == 200, kept.json
+    assert kept.json['acc_specs'] == dict(reported, num=2)
+    changed = admin.put(path, json={'acc_specs': {'product_id': '20b5',
+                                                  'device_type': 'FPGA'}})
+    assert (changed.status_code, code(changed)) == (
+        409, 'accelerator.reported_spec')
+    assert 'device_type, product_id' in changed.json['errors'][0]['detail']
+    assert admin.get(f'/accelerators/{unit}').json['acc_specs'] == dict(
+        reported, num=2)
+    deployables = scenario.v2(admin).get('/v2/deployables')
+    assert deployables.status_code == 200, deployables.json
 def test_members_read_but_only_admins_write_records(admin, member):
     record = _create(admin)
     assert member.get('/accelerators').status_code == 200
