@@ -5,7 +5,11 @@ device gone, driver missing); the reconciler reports ``attach_failed`` with
 the reason, which the user reads in ``GET /accelerators/{uuid}``.
 :class:`NotSettled` is for failures that may go away (libvirt unreachable, a
 guest that does not release a device yet): the attachment is tried again.
+:func:`privileged_call` sorts the privileged daemon's failures into the two.
 """
+from oslo_privsep import daemon as privsep_daemon
+
+from cyborg_agent import privileged
 
 
 class AttachFailed(Exception):
@@ -16,3 +20,23 @@ class AttachFailed(Exception):
 
 class NotSettled(Exception):
     """Try again on the next pass; the attachment keeps its state."""
+
+
+def privileged_call(entry_points, name: str, *args: str) -> None:
+    """One write through the privileged daemon, its failures as the
+    reconciler's: a refusal or a refused write is final for the attachment;
+    a daemon that cannot start is too (its reason says what to configure);
+    a daemon that died during the call is tried again on the next pass,
+    which starts a new one."""
+    try:
+        getattr(entry_points, name)(*args)
+    except privileged.PrivilegedError as exc:
+        raise AttachFailed(exc.reason) from exc
+    except privsep_daemon.FailedToDropPrivileges as exc:
+        raise AttachFailed(
+            f'The privileged helper (oslo.privsep, [{privileged.CFG_SECTION}]'
+            f') did not start: {exc}. Check its helper_command and the '
+            'sudoers rule for privsep-helper.') from exc
+    except OSError as exc:
+        raise NotSettled(f'The privileged helper stopped during {name}: '
+                         f'{exc}') from exc

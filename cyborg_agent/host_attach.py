@@ -22,12 +22,11 @@ import os
 import pathlib
 
 from oslo_config import cfg
-from oslo_privsep import daemon as privsep_daemon
 
 from cyborg_agent import host_drivers
-from cyborg_agent import privileged
 from cyborg_agent.attach_errors import AttachFailed
 from cyborg_agent.attach_errors import NotSettled
+from cyborg_agent.attach_errors import privileged_call
 from cyborg_agent.discovery import sysfs
 from cyborg_agent.journal import Journal
 from cyborg_agent.privileged import pci
@@ -35,26 +34,6 @@ from cyborg_placement import crash_points
 
 #: What ``driver_override`` reads when no override is set.
 NO_OVERRIDE = '(null)'
-
-
-def privileged_call(entry_points, name: str, *args: str) -> None:
-    """One write through the privileged daemon, its failures as the
-    reconciler's: a refusal or a refused write is final for the attachment;
-    a daemon that cannot start is too (its reason says what to configure);
-    a daemon that died during the call is tried again on the next pass,
-    which starts a new one."""
-    try:
-        getattr(entry_points, name)(*args)
-    except privileged.PrivilegedError as exc:
-        raise AttachFailed(exc.reason) from exc
-    except privsep_daemon.FailedToDropPrivileges as exc:
-        raise AttachFailed(
-            f'The privileged helper (oslo.privsep, [{privileged.CFG_SECTION}]'
-            f') did not start: {exc}. Check its helper_command and the '
-            'sudoers rule for privsep-helper.') from exc
-    except OSError as exc:
-        raise NotSettled(f'The privileged helper stopped during {name}: '
-                         f'{exc}') from exc
 
 
 class HostBinder:

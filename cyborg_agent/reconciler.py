@@ -28,6 +28,7 @@ from cyborg_agent.attach_errors import NotSettled
 from cyborg_agent.attachment_api import AttachmentApi
 from cyborg_agent.host_attach import HostBinder
 from cyborg_agent.journal import Journal
+from cyborg_agent.vgpus import Vgpu
 from cyborg_agent.vm_attach import VmAttacher
 from cyborg_placement import crash_points
 
@@ -57,15 +58,18 @@ class Work:
     instance_uuid: str | None = None
     #: The host driver the attach request names (host attachments only).
     driver: str | None = None
+    #: A vGPU unit's vGPU (VM attachments only); None: the whole device.
+    vgpu: Vgpu | None = None
 
     @classmethod
     def from_view(cls, view: dict) -> 'Work':
         return cls(view['uuid'], view['pci_address'], view['instance_uuid'],
-                   view.get('driver'))
+                   view.get('driver'), Vgpu.of(view))
 
     @classmethod
     def from_journal(cls, uuid: str, record: dict) -> 'Work':
-        return cls(uuid, record['address'], record.get('instance_uuid'))
+        return cls(uuid, record['address'], record.get('instance_uuid'),
+                   vgpu=Vgpu.of(record))
 
 
 class Reconciler:
@@ -155,13 +159,13 @@ class Reconciler:
     def _do_attach(self, work: Work) -> bool:
         if work.instance_uuid:
             return self.vm_attacher.attach(work.uuid, work.instance_uuid,
-                                           work.address)
+                                           work.address, work.vgpu)
         return self.host_binder.attach(work.uuid, work.address, work.driver)
 
     def _detach(self, work: Work) -> None:
         if work.instance_uuid:
             self.vm_attacher.detach(work.uuid, work.instance_uuid,
-                                    work.address)
+                                    work.address, work.vgpu)
         else:
             self.host_binder.detach(work.uuid, work.address)
         LOG.info('Detached %s (%s)', work.address, work.uuid)

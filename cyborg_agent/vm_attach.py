@@ -5,6 +5,12 @@ so the agent needs no Nova code. The journal keeps which instance got which
 unit until the detach is done, so a restarted agent can take back a device
 the API no longer gives to the instance.
 
+A vGPU unit's vGPU is made here, through the privileged daemon, before it
+goes into the guest (its VF unmanaged, or its mdev), and deleted after it
+left; the journal names it first, so a restarted agent that rolls the
+attachment back deletes it too. Making one that is there does nothing, so
+the check of an attached unit makes again a vGPU the host lost.
+
 libvirt-python is the ``libvirt`` extra: it builds from source (a compiler
 and libvirt's headers), and hosts that only do host attachments, like the
 API server, do without it. So it is imported at the first VM attachment,
@@ -16,9 +22,12 @@ import threading
 import types
 import typing
 
+from cyborg_agent import vgpus
 from cyborg_agent.attach_errors import AttachFailed
 from cyborg_agent.attach_errors import NotSettled
+from cyborg_agent.attach_errors import privileged_call
 from cyborg_agent.journal import Journal
+from cyborg_agent.privileged import vgpu as vgpu_entry_points
 from cyborg_placement import crash_points
 from nova_ext import accelerator
 
@@ -86,13 +95,16 @@ class VmAttacher:
 
     def __init__(self, uri: str, sysfs_root: str | os.PathLike,
                  journal: Journal,
-                 conn: 'libvirt.virConnect | None' = None) -> None:
+                 conn: 'libvirt.virConnect | None' = None,
+                 entry_points=vgpu_entry_points) -> None:
         """``conn``: a connection the process already has (an embedded
-        driver allows one per process)."""
+        driver allows one per process); ``entry_points``: what makes and
+        deletes vGPUs (the privileged daemon's)."""
         self.uri = uri
         self.devices = pathlib.Path(sysfs_root) / 'bus' / 'pci' / 'devices'
         self.journal = journal
         self._conn = conn
+        self.entry_points = entry_points
 
     def _connect(self, libvirt: types.ModuleType) -> 'libvirt.virConnect':
         """Opened on first use and again when it died: libvirtd restarts
@@ -107,7 +119,7 @@ class VmAttacher:
                              f'{exc.get_error_message()}') from exc
         return self._conn
 
-    def _unit(self, address: str) -> dict:
+    def _unit(self, address: str, vgpu: vgpus.Vgpu | None) -> dict:
         device = self.devices / address
         if not device.exists():
             raise AttachFailed(f'PCI device {address} is gone from this host '
@@ -116,26 +128,35 @@ class VmAttacher:
             physfn = os.path.basename(os.readlink(device / 'physfn'))
         except OSError:
             physfn = None
-        return {'pci_address': address, 'physfn': physfn}
+        return {'pci_address': address, 'physfn': physfn,
+                **(vgpu.hostdev if vgpu else {})}
 
-    def attach(self, uuid: str, instance_uuid: str, address: str) -> bool:
-        """Put the unit into the guest; False when it was there already."""
+    def attach(self, uuid: str, instance_uuid: str, address: str,
+               vgpu: vgpus.Vgpu | None = None) -> bool:
+        """Put the unit into the guest (its vGPU made first); False when
+        it was there already."""
         try:
             libvirt, libvirt_hostdev = _libvirt()
         except LibvirtMissing as exc:
             raise AttachFailed(LIBVIRT_MISSING) from exc
-        unit = self._unit(address)
+        unit = self._unit(address, vgpu)
         if self.journal.get(uuid) is None:
             self.journal.put(uuid, {'kind': 'vm', 'address': address,
-                                    'instance_uuid': instance_uuid})
+                                    'instance_uuid': instance_uuid,
+                                    **(vgpu.fields() if vgpu else {})})
+        if vgpu:
+            privileged_call(self.entry_points,
+                            *vgpus.make_call(vgpu, address))
         try:
             return libvirt_hostdev.attach(self._connect(libvirt),
                                           instance_uuid, unit)
         except accelerator.HostdevError as exc:
             raise AttachFailed(failure_reason(exc, instance_uuid)) from exc
 
-    def detach(self, uuid: str, instance_uuid: str, address: str) -> bool:
-        """Take the unit out of the guest; a guest that is gone holds none.
+    def detach(self, uuid: str, instance_uuid: str, address: str,
+               vgpu: vgpus.Vgpu | None = None) -> bool:
+        """Take the unit out of the guest, then delete its vGPU; a guest
+        that is gone holds none.
 
         Without libvirt-python nothing this agent attached can be in a
         guest unless the journal says so; only then is there work left.
@@ -147,15 +168,22 @@ class VmAttacher:
                 return False
             raise NotSettled(f'Detach of {address} from instance '
                              f'{instance_uuid}: {exc}') from exc
+        unit = {'pci_address': address, **(vgpu.hostdev if vgpu else {})}
         try:
             changed = libvirt_hostdev.detach(self._connect(libvirt),
-                                             instance_uuid,
-                                             {'pci_address': address})
+                                             instance_uuid, unit)
         except accelerator.HostdevError as exc:
             if exc.kind != accelerator.DOMAIN_NOT_FOUND:
                 raise NotSettled(f'Detach of {address} from instance '
                                  f'{instance_uuid} failed: {exc}') from exc
             changed = False
         crash_points.reached('during_detach')
+        if vgpu:
+            try:
+                privileged_call(self.entry_points,
+                                *vgpus.delete_call(vgpu, address))
+            except AttachFailed as exc:
+                raise NotSettled(f'Deleting the vGPU of {address} failed: '
+                                 f'{exc.reason}') from exc
         self.journal.remove(uuid)
         return changed

@@ -12,6 +12,7 @@ one the entry points take), 1 any other failure; the reason on stderr.
 import sys
 
 from cyborg_agent import privileged
+from cyborg_agent import vgpus
 from cyborg_agent.privileged import vgpu
 
 REFUSED = 3
@@ -21,7 +22,7 @@ def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
         'vgpu', help='Make or delete one vGPU (for nova-compute).')
     parser.add_argument('action', choices=('make', 'delete'))
-    parser.add_argument('--interface', choices=('vfio', 'mdev'),
+    parser.add_argument('--interface', choices=(vgpus.VFIO, vgpus.MDEV),
                         required=True)
     parser.add_argument('--address', required=True,
                         help='PCI address of the VF.')
@@ -31,17 +32,11 @@ def add_parser(subparsers) -> None:
 
 
 def run(command) -> int:
+    wanted = vgpus.Vgpu(command.interface, command.type, command.mdev_uuid)
+    name, *args = (vgpus.make_call if command.action == 'make'
+                   else vgpus.delete_call)(wanted, command.address)
     try:
-        if command.interface == 'mdev':
-            if command.action == 'make':
-                vgpu.create_mdev(command.address, command.type,
-                                 command.mdev_uuid)
-            else:
-                vgpu.remove_mdev(command.mdev_uuid)
-        elif command.action == 'make':
-            vgpu.set_vgpu_type(command.address, command.type)
-        else:
-            vgpu.clear_vgpu_type(command.address)
+        getattr(vgpu, name)(*args)
     except privileged.Refused as exc:
         print(f'cyborg-agent vgpu: {exc.reason}', file=sys.stderr)
         return REFUSED

@@ -32,6 +32,7 @@ ATTACH_CONFLICT = 'accelerator.attach.conflict'
 ATTACH_NO_CAPACITY = 'accelerator.attach.no_capacity'
 ATTACH_NO_POOL = 'accelerator.attach.no_pool'
 ATTACH_WRONG_HOST = 'accelerator.attach.wrong_host'
+ATTACH_VGPU_TO_HOST = 'accelerator.attach.vgpu_to_host'
 ATTACH_MISSING = 'accelerator.attach.missing'
 ATTACH_UNSCHEDULABLE = 'accelerator.attach.unschedulable'
 ATTACH_REFUSED = 'accelerator.attach.placement_refused'
@@ -131,6 +132,7 @@ DOMAIN_ERRORS = {
     attach_exceptions.Missing: (Conflict, ATTACH_MISSING),
     attach_exceptions.Unschedulable: (Conflict, ATTACH_UNSCHEDULABLE),
     attach_exceptions.WrongHost: (Conflict, ATTACH_WRONG_HOST),
+    attach_exceptions.VgpuToHost: (Conflict, ATTACH_VGPU_TO_HOST),
     attach_exceptions.NoCapacity: (Conflict, ATTACH_NO_CAPACITY),
     attach_exceptions.PlacementRefused: (BadRequest, ATTACH_REFUSED),
     attach_exceptions.Contended: (Conflict, ATTACH_CONFLICT),

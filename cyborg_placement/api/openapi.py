@@ -381,8 +381,9 @@ OPERATIONS = {
         {200: 'The accelerator; its attachment (instance_uuid or host, '
               'driver, state "attaching").', **_ONE,
          409: 'Attached elsewhere, no free unit, not on that host, '
-              'unhealthy or disabled, or Placement does not have its pool '
-              '(accelerator.pool.not_in_placement, naming it).',
+              'unhealthy or disabled, a vGPU asked for a host, or Placement '
+              'does not have its pool (accelerator.pool.not_in_placement, '
+              'naming it).',
          503: 'Placement unreachable.'}, accelerators.ATTACH,
         links={'200': {
             'detach': _to('detach_accelerator', uuid='$request.path.uuid'),

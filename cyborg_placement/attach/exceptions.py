@@ -24,6 +24,10 @@ class WrongHost(AttachError):
     """The instance's allocations are on another host."""
 
 
+class VgpuToHost(AttachError):
+    """A vGPU unit goes to a guest; the host has no use for it."""
+
+
 class NoCapacity(AttachError):
     """Placement has no unit left for the claim, or all held units are bound."""
 

@@ -130,6 +130,14 @@ def host_target(services: Services, accelerator: models.Accelerator,
     """A host attach claims for a consumer of its own; ``driver`` is the
     host driver the request names (None: the agent's rules decide)."""
     _check_claimable(accelerator)
+    if accelerator.vgpu_interface:
+        # Bound to a host driver, its VF would leave the vendor driver
+        # that holds the vGPU.
+        raise exceptions.VgpuToHost(
+            f'Accelerator {accelerator.uuid} is a vGPU ('
+            f'{accelerator.vgpu_profile}): it can be attached to an '
+            'instance, not to its host; attach its GPU\'s units that are '
+            'whole devices instead.')
     return Target(
         consumer_uuid=str(uuid_lib.uuid4()), host=host, driver=driver,
         project_id=context.project_id or services.conf.api.default_project_id,

@@ -12,8 +12,8 @@ import pytest
 
 from cyborg_agent.attach_errors import AttachFailed
 from cyborg_agent.attach_errors import NotSettled
+from cyborg_agent.attach_errors import privileged_call
 from cyborg_agent.host_attach import HostBinder
-from cyborg_agent.host_attach import privileged_call
 from cyborg_agent.journal import Journal
 from cyborg_agent.privileged import pci
 from cyborg_agent.privileged import Refused

@@ -70,7 +70,8 @@ class _VendorGpu:
             if written == '0' or (self.accepted[vf] == '0' and written in {
                     t.type_id for t in self.creatable(vf)}):
                 self.accepted[vf] = written
-            path.write_text(self.accepted[vf] + '\n')
+            else:  # refused: the file shows what the VF holds again
+                path.write_text(self.accepted[vf] + '\n')
         for vf in self.vfs:
             _write_if_changed(self._file(vf, 'creatable_vgpu_types'),
                               sysfs_tree.creatable_text(self.creatable(vf)))
