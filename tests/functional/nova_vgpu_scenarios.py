@@ -37,34 +37,51 @@ class VgpuServicesTest(nova_services.AcceleratorServicesTestBase):
 
     def setUp(self):
         super().setUp()
-        self.host, self.tree, self.manager = self.start_vgpu_compute(
-            self.FUNCTIONS, self.RULES)
+        #: Each host's sysfs tree and vGPU manager stand-in.
+        self.hosts = {}
+        self.host = self.add_host()
+        self.tree, self.manager = self.hosts[self.host]
 
-    def publish(self):
+    def add_host(self) -> str:
+        host, tree, manager = self.start_vgpu_compute(self.FUNCTIONS,
+                                                      self.RULES)
+        self.hosts[host] = (tree, manager)
+        return host
+
+    def publish(self, host: str | None = None):
         """One agent cycle: Placement follows what the driver lists."""
-        self.manager.settle()
-        self.run_agent(self.host, tree=self.tree, rules=self.RULES)
+        tree, manager = self.hosts[host or self.host]
+        manager.settle()
+        self.run_agent(host or self.host, tree=tree, rules=self.RULES)
 
     def offered(self, trait: str) -> int:
-        """VGPU the host's pool of the profile offers now."""
-        found = self.placement.get(
-            f'/resource_providers?required={trait}',
-            version='1.18').body['resource_providers']
-        self.assertEqual(1, len(found), found)
-        uuid = found[0]['uuid']
-        inventory = self.placement.get(
-            f'/resource_providers/{uuid}/inventories').body['inventories']
-        usages = self.placement.get(
-            f'/resource_providers/{uuid}/usages').body['usages']
-        vgpu = inventory['VGPU']
-        return vgpu['total'] - vgpu['reserved'] - usages['VGPU']
+        """VGPU the hosts' pools of the profile offer now (one pool each;
+        earlier cases' hosts in the same Placement aside)."""
+        free = 0
+        for host in self.hosts:
+            [pool] = self.placement.get(
+                f'/resource_providers?required={trait}&in_tree='
+                f'{self._get_provider_uuid_by_host(host)}',
+                version='1.18').body['resource_providers']
+            inventory = self.placement.get(
+                f'/resource_providers/{pool["uuid"]}/inventories'
+            ).body['inventories']['VGPU']
+            usages = self.placement.get(
+                f'/resource_providers/{pool["uuid"]}/usages').body['usages']
+            free += (inventory['total'] - inventory['reserved']
+                     - usages['VGPU'])
+        return free
 
-    def xml(self, server: dict) -> str:
-        conn = self.computes[self.host].driver._host.get_connection()
+    def xml(self, server: dict, host: str | None = None) -> str:
+        conn = self.computes[host or self.host].driver._host.get_connection()
         return conn.lookupByUUIDString(server['id']).XMLDesc(0)
 
-    def current(self, vf: str) -> str:
-        return (self.tree.device_dir(vf) / 'nvidia' / 'current_vgpu_type'
+    def current(self, vf: str, host: str | None = None) -> str:
+        """The type id the VF holds (``0``: none), once the stand-in
+        has seen every write."""
+        tree, manager = self.hosts[host or self.host]
+        manager.settle()
+        return (tree.device_dir(vf) / 'nvidia' / 'current_vgpu_type'
                 ).read_text().strip()
 
     def bound(self, server: dict) -> list[dict]:
@@ -75,15 +92,15 @@ class VgpuServicesTest(nova_services.AcceleratorServicesTestBase):
         return answer.json()['bindings']
 
     def assert_vf_of(self, server: dict, type_id: str) -> str:
-        """The guest has one unmanaged VF, the one bound, which holds a
-        vGPU of ``type_id``."""
-        [unit] = self.bound(server)
+        """The guest has one unmanaged VF, the one bound on its host,
+        which holds a vGPU of ``type_id``."""
+        host = server['OS-EXT-SRV-ATTR:host']
+        [unit] = [u for u in self.bound(server) if u['host'] == host]
         self.assertEqual(type_id, unit['vgpu_type'])
         vf = unit['pci_address']
-        self.assertEqual([vf], hostdev_sources(self.xml(server), 'no'))
-        self.assertEqual([], hostdev_sources(self.xml(server), 'yes'))
-        self.manager.settle()
-        self.assertEqual(type_id, self.current(vf))
+        self.assertEqual([vf], hostdev_sources(self.xml(server, host), 'no'))
+        self.assertEqual([], hostdev_sources(self.xml(server, host), 'yes'))
+        self.assertEqual(type_id, self.current(vf, host))
         return vf
 
 
@@ -110,16 +127,60 @@ class H200VgpuTest(VgpuServicesTest):
         self.assertIn('No valid host', past['fault']['message'])
 
         self._delete_server(card)
-        self.manager.settle()
         self.assertEqual('0', self.current(card_vf))
         self.publish()
         # the first GPU is free again: one whole card, or seven slices
+        self.assertEqual((1, 7), (self.offered(WHOLE), self.offered(SLICE)))
+
+        # nova-compute restarts: each guest keeps its vGPU, none is made
+        # twice or deleted, and the pools offer what they offered
+        self.restart_vgpu_compute(self.host)
+        self.assertEqual(slice_vfs,
+                         [self.assert_vf_of(s, '1414') for s in slices])
+        self.publish()
         self.assertEqual((1, 7), (self.offered(WHOLE), self.offered(SLICE)))
 
         # the host rebooted: its vGPUs are gone; a hard reboot makes them
         self.manager.lose_all()
         self._reboot_server(slices[0], hard=True)
         self.assertEqual(slice_vfs[0], self.assert_vf_of(slices[0], '1414'))
+        # and so does power on
+        self._stop_server(slices[1])
+        self.manager.lose_all()
+        self.assertEqual('0', self.current(slice_vfs[1]))
+        self._start_server(slices[1])
+        self.assertEqual(slice_vfs[1], self.assert_vf_of(slices[1], '1414'))
+
+
+class H200EvacuateTest(VgpuServicesTest):
+    """Two hosts of two H200s each."""
+
+    def test_evacuate_makes_the_vgpu_on_the_destination_and_the_source_deletes_its_own(self):
+        self.add_host()
+        server = self.boot(self.vgpu_flavor(SLICE))
+        source = server['OS-EXT-SRV-ATTR:host']
+        [dest] = set(self.hosts) - {source}
+        source_vf = self.assert_vf_of(server, '1414')
+        source_service = self.computes[source].service_ref.uuid
+        self.api.put_service(source_service, {'forced_down': True})
+        self.computes[source].stop()
+
+        # Since microversion 2.95 the evacuated guest is left stopped.
+        server = self._evacuate_server(server, expected_host=dest)
+        dest_vf = self.assert_vf_of(server, '1414')
+        # the source is down: its vGPU and binding wait for it
+        self.assertEqual('1414', self.current(source_vf, source))
+        self.assertEqual({source, dest},
+                         {u['host'] for u in self.bound(server)})
+
+        # back up, it destroys the evacuated guest and deletes its vGPU
+        self.restart_vgpu_compute(source)
+        self.api.put_service(source_service, {'forced_down': False})
+        self.assertEqual('0', self.current(source_vf, source))
+        self.assertEqual([dest], [u['host'] for u in self.bound(server)])
+        self.assertEqual(dest_vf, self.assert_vf_of(server, '1414'))
+        self.publish(source)
+        self.assertEqual(14 + 13, self.offered(SLICE))
 
 
 class A100MdevTest(VgpuServicesTest):

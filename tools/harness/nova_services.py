@@ -296,15 +296,31 @@ class AcceleratorServicesTestBase(NovaServicesTestBase):
         manager = vgpu_manager.VgpuManager(tree, functions)
         manager.__enter__()
         self.addCleanup(manager.__exit__)
-        conf = ini.write(self.workdir / hostname / 'vgpu.conf', {'agent': {
+        conf = ini.write(self.vgpu_conf(hostname), {'agent': {
             'sysfs_root': tree.root, 'resource_provider_name': hostname}})
         self.flags(compute_driver=ext_compute.COMPUTE_DRIVER)
-        self.flags(group=ext_conf.GROUP, vgpu_command=[
-            sys.executable, '-m', 'cyborg_agent.cmd.agent', '--config-file',
-            str(conf)])
+        self.vgpu_flags(conf)
         self.start_compute(hostname)
         self.run_agent(hostname, tree=tree, rules=rules)
         return hostname, tree, manager
+
+    def vgpu_flags(self, agent_conf: pathlib.Path) -> None:
+        """The agent command of the host whose compute service starts
+        next (each reads it when it starts: the computes of this process
+        share nova.conf)."""
+        self.flags(group=ext_conf.GROUP, vgpu_command=[
+            sys.executable, '-m', 'cyborg_agent.cmd.agent', '--config-file',
+            str(agent_conf)])
+
+    def restart_vgpu_compute(self, hostname: str) -> None:
+        """Nova's restart of a compute started by
+        :meth:`start_vgpu_compute`, with that host's agent command."""
+        self.vgpu_flags(self.vgpu_conf(hostname))
+        self.restart_compute_service(hostname)
+
+    def vgpu_conf(self, hostname: str) -> pathlib.Path:
+        """The cyborg.conf of the host's agent command."""
+        return self.workdir / hostname / 'vgpu.conf'
 
     def vgpu_flavor(self, trait: str) -> str:
         """``resources:VGPU=1`` and the profile's trait."""

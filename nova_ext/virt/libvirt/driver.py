@@ -50,6 +50,10 @@ class LibvirtAcceleratorDriver(libvirt_driver.LibvirtDriver):
     def __init__(self, virtapi, read_only: bool = False) -> None:
         super().__init__(virtapi, read_only)
         self._accelerator_api = ext_conf.load_adapter(CONF)
+        #: The agent command that makes this host's vGPUs, read with the
+        #: rest of this service's [accelerator_api] (one per compute
+        #: service, as its API adapter is).
+        self._vgpu_command: list[str] = CONF.accelerator_api.vgpu_command
         #: Instances whose destroy() now is a hard reboot's.
         self._guest_stays: set[str] = set()
         if self._accelerator_api is None:
@@ -177,8 +181,7 @@ class LibvirtAcceleratorDriver(libvirt_driver.LibvirtDriver):
                                   self._agent_host(), numa)
             attached = bindings.attached_records(self._accelerator_api,
                                                  instance.uuid)
-            vgpu.ensure(bound + attached,
-                        CONF.accelerator_api.vgpu_command)
+            vgpu.ensure(bound + attached, self._vgpu_command)
             return bound + attached
         except vgpu.NotCreatable as ex:
             # Placement offered a vGPU the GPU cannot hold any more (a
@@ -239,8 +242,7 @@ class LibvirtAcceleratorDriver(libvirt_driver.LibvirtDriver):
             failed = vgpu.delete([
                 record for record in bindings.bindings(
                     self._accelerator_api, instance.uuid)
-                if record.get('host') == host],
-                CONF.accelerator_api.vgpu_command)
+                if record.get('host') == host], self._vgpu_command)
             for reason in failed:
                 LOG.error('Could not delete vGPU %s', reason,
                           instance=instance)
