@@ -7,6 +7,8 @@ the reason, which the user reads in ``GET /accelerators/{uuid}``.
 guest that does not release a device yet): the attachment is tried again.
 :func:`privileged_call` sorts the privileged daemon's failures into the two.
 """
+import typing
+
 from oslo_privsep import daemon as privsep_daemon
 
 from cyborg_agent import privileged
@@ -22,14 +24,14 @@ class NotSettled(Exception):
     """Try again on the next pass; the attachment keeps its state."""
 
 
-def privileged_call(entry_points, name: str, *args: str) -> None:
-    """One write through the privileged daemon, its failures as the
-    reconciler's: a refusal or a refused write is final for the attachment;
-    a daemon that cannot start is too (its reason says what to configure);
-    a daemon that died during the call is tried again on the next pass,
-    which starts a new one."""
+def privileged_call(entry_points, name: str, *args: str) -> typing.Any:
+    """One write through the privileged daemon, what it returns, and its
+    failures as the reconciler's: a refusal or a refused write is final for
+    the attachment; a daemon that cannot start is too (its reason says what
+    to configure); a daemon that died during the call is tried again on the
+    next pass, which starts a new one."""
     try:
-        getattr(entry_points, name)(*args)
+        return getattr(entry_points, name)(*args)
     except privileged.PrivilegedError as exc:
         raise AttachFailed(exc.reason) from exc
     except privsep_daemon.FailedToDropPrivileges as exc:

@@ -67,6 +67,10 @@ class Agent:
             pool_by_numa=conf.agent.pool_by_numa,
             saved=_state_file(conf, 'placement', root_name))
         self._counted = self.sync.client.counts.copy()
+        #: Set when a vGPU was made or deleted on this host (by the
+        #: reconciler, or cast by the driver's ``vgpu`` command): the
+        #: publication runs at once, not at its next interval.
+        self.publish_now = threading.Event()
         self.api = None
         self.reports = None
         self.reconciler = None
@@ -77,7 +81,8 @@ class Agent:
                 _state_file(conf, 'report', root_name))
             # A session of its own: the reconciler runs in another thread.
             self.reconciler = reconciler.Reconciler.from_conf(
-                conf, api_client.make_adapter(conf), self.sync.root_name)
+                conf, api_client.make_adapter(conf), self.sync.root_name,
+                vgpu_changed=self.publish_now.set)
         # Saved whatever else is configured (publish-only hosts too): a
         # counter that grows between two --once runs is growth only to a
         # tracker that remembers the first.
@@ -292,7 +297,8 @@ def _reconcile_loop(agent: Agent, stop: _Stop) -> _Loop:
     if rpc.configured(conf):
         woken = threading.Event()
         cadence = conf.agent.woken_reconcile_interval
-        agent.wakeups = wakeup.WakeupServer(conf, agent.sync.root_name, woken)
+        agent.wakeups = wakeup.WakeupServer(conf, agent.sync.root_name, woken,
+                                            agent.publish_now)
         agent.wakeups.start()
     first = retry.start_delay(conf.agent.periodic_fuzzy_delay, cadence)
     LOG.info('Reconciling attachments every %ds%s, first in %.1fs', cadence,
@@ -310,7 +316,8 @@ def _run_forever(agent: Agent) -> int:
     first = retry.start_delay(fuzzy, interval)
     LOG.info('Publishing to Placement under %s every %ds, first in %.1fs',
              agent.sync.root_name, interval, first)
-    loops = [_Loop('Cycle failed', agent.cycle, interval, stop, first)]
+    loops = [_Loop('Cycle failed', agent.cycle, interval, stop, first,
+                   agent.publish_now)]
     threads = []
     if agent.reconciler is not None:
         loops.append(_reconcile_loop(agent, stop))

@@ -16,6 +16,7 @@ and the pass ends with :class:`ReconcileIncomplete`, which the daemon logs
 and ``--once`` turns into its exit status.
 """
 import dataclasses
+import typing
 
 from keystoneauth1 import adapter as ks_adapter
 from oslo_config import cfg
@@ -87,13 +88,17 @@ class Reconciler:
 
     @classmethod
     def from_conf(cls, conf: cfg.ConfigOpts, adapter: ks_adapter.Adapter,
-                  host: str) -> 'Reconciler':
+                  host: str,
+                  vgpu_changed: typing.Callable[[], None] | None = None
+                  ) -> 'Reconciler':
+        """``vgpu_changed``: called when a VM attachment made or deleted
+        a vGPU (the daemon publishes then)."""
         journal = Journal(conf.agent.state_dir)
         journal.check_writable()
         return cls(AttachmentApi(adapter), host, journal,
                    HostBinder.from_conf(conf, journal),
                    VmAttacher(conf.agent.libvirt_uri, conf.agent.sysfs_root,
-                              journal))
+                              journal, vgpu_changed=vgpu_changed))
 
     def run_pass(self) -> None:
         """Fetch the changes, settle what can be settled, say what cannot."""

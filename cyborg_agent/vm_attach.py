@@ -96,15 +96,19 @@ class VmAttacher:
     def __init__(self, uri: str, sysfs_root: str | os.PathLike,
                  journal: Journal,
                  conn: 'libvirt.virConnect | None' = None,
-                 entry_points=vgpu_entry_points) -> None:
+                 entry_points=vgpu_entry_points,
+                 vgpu_changed: typing.Callable[[], None] | None = None
+                 ) -> None:
         """``conn``: a connection the process already has (an embedded
         driver allows one per process); ``entry_points``: what makes and
-        deletes vGPUs (the privileged daemon's)."""
+        deletes vGPUs (the privileged daemon's); ``vgpu_changed``: called
+        after one was made or deleted."""
         self.uri = uri
         self.devices = pathlib.Path(sysfs_root) / 'bus' / 'pci' / 'devices'
         self.journal = journal
         self._conn = conn
         self.entry_points = entry_points
+        self.vgpu_changed = vgpu_changed or (lambda: None)
 
     def _connect(self, libvirt: types.ModuleType) -> 'libvirt.virConnect':
         """Opened on first use and again when it died: libvirtd restarts
@@ -144,9 +148,9 @@ class VmAttacher:
             self.journal.put(uuid, {'kind': 'vm', 'address': address,
                                     'instance_uuid': instance_uuid,
                                     **(vgpu.fields() if vgpu else {})})
-        if vgpu:
-            privileged_call(self.entry_points,
-                            *vgpus.make_call(vgpu, address))
+        if vgpu and privileged_call(self.entry_points,
+                                    *vgpus.make_call(vgpu, address)):
+            self.vgpu_changed()
         try:
             return libvirt_hostdev.attach(self._connect(libvirt),
                                           instance_uuid, unit)
@@ -180,10 +184,12 @@ class VmAttacher:
         crash_points.reached('during_detach')
         if vgpu:
             try:
-                privileged_call(self.entry_points,
-                                *vgpus.delete_call(vgpu, address))
+                deleted = privileged_call(self.entry_points,
+                                          *vgpus.delete_call(vgpu, address))
             except AttachFailed as exc:
                 raise NotSettled(f'Deleting the vGPU of {address} failed: '
                                  f'{exc.reason}') from exc
+            if deleted:
+                self.vgpu_changed()
         self.journal.remove(uuid)
         return changed

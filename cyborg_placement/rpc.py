@@ -3,9 +3,11 @@ agents' topic, shared by both sides.
 
 The API casts to a host's agent on topic ``cyborg-agent``, the server being
 the host's name, as Nova's compute RPC API addresses a nova-compute; the
-agent's RPC server wakes its reconciler. Only ``[DEFAULT] transport_url``
-set in the configuration turns this on: without it nothing connects
-anywhere and the agent polls alone, as it did before wake-ups.
+agent's RPC server wakes its reconciler. The agent's own ``vgpu`` command
+casts to its host's agent too, to publish at once what a vGPU changed. Only
+``[DEFAULT] transport_url`` set in the configuration turns this on: without
+it nothing connects anywhere and the agent polls alone, as it did before
+wake-ups.
 """
 import logging
 
@@ -14,8 +16,8 @@ import oslo_messaging as messaging
 
 #: The agents' topic; each agent is the server named after its host.
 TOPIC = 'cyborg-agent'
-#: The agent's RPC API. 1.0: ``wake_up()``.
-VERSION = '1.0'
+#: The agent's RPC API. 1.0: ``wake_up()``; 1.1: ``publish()``.
+VERSION = '1.1'
 #: The exchange our topics live in, as Nova's are in ``nova``.
 EXCHANGE = 'cyborg'
 

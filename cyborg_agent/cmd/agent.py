@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     if 'vgpu' in argv:
         service.prepare(argv, CONF, DISCOVER_OPTS)
         privileged.init()
-        return vgpu.run(CONF.command)
+        return vgpu.run(CONF, CONF.command)
     service.prepare(argv, CONF, DAEMON_OPTS)
     privileged.init()
     return daemon.run(CONF, once=CONF.once)

@@ -8,12 +8,22 @@ own command, which reads cyborg.conf and starts the privileged daemon as
 the agent does (``[privsep_sysfs]``). Exit status: 0 done (or already
 so), 3 refused (the VF cannot hold this vGPU now, or an argument is not
 one the entry points take), 1 any other failure; the reason on stderr.
+
+A vGPU made or deleted changes what its GPU can still make: with
+``[DEFAULT] transport_url`` the command then asks this host's agent to
+publish at once (:func:`wakeup.ask_to_publish`), so Placement stops
+offering what the GPU cannot make within a cycle's time, not a
+``report_interval``'s.
 """
 import sys
 
+from oslo_config import cfg
+
 from cyborg_agent import privileged
 from cyborg_agent import vgpus
+from cyborg_agent import wakeup
 from cyborg_agent.privileged import vgpu
+from cyborg_placement.placement import hostname
 
 REFUSED = 3
 
@@ -31,16 +41,20 @@ def add_parser(subparsers) -> None:
     parser.add_argument('--mdev-uuid', help="The mdev's UUID (mdev only).")
 
 
-def run(command) -> int:
+def run(conf: cfg.ConfigOpts, command) -> int:
     wanted = vgpus.Vgpu(command.interface, command.type, command.mdev_uuid)
     name, *args = (vgpus.make_call if command.action == 'make'
                    else vgpus.delete_call)(wanted, command.address)
     try:
-        getattr(vgpu, name)(*args)
+        changed = getattr(vgpu, name)(*args)
     except privileged.Refused as exc:
         print(f'cyborg-agent vgpu: {exc.reason}', file=sys.stderr)
         return REFUSED
     except Exception as exc:  # the daemon's failure, or its start's
         print(f'cyborg-agent vgpu: {exc}', file=sys.stderr)
         return 1
+    if changed:
+        unsent = wakeup.ask_to_publish(conf, hostname.root_provider_name(conf))
+        if unsent:
+            print(f'cyborg-agent vgpu: warning: {unsent}', file=sys.stderr)
     return 0

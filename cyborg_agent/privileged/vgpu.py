@@ -13,11 +13,13 @@ id of decimal digits or a type directory name of one path component, and a
 canonical UUID, never a path. Each is idempotent: the vGPU that is already
 there (same type, same UUID) is left as it is, and deleting one that is
 gone does nothing, so a caller that lost track (a restart, a retry) asks
-again safely. A VF that holds another vGPU, a type the VF does not list
-now, or an mdev past its type's ``available_instances`` are refused before
-anything is written: the driver would refuse the write too, and the caller
-learns why. After a write, the result is checked (the type reads back, the
-mdev appears in ``bus/mdev/devices`` within :data:`MDEV_WAIT` seconds).
+again safely; each returns whether it wrote (a vGPU made or deleted, which
+changes what the GPU can still make). A VF that holds another vGPU, a type
+the VF does not list now, or an mdev past its type's
+``available_instances`` are refused before anything is written: the driver
+would refuse the write too, and the caller learns why. After a write, the
+result is checked (the type reads back, the mdev appears in
+``bus/mdev/devices`` within :data:`MDEV_WAIT` seconds).
 """
 import os
 import re
@@ -71,13 +73,13 @@ class VgpuTree(pci.Tree):
                           'is not a VF of a GPU in vGPU mode.')
         return path
 
-    def set_vgpu_type(self, address, type_id) -> None:
+    def set_vgpu_type(self, address, type_id) -> bool:
         """Make the VF's vGPU of ``type_id``, unless it holds it already."""
         type_id = self._type_id(type_id)
         current = self._vgpu_file(address, 'current_vgpu_type')
         holds = self._read(current)
         if holds == type_id:
-            return
+            return False
         if holds != '0':
             raise Refused(f'VF {address} holds a vGPU of type {holds}; it '
                           f'can hold no other (type {type_id} asked).')
@@ -94,12 +96,15 @@ class VgpuTree(pci.Tree):
             raise WriteFailed(f'VF {address} holds type '
                               f'{self._read(current)} after {type_id} was '
                               'written.')
+        return True
 
-    def clear_vgpu_type(self, address) -> None:
+    def clear_vgpu_type(self, address) -> bool:
         """Delete the VF's vGPU, if it holds one."""
         current = self._vgpu_file(address, 'current_vgpu_type')
-        if self._read(current) != '0':
-            self.write(current, '0')
+        if self._read(current) == '0':
+            return False
+        self.write(current, '0')
+        return True
 
     def _mdev_device(self, uuid: str) -> str | None:
         """The mdev's real directory (under its parent's), or None."""
@@ -107,7 +112,7 @@ class VgpuTree(pci.Tree):
         return self.under_root('bus', 'mdev', 'devices', uuid) \
             if os.path.exists(link) else None
 
-    def create_mdev(self, address, mdev_type, uuid) -> None:
+    def create_mdev(self, address, mdev_type, uuid) -> bool:
         """Make mdev ``uuid`` of ``mdev_type`` on the function, unless it
         is there already."""
         uuid = self._uuid(uuid)
@@ -123,7 +128,7 @@ class VgpuTree(pci.Tree):
         if existing:
             if os.path.basename(os.path.dirname(existing)) != address:
                 raise Refused(f'mdev {uuid} exists on another device.')
-            return
+            return False
         available = self._read(os.path.join(type_dir, 'available_instances'))
         if available in ('', '0'):
             raise Refused(f'PCI device {address} cannot make an mdev of '
@@ -137,31 +142,34 @@ class VgpuTree(pci.Tree):
                 raise WriteFailed(f'mdev {uuid} of type {mdev_type} did not '
                                   f'appear on {address} after its creation.')
             time.sleep(0.05)
+        return True
 
-    def remove_mdev(self, uuid) -> None:
+    def remove_mdev(self, uuid) -> bool:
         """Delete mdev ``uuid``, if it is there."""
-        if self._mdev_device(self._uuid(uuid)):
-            self.write(self.under_root('bus', 'mdev', 'devices', uuid,
-                                       'remove'), '1')
+        if not self._mdev_device(self._uuid(uuid)):
+            return False
+        self.write(self.under_root('bus', 'mdev', 'devices', uuid, 'remove'),
+                   '1')
+        return True
 
 
 # The entry points: the tree is the daemon's own (its configuration).
 
 @sysfs_pctxt.entrypoint
-def set_vgpu_type(address: str, type_id: str) -> None:
-    VgpuTree.from_conf().set_vgpu_type(address, type_id)
+def set_vgpu_type(address: str, type_id: str) -> bool:
+    return VgpuTree.from_conf().set_vgpu_type(address, type_id)
 
 
 @sysfs_pctxt.entrypoint
-def clear_vgpu_type(address: str) -> None:
-    VgpuTree.from_conf().clear_vgpu_type(address)
+def clear_vgpu_type(address: str) -> bool:
+    return VgpuTree.from_conf().clear_vgpu_type(address)
 
 
 @sysfs_pctxt.entrypoint
-def create_mdev(address: str, mdev_type: str, uuid: str) -> None:
-    VgpuTree.from_conf().create_mdev(address, mdev_type, uuid)
+def create_mdev(address: str, mdev_type: str, uuid: str) -> bool:
+    return VgpuTree.from_conf().create_mdev(address, mdev_type, uuid)
 
 
 @sysfs_pctxt.entrypoint
-def remove_mdev(uuid: str) -> None:
-    VgpuTree.from_conf().remove_mdev(uuid)
+def remove_mdev(uuid: str) -> bool:
+    return VgpuTree.from_conf().remove_mdev(uuid)

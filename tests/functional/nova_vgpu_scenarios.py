@@ -155,7 +155,7 @@ class H200VgpuTest(VgpuServicesTest):
 class H200EvacuateTest(VgpuServicesTest):
     """Two hosts of two H200s each."""
 
-    def test_evacuate_makes_the_vgpu_on_the_destination_and_the_source_deletes_its_own(self):
+    def test_evacuate_makes_the_vgpu_there_the_source_deletes_its_own(self):
         self.add_host()
         server = self.boot(self.vgpu_flavor(SLICE))
         source = server['OS-EXT-SRV-ATTR:host']

@@ -48,7 +48,9 @@ def host(placement, placement_server, api_server, tmp_path, unique_name):
         yield agent
 
 
-def _reconciler(host, conn) -> Reconciler:
+def _reconciler(host, conn, changed: list | None = None) -> Reconciler:
+    """``changed`` gets a None each time a vGPU was made or deleted (the
+    daemon publishes then)."""
     conf = make_conf(host.workdir,
                      {'accelerator_api': ini.token_auth(host.api_url)})
     journal = Journal(host.state_dir)
@@ -56,7 +58,9 @@ def _reconciler(host, conn) -> Reconciler:
         AttachmentApi(api_client.make_adapter(conf)), host.name, journal,
         HostBinder(host.sysfs.root, journal),
         VmAttacher('qemu:///embed', host.sysfs.root, journal, conn=conn,
-                   entry_points=VgpuTree(host.sysfs.root, frozenset())))
+                   entry_points=VgpuTree(host.sysfs.root, frozenset()),
+                   vgpu_changed=None if changed is None
+                   else lambda: changed.append(None)))
 
 
 def _unit(admin, host, profile: str, vf_index: int = 0) -> dict:
@@ -90,11 +94,13 @@ def test_a_vendor_vfio_vgpu_is_made_attached_and_deleted(
     vf = unit['pci_address']
     assert _current(host, vf) == '0'
     _attach(admin, unit, instance)
-    reconciler = _reconciler(host, libvirt_embed.conn)
+    changed = []
+    reconciler = _reconciler(host, libvirt_embed.conn, changed)
 
     reconciler.run_pass()
     assert _attachment(admin, unit) == ('attached', None)
     assert _current(host, vf) == unit['vgpu_type'] == '1414'
+    assert len(changed) == 1
     xml = guest.XMLDesc(0)
     # On its vendor driver: libvirt must not rebind it to vfio-pci.
     assert (hostdev_sources(xml, 'no'), hostdev_sources(xml, 'yes')) == (
@@ -103,13 +109,18 @@ def test_a_vendor_vfio_vgpu_is_made_attached_and_deleted(
 
     # The host rebooted and lost its vGPUs: a fresh agent's first pass
     # checks the attachment and makes the vGPU again.
+    # A fresh agent's check of a vGPU that is there changes nothing.
+    _reconciler(host, libvirt_embed.conn, changed).run_pass()
+    assert len(changed) == 1
     host.manager.lose_all()
-    _reconciler(host, libvirt_embed.conn).run_pass()
+    _reconciler(host, libvirt_embed.conn, changed).run_pass()
     assert _current(host, vf) == '1414'
+    assert len(changed) == 2
 
     assert admin.delete(f'/accelerators/{unit["uuid"]}').status_code == 204
     reconciler.run_pass()
     assert _attachment(admin, unit)[0] == 'detached'
+    assert len(changed) == 3
     assert hostdev_sources(guest.XMLDesc(0)) == []
     assert _current(host, vf) == '0'
     assert support.pool_usage(placement, unit['pool_provider_uuid']) == 0

@@ -35,8 +35,8 @@ def _current(sysfs, vf):
 
 def test_set_and_clear_a_vgpu_type(host):
     sysfs, manager = host
-    vgpu.set_vgpu_type(VF0, '1414')
-    vgpu.set_vgpu_type(VF0, '1414')  # again: already there
+    assert vgpu.set_vgpu_type(VF0, '1414') is True
+    assert vgpu.set_vgpu_type(VF0, '1414') is False  # already there
     manager.settle()
     assert _current(sysfs, VF0) == '1414'
     with pytest.raises(Refused, match='holds a vGPU of type 1414'):
@@ -45,8 +45,8 @@ def test_set_and_clear_a_vgpu_type(host):
     with pytest.raises(Refused, match='lists 1414 '):
         vgpu.set_vgpu_type(VF1, '1428')
     assert _current(sysfs, VF1) == '0'
-    vgpu.clear_vgpu_type(VF0)
-    vgpu.clear_vgpu_type(VF0)  # gone already: nothing to do
+    assert vgpu.clear_vgpu_type(VF0) is True
+    assert vgpu.clear_vgpu_type(VF0) is False  # gone already
     manager.settle()
     assert _current(sysfs, VF0) == '0'
     vgpu.set_vgpu_type(VF1, '1428')
@@ -71,8 +71,8 @@ def test_a_function_without_vgpu_files_is_refused(host):
 def test_create_and_remove_an_mdev(host):
     sysfs, manager = host
     made = str(uuid.uuid4())
-    vgpu.create_mdev(MVF0, 'nvidia-468', made)
-    vgpu.create_mdev(MVF0, 'nvidia-468', made)  # there already
+    assert vgpu.create_mdev(MVF0, 'nvidia-468', made) is True
+    assert vgpu.create_mdev(MVF0, 'nvidia-468', made) is False  # there
     mdev = sysfs.root / 'bus' / 'mdev' / 'devices' / made
     assert mdev.resolve().parent.name == MVF0
     with pytest.raises(Refused, match='exists on another device'):
@@ -80,10 +80,10 @@ def test_create_and_remove_an_mdev(host):
     manager.settle()
     with pytest.raises(Refused, match='available_instances is 0'):
         vgpu.create_mdev(MVF1, 'nvidia-469', str(uuid.uuid4()))
-    vgpu.remove_mdev(made)
+    assert vgpu.remove_mdev(made) is True
     manager.settle()
     assert not os.path.exists(mdev)
-    vgpu.remove_mdev(made)  # gone already
+    assert vgpu.remove_mdev(made) is False  # gone already
 
 
 @pytest.mark.parametrize('mdev_type, message', [
