@@ -141,8 +141,6 @@ def test_acc_specs_are_replaced_under_if_match(admin):
         'acc_specs']['num'] == 2
 
 
-
-
 def test_a_reported_units_type_and_ids_stay_the_reports(admin, gpus):
     """An admin's acc_specs on a unit an agent reported keep what the
     report says of it. Replacing them with a vendor alone once left the
@@ -163,6 +161,8 @@ def test_a_reported_units_type_and_ids_stay_the_reports(admin, gpus):
         reported, num=2)
     deployables = scenario.v2(admin).get('/v2/deployables')
     assert deployables.status_code == 200, deployables.json
+
+
 def test_members_read_but_only_admins_write_records(admin, member):
     record = _create(admin)
     assert member.get('/accelerators').status_code == 200
