@@ -30,6 +30,16 @@ tests/functional/nova_cases.py reads (for test_nova_boot.py and
 test_nova_stock.py). The servers are given by the
 environment (:data:`PLACEMENT_URL`, :data:`API_URL`, :data:`WORKDIR`).
 """
+# First, as in Nova's own test package: eventlet's patching must come before
+# anything imports oslo.db, whose enginefacade keeps each transaction in a
+# threading.local made at import. Made before the patch, that local is the
+# OS thread's, shared by every green thread: two of them on one request
+# context then fail with "Can't upgrade a READER transaction to a WRITER".
+from nova import monkey_patch
+
+monkey_patch.patch()
+
+# isort: split
 import json
 import os
 import pathlib
