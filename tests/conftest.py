@@ -26,8 +26,9 @@ from tools.harness.local_placement import LocalPlacement
 SHARED_SCOPES = ('package', 'module', 'class')
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+@pytest.hookimpl(wrapper=True)
+def pytest_collection_modifyitems(config: pytest.Config,
+                                  items: list[pytest.Item]):
     """Keep together, on one pytest-xdist worker, the tests that share a
     module-scoped fixture (``--dist loadgroup``, as tools/test.sh runs).
 
@@ -43,6 +44,19 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         group = _shared_fixture_group(item)
         if group is not None:
             item.add_marker(pytest.mark.xdist_group(group))
+    yield
+    # pytest-xdist puts the group into the node id ("...@group"), which is
+    # all its scheduler reads; where it cannot, every group would be
+    # ignored without a word.
+    if getattr(config.option, 'loadgroup', False):
+        untagged = [item.nodeid for item in items
+                    if item.get_closest_marker('xdist_group')
+                    and '@' not in item.nodeid]
+        if untagged:
+            raise pytest.UsageError(
+                f'pytest-xdist did not tag {len(untagged)} grouped tests '
+                f'(e.g. {untagged[0]}) with pytest {pytest.__version__}: '
+                '--dist loadgroup would spread them over workers')
 
 
 def _shared_fixture_group(item: pytest.Item) -> str | None:
