@@ -44,6 +44,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
 from cyborg_agent import daemon  # noqa: E402
 from cyborg_agent.privileged.vgpu import VgpuTree  # noqa: E402
+from tools.harness import agent_host  # noqa: E402
 from tools.harness import catalog  # noqa: E402
 from tools.harness import ini  # noqa: E402
 from tools.harness import run_facts  # noqa: E402
@@ -63,14 +64,8 @@ REPORT_INTERVAL = 60  # [agent] report_interval's default
 
 
 def _whole_offered(agent: daemon.Agent) -> int:
-    """What the agent's whole-card pool offers now (total - reserved)."""
-    client = agent.sync.client
-    [pool] = [p for p in client.get('/resource_providers', params={
-        'required': WHOLE_TRAIT}, microversion='1.18')['resource_providers']
-        if p['name'].startswith(f'{agent.sync.root_name}_')]
-    inventory = client.get(f'/resource_providers/{pool["uuid"]}/inventories'
-                           )['inventories']['VGPU']
-    return inventory['total'] - inventory['reserved']
+    return agent_host.vgpu_offer(agent.sync.client, agent.sync.root_name,
+                                 WHOLE_TRAIT)
 
 
 def _timed_cycle(agent: daemon.Agent) -> tuple[float, int, int]:

@@ -3,18 +3,11 @@ real API server and Placement, the reconciler on the real embedded libvirt
 (``libvirt_embed``), and the user-visible reasons when it cannot attach."""
 import pytest
 
-from cyborg_agent import api_client
 from cyborg_agent.api_client import ApiUnreachable
-from cyborg_agent.attachment_api import AttachmentApi
-from cyborg_agent.host_attach import HostBinder
-from cyborg_agent.journal import Journal
 from cyborg_agent.reconciler import Reconciler
-from cyborg_agent.vm_attach import VmAttacher
 from nova_ext.accelerator import PciAddress
 from nova_ext.libvirt_hostdev import hostdev_addresses
-from tests.conftest import make_conf
 from tools.harness import agent_host as support
-from tools.harness import ini
 
 GPU = support.GPUS[0]
 
@@ -26,13 +19,7 @@ def host(placement, placement_server, api_server, tmp_path, unique_name):
 
 
 def _reconciler(host, conn) -> Reconciler:
-    conf = make_conf(host.workdir,
-                     {'accelerator_api': ini.token_auth(host.api_url)})
-    journal = Journal(host.state_dir)
-    return Reconciler(
-        AttachmentApi(api_client.make_adapter(conf)), host.name, journal,
-        HostBinder(host.sysfs.root, journal),
-        VmAttacher('qemu:///embed', host.sysfs.root, journal, conn=conn))
+    return support.vm_reconciler(host, conn)
 
 
 def _pool_units(placement, instance, pool) -> int:

@@ -6,17 +6,10 @@ embedded libvirt making the vGPU, putting it into the guest and deleting
 it after the detach."""
 import pytest
 
-from cyborg_agent import api_client
-from cyborg_agent.attachment_api import AttachmentApi
-from cyborg_agent.host_attach import HostBinder
-from cyborg_agent.journal import Journal
 from cyborg_agent.privileged.vgpu import VgpuTree
 from cyborg_agent.reconciler import Reconciler
-from cyborg_agent.vm_attach import VmAttacher
-from tests.conftest import make_conf
 from tools.harness import agent_host as support
 from tools.harness import catalog
-from tools.harness import ini
 from tools.harness import sysfs_tree
 from tools.harness import vgpu_manager
 from tools.harness.guest_xml import hostdev_sources
@@ -51,16 +44,10 @@ def host(placement, placement_server, api_server, tmp_path, unique_name):
 def _reconciler(host, conn, changed: list | None = None) -> Reconciler:
     """``changed`` gets a None each time a vGPU was made or deleted (the
     daemon publishes then)."""
-    conf = make_conf(host.workdir,
-                     {'accelerator_api': ini.token_auth(host.api_url)})
-    journal = Journal(host.state_dir)
-    return Reconciler(
-        AttachmentApi(api_client.make_adapter(conf)), host.name, journal,
-        HostBinder(host.sysfs.root, journal),
-        VmAttacher('qemu:///embed', host.sysfs.root, journal, conn=conn,
-                   entry_points=VgpuTree(host.sysfs.root, frozenset()),
-                   vgpu_changed=None if changed is None
-                   else lambda: changed.append(None)))
+    return support.vm_reconciler(
+        host, conn, entry_points=VgpuTree(host.sysfs.root, frozenset()),
+        vgpu_changed=None if changed is None
+        else lambda: changed.append(None))
 
 
 def _unit(admin, host, profile: str, vf_index: int = 0) -> dict:

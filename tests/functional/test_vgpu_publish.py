@@ -26,16 +26,6 @@ WHOLE = 'CUSTOM_VGPU_NVIDIA_H200X_141C'
 PUBLISHED = 60
 
 
-def _whole_offered(placement, host: str) -> int:
-    """What the host's whole-card pool offers (total - reserved)."""
-    [pool] = [p for p in placement.get('/resource_providers', params={
-        'required': WHOLE}, microversion='1.18')['resource_providers']
-        if p['name'].startswith(f'{host}_')]
-    vgpu = placement.get(f'/resource_providers/{pool["uuid"]}/inventories'
-                         )['inventories']['VGPU']
-    return vgpu['total'] - vgpu['reserved']
-
-
 def _vgpu(host: support.AgentHost, action: str, vf: str
           ) -> subprocess.CompletedProcess:
     return subprocess.run(
@@ -60,7 +50,7 @@ def test_a_vgpu_the_driver_makes_is_published_at_once(
                            'periodic_fuzzy_delay': 0})
         host.write_conf()
         host.settle()
-        assert _whole_offered(placement, host.name) == 1
+        assert support.vgpu_offer(placement, host.name, WHOLE) == 1
         daemon = Daemon(host.conf_file, tmp_path / 'agent.log')
         try:
             waiting.wait_for(
@@ -71,14 +61,14 @@ def test_a_vgpu_the_driver_makes_is_published_at_once(
             assert made.returncode == 0, made.stderr
             # the GPU holds a slice now: its whole card is not offered
             waiting.wait_for(
-                lambda: _whole_offered(placement, host.name) == 0, PUBLISHED,
-                'the whole card taken out of the offer')
+                lambda: support.vgpu_offer(placement, host.name, WHOLE) == 0,
+                PUBLISHED, 'the whole card taken out of the offer')
 
             deleted = _vgpu(host, 'delete', vf)
             assert deleted.returncode == 0, deleted.stderr
             waiting.wait_for(
-                lambda: _whole_offered(placement, host.name) == 1, PUBLISHED,
-                'the whole card offered again')
+                lambda: support.vgpu_offer(placement, host.name, WHOLE) == 1,
+                PUBLISHED, 'the whole card offered again')
             assert daemon.stderr().count('Asked to publish') == 2
         finally:
             assert daemon.stop() == 0, daemon.stderr()

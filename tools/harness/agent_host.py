@@ -13,7 +13,12 @@ import subprocess
 import sys
 import uuid
 
+from cyborg_agent import api_client
+from cyborg_agent.attachment_api import AttachmentApi
+from cyborg_agent.host_attach import HostBinder
 from cyborg_agent.journal import Journal
+from cyborg_agent.reconciler import Reconciler
+from cyborg_agent.vm_attach import VmAttacher
 from cyborg_placement import crash_points
 from tools.harness import catalog
 from tools.harness import ini
@@ -110,6 +115,21 @@ def make_agent_host(placement, tmp_path, name: str, api_url: str,
     return host
 
 
+def vm_reconciler(host: AgentHost, conn, **attacher) -> Reconciler:
+    """The host's reconciler in this process, its VM attachments on the
+    libvirt connection ``conn`` (the embedded driver's: one per process);
+    ``attacher``: more :class:`VmAttacher` arguments."""
+    conf = ini.cyborg_conf(
+        host.workdir / f'reconciler-{uuid.uuid4().hex[:6]}.conf',
+        {'accelerator_api': ini.token_auth(host.api_url)})
+    journal = Journal(host.state_dir)
+    return Reconciler(
+        AttachmentApi(api_client.make_adapter(conf)), host.name, journal,
+        HostBinder(host.sysfs.root, journal),
+        VmAttacher('qemu:///embed', host.sysfs.root, journal, conn=conn,
+                   **attacher))
+
+
 def accelerator(admin: ApiClient, host: str, address: str) -> dict:
     found = admin.get('/accelerators', params={'host': host}).json()
     return next(a for a in found['accelerator'] if a['pci_address'] == address)
@@ -136,6 +156,17 @@ def reserved(placement, pool: str) -> int:
     inventories = placement.get(
         f'/resource_providers/{pool}/inventories')['inventories']
     return sum(i['reserved'] for i in inventories.values())
+
+
+def vgpu_offer(placement, host: str, trait: str) -> int:
+    """What the host's VGPU pool with ``trait`` offers (total - reserved),
+    used or not."""
+    [pool] = [p for p in placement.get('/resource_providers', params={
+        'required': trait}, microversion='1.18')['resource_providers']
+        if p['name'].startswith(f'{host}_')]
+    vgpu = placement.get(f'/resource_providers/{pool["uuid"]}/inventories'
+                         )['inventories']['VGPU']
+    return vgpu['total'] - vgpu['reserved']
 
 
 class Daemon:
