@@ -9,8 +9,11 @@ here by the unit's interface (NVIDIA's vendor-specific VFIO, or mdev).
 import dataclasses
 import typing
 
-VFIO = 'vfio'
-MDEV = 'mdev'
+from cyborg_agent.discovery.vgpu import MDEV
+from cyborg_agent.discovery.vgpu import VFIO
+
+#: The kernel interfaces a vGPU is made through.
+INTERFACES = (VFIO, MDEV)
 
 
 @dataclasses.dataclass(frozen=True)

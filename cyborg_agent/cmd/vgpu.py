@@ -32,7 +32,7 @@ def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
         'vgpu', help='Make or delete one vGPU (for nova-compute).')
     parser.add_argument('action', choices=('make', 'delete'))
-    parser.add_argument('--interface', choices=(vgpus.VFIO, vgpus.MDEV),
+    parser.add_argument('--interface', choices=vgpus.INTERFACES,
                         required=True)
     parser.add_argument('--address', required=True,
                         help='PCI address of the VF.')
