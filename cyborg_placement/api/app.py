@@ -13,6 +13,7 @@ from cyborg_placement import wakeup
 from cyborg_placement.api import auth
 from cyborg_placement.api import context as request_context
 from cyborg_placement.api import errors
+from cyborg_placement.api import json_body
 from cyborg_placement.api import microversion
 from cyborg_placement.api import policy
 from cyborg_placement.api import routes
@@ -94,7 +95,7 @@ def _after_request(response):
 
 def make_flask_app(state: AppState) -> flask.Flask:
     app = flask.Flask(__name__)
-    app.json.sort_keys = False
+    app.json = json_body.OrjsonProvider(app)
     app.url_map.strict_slashes = False
     app.extensions['cyborg'] = state
     for path, methods in routes.ROUTES.items():

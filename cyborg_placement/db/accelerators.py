@@ -18,6 +18,7 @@ from cyborg_placement.db import models
 _SPEC_COLUMNS = {'remote': 'remotable', 'device_type': 'device_type',
                  'acc_type': 'acc_type', 'acc_capability': 'acc_capability',
                  'vendor_id': 'vendor_id', 'product_id': 'product_id'}
+_SPEC_ITEMS = tuple(_SPEC_COLUMNS.items())
 #: The fields that make a unit a vGPU unit (all None for a whole device).
 VGPU_FIELDS = ('vgpu_interface', 'vgpu_type', 'vgpu_profile',
                'parent_address', 'mdev_uuid')
@@ -93,10 +94,11 @@ def specs_to_columns(specs: dict) -> dict:
 
 
 def specs_of(accelerator: models.Accelerator | AcceleratorRow) -> dict:
-    specs = dict(accelerator.extra_specs or {})
-    for key, column in _SPEC_COLUMNS.items():
+    extra = accelerator.extra_specs
+    specs = dict(extra) if extra else {}
+    for key, column in _SPEC_ITEMS:
         value = getattr(accelerator, column)
-        if value not in (None, ''):
+        if value is not None and value != '':
             specs[key] = value
     return specs
 
