@@ -1,12 +1,16 @@
-"""Running the Nova scenario modules' cases, each in a Nova process of its
-own, from pytest (tests/functional/test_nova_boot.py, test_nova_stock.py).
+"""Running the Nova scenario modules' cases from pytest
+(tests/functional/test_nova_*.py), in a Nova process of their own.
 
-Nova cannot share the pytest interpreter (oslo.config's global ``CONF``), and
-its harness is made for a process per test (as stestr runs it): a case that
-fails cannot leave state behind for the next. The child process is
-``python -m tools.harness.nova_services`` (see there); a case's outcome comes
-back as JSON, and :func:`report` turns it into pytest's (a skip stays a skip,
-a failure shows Nova's log and the traceback).
+Nova cannot share the pytest interpreter (oslo.config's global ``CONF``).
+As stestr runs Nova's own functional tests, one process runs many cases,
+each set up and torn down by Nova's harness: :class:`Outcomes` runs every
+case the session selected of one scenario module in one child process,
+``python -m tools.harness.nova_services``, when the first of them is asked
+for. Starting a process per case cost each case its imports and Nova's
+database schemas again, about a third of its CPU time
+(docs/testing.md). A case's outcome comes back as JSON, and :func:`report`
+turns it into pytest's (a skip stays a skip, a failure shows Nova's log and
+the traceback); a case the process never reached fails with its stderr.
 """
 import ast
 import json
@@ -47,8 +51,9 @@ def case_ids(cases: list[str]) -> list[str]:
 
 
 def start_services(workdir: pathlib.Path, keystone=None):
-    """The real Placement and ``cyborg-api`` every case's Nova talks to, as
-    the environment of the child process (a generator: stops them after).
+    """The real Placement and ``cyborg-api`` every case's Nova talks to,
+    and the :class:`Outcomes` of cases run against them (a generator:
+    stops them after).
 
     With ``keystone`` (a running :class:`tests.keystone_server.LocalKeystone`)
     the API runs behind keystonemiddleware, and the environment carries real
@@ -70,7 +75,9 @@ def start_services(workdir: pathlib.Path, keystone=None):
                'CYBORG_NOVA_WORKDIR': str(workdir / 'nova')}
         if keystone is not None:
             env.update(_tokens(keystone, workdir.name))
-        yield env
+        outcomes = workdir / 'outcomes'
+        outcomes.mkdir()
+        yield Outcomes(env, outcomes)
     finally:
         api.stop()
         placement.stop()
@@ -88,19 +95,57 @@ def _tokens(keystone, name: str) -> dict[str, str]:
             'CYBORG_NOVA_ADMIN_TOKEN': keystone.admin_session().get_token()}
 
 
-def run_case(services: dict[str, str], case: str,
-             workdir: pathlib.Path) -> dict:
-    """One case in a Nova process of its own; its outcome."""
-    results = workdir / 'outcome.json'
-    module, case = case.split(':')
-    done = subprocess.run(
-        [sys.executable, '-m', 'tools.harness.nova_services', str(results),
-         module, case], cwd=REPO, capture_output=True, text=True,
-        timeout=300, env=dict(os.environ, PYTHONPATH=str(REPO), **services))
-    assert results.exists(), (
-        f'the Nova process ended ({done.returncode}) without an outcome:\n'
-        f'{done.stderr[-DETAIL_LIMIT:]}')
-    return json.loads(results.read_text())[case.rsplit('.', 1)[1]]
+#: How long one case may take; a batch has this much per case.
+CASE_TIMEOUT = 300
+
+
+def _siblings(item: pytest.Item) -> list[str]:
+    """The cases the session runs beside ``item``: those of its test
+    function with the same values of every other parameter (the same
+    ``services``), in the session's order."""
+    def others(node) -> dict:
+        return {name: value for name, value in node.callspec.params.items()
+                if name != 'case'}
+    return [node.callspec.params['case'] for node in item.session.items
+            if node.module is item.module
+            and node.originalname == item.originalname
+            and others(node) == others(item)]
+
+
+class Outcomes:
+    """The outcomes of a test module's cases against one set of services,
+    each scenario module's run in one Nova process when first asked for."""
+
+    def __init__(self, services: dict[str, str],
+                 workdir: pathlib.Path) -> None:
+        self.services = services
+        self.workdir = workdir
+        self._known: dict[str, dict] = {}
+
+    def of(self, item: pytest.Item) -> dict:
+        """The outcome of ``item``'s case."""
+        case = item.callspec.params['case']
+        if case not in self._known:
+            module = case.split(':')[0]
+            self._run(module, [sibling for sibling in _siblings(item)
+                               if sibling.split(':')[0] == module])
+        return self._known[case]
+
+    def _run(self, module: str, cases: list[str]) -> None:
+        results = self.workdir / f'{module}.json'
+        names = [case.split(':')[1] for case in cases]
+        done = subprocess.run(
+            [sys.executable, '-m', 'tools.harness.nova_services',
+             str(results), module, *names], cwd=REPO, capture_output=True,
+            text=True, timeout=CASE_TIMEOUT * len(names),
+            env=dict(os.environ, PYTHONPATH=str(REPO), **self.services))
+        found = json.loads(results.read_text()) if results.exists() else {}
+        for case, name in zip(cases, names, strict=True):
+            self._known[case] = found.get(name) or {
+                'outcome': 'error',
+                'detail': f'the Nova process ended ({done.returncode}) '
+                          f'before {name} had an outcome:\n'
+                          f'{done.stderr[-DETAIL_LIMIT:]}'}
 
 
 def report(outcome: dict) -> None:

@@ -179,8 +179,12 @@ def keystone_scene(keystone, placement_server, tmp_path_factory):
         server.stop()
 
 
-@pytest.fixture(params=['noauth', 'keystone'])
+@pytest.fixture(scope='module', params=['noauth', 'keystone'])
 def scene(request) -> Scene:
+    """Module-scoped, as the scenes are: the tests of each scene are then
+    one pytest-xdist group (tests/conftest.py), on one worker, which builds
+    that scene once; requested by name, they were invisible to the
+    grouping, and every worker built its own Keystone scene."""
     return request.getfixturevalue(f'{request.param}_scene')
 
 

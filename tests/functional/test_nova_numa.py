@@ -11,10 +11,10 @@ CASES = nova_cases.case_names(SCENARIOS)
 
 
 @pytest.fixture(scope='module')
-def services(tmp_path_factory) -> dict[str, str]:
+def services(tmp_path_factory) -> nova_cases.Outcomes:
     yield from nova_cases.start_services(tmp_path_factory.mktemp('nova-numa'))
 
 
 @pytest.mark.parametrize('case', CASES, ids=nova_cases.case_ids(CASES))
-def test_nova_numa(services, case, tmp_path):
-    nova_cases.report(nova_cases.run_case(services, case, tmp_path))
+def test_nova_numa(services, case, request):
+    nova_cases.report(services.of(request.node))

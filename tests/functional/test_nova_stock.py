@@ -21,7 +21,7 @@ CASES = nova_cases.case_names(('tests.functional.nova_stock_scenarios',
 
 
 @pytest.fixture(scope='module', params=['noauth', 'keystone'])
-def services(request, tmp_path_factory) -> dict[str, str]:
+def services(request, tmp_path_factory) -> nova_cases.Outcomes:
     """Our API with noauth, or behind Keystone with a real user's token for
     Nova to pass on."""
     keystone = (request.getfixturevalue('keystone')
@@ -31,5 +31,5 @@ def services(request, tmp_path_factory) -> dict[str, str]:
 
 
 @pytest.mark.parametrize('case', CASES, ids=nova_cases.case_ids(CASES))
-def test_nova_stock(services, case, tmp_path):
-    nova_cases.report(nova_cases.run_case(services, case, tmp_path))
+def test_nova_stock(services, case, request):
+    nova_cases.report(services.of(request.node))

@@ -268,8 +268,11 @@ class AcceleratorServicesTestBase(NovaServicesTestBase):
         self.skip_without_bindings_endpoint()
         super().setUp()
         ext_compute.install_driver_alias()
-        # Imported for its [accelerator_api] options.
+        # Imported for its [accelerator_api] options. Their defaults are
+        # set again for each case: Nova's ConfFixture clears every default
+        # when a case ends, and one process runs many cases.
         import nova_ext.virt.libvirt.driver  # noqa: F401
+        ext_conf.register_opts(CONF)
         CONF.register_opts(
             ks_loading.get_auth_plugin_conf_options('admin_token'),
             group=ext_conf.GROUP)
@@ -457,7 +460,7 @@ class _Outcomes(unittest.TestResult):
         self.outcomes: dict[str, dict] = {}
 
     def _record(self, test, outcome: str, detail: str = '') -> None:
-        name = test.id().rsplit('.', 1)[-1]
+        name = '.'.join(test.id().split('.')[-2:])
         self.outcomes[name] = {'outcome': outcome, 'detail': detail}
 
     def addSuccess(self, test):
