@@ -8,16 +8,46 @@ import pathlib
 import signal
 import socket
 import subprocess
+import tempfile
+import time
 
 import requests
 
 from tools.harness import waiting
 
+#: Ports handed out lately, one file each, shared by every process here.
+CLAIMS = pathlib.Path(tempfile.gettempdir()) / 'cyborg-harness-ports'
+#: A claim only has to outlast the time between the pick and the server's
+#: bind: a bound port is never picked again while it is in use.
+CLAIM_SECONDS = 600
+
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
+    """A loopback port no other process of the tests was given lately.
+
+    The kernel picks a free port, but once the probing socket is closed it
+    may give the same one to another process (another pytest-xdist worker)
+    before our server binds it; that server would then answer our
+    readiness check while ours failed to bind (seen: a Keystone whose port
+    another worker's server took). Each pick is claimed with a file made
+    exclusively, and a port claimed by someone else is not taken.
+    """
+    CLAIMS.mkdir(exist_ok=True)
+    while True:
+        with socket.socket() as sock:
+            sock.bind(('127.0.0.1', 0))
+            port = sock.getsockname()[1]
+        claim = CLAIMS / str(port)
+        try:
+            if time.time() - claim.stat().st_mtime > CLAIM_SECONDS:
+                claim.unlink(missing_ok=True)
+        except FileNotFoundError:
+            pass
+        try:
+            claim.touch(exist_ok=False)
+        except FileExistsError:
+            continue
+        return port
 
 
 class ServerProcess:
