@@ -1,6 +1,7 @@
 """Throughput and latency of the accelerator API against a trivial WSGI app.
 
-Starts a real Placement, a ``cyborg-api`` (gunicorn, ``--workers`` processes
+Starts a real Placement (one worker, on the same kind of database as
+ours: ``--db``), a ``cyborg-api`` (gunicorn, ``--workers`` processes
 of 4 threads) on SQLite or PostgreSQL, and, as the ceiling, a trivial WSGI app
 served by gunicorn with the same workers and threads.
 
@@ -21,6 +22,7 @@ Usage: python benchmarks/api.py [--db sqlite|postgresql] [--workers 2]
 """
 import argparse
 import concurrent.futures
+import contextlib
 import os
 import pathlib
 import statistics
@@ -199,8 +201,12 @@ def main() -> int:
     args = parser.parse_args()
     print(run_facts.header())
     with tempfile.TemporaryDirectory() as tmp, \
-            _database(args.db, tmp) as db_url:
-        placement_server = LocalPlacement(os.path.join(tmp, 'placement'))
+            _database(args.db, tmp) as db_url, \
+            _database(args.db, tmp, 'placement') as placement_db_url:
+        # Placement on the same kind of database as ours: the comparison
+        # is of the two services, not of SQLite and PostgreSQL.
+        placement_server = LocalPlacement(os.path.join(tmp, 'placement'),
+                                          database_url=placement_db_url)
         placement_server.start()
         server = ApiServer(os.path.join(tmp, 'api'), db_url,
                            placement_server.url, workers=args.workers)
@@ -245,11 +251,10 @@ def main() -> int:
     return 0
 
 
-def _database(kind: str, tmp: str):
+def _database(kind: str, tmp: str, name: str = 'cyborg'):
     if kind == 'postgresql':
         return databases.fresh_postgresql()
-    import contextlib
-    return contextlib.nullcontext(f'sqlite:///{tmp}/cyborg.sqlite')
+    return contextlib.nullcontext(f'sqlite:///{tmp}/{name}.sqlite')
 
 
 def _placement_conf(url: str, tmp: str):
