@@ -134,18 +134,25 @@ class Outcomes:
     def _run(self, module: str, cases: list[str]) -> None:
         results = self.workdir / f'{module}.json'
         names = [case.split(':')[1] for case in cases]
-        done = subprocess.run(
-            [sys.executable, '-m', 'tools.harness.nova_services',
-             str(results), module, *names], cwd=REPO, capture_output=True,
-            text=True, timeout=CASE_TIMEOUT * len(names),
-            env=dict(os.environ, PYTHONPATH=str(REPO), **self.services))
+        try:
+            done = subprocess.run(
+                [sys.executable, '-m', 'tools.harness.nova_services',
+                 str(results), module, *names], cwd=REPO,
+                capture_output=True, text=True,
+                timeout=CASE_TIMEOUT * len(names),
+                env=dict(os.environ, PYTHONPATH=str(REPO), **self.services))
+            ended, stderr = f'ended ({done.returncode})', done.stderr
+        except subprocess.TimeoutExpired as exc:
+            # Every case of the batch gets this outcome: asking again for
+            # each would run (and time out) the whole batch once per case.
+            ended = f'was killed after {exc.timeout} s'
+            stderr = (exc.stderr or b'').decode(errors='replace')
         found = json.loads(results.read_text()) if results.exists() else {}
         for case, name in zip(cases, names, strict=True):
             self._known[case] = found.get(name) or {
                 'outcome': 'error',
-                'detail': f'the Nova process ended ({done.returncode}) '
-                          f'before {name} had an outcome:\n'
-                          f'{done.stderr[-DETAIL_LIMIT:]}'}
+                'detail': f'the Nova process {ended} before {name} had an '
+                          f'outcome:\n{stderr[-DETAIL_LIMIT:]}'}
 
 
 def report(outcome: dict) -> None:
