@@ -7,11 +7,8 @@ the reason, which the user reads in ``GET /accelerators/{uuid}``.
 guest that does not release a device yet): the attachment is tried again.
 :func:`privileged_call` sorts the privileged daemon's failures into the two.
 """
+import importlib
 import typing
-
-from oslo_privsep import daemon as privsep_daemon
-
-from cyborg_agent import privileged
 
 
 class AttachFailed(Exception):
@@ -24,12 +21,27 @@ class NotSettled(Exception):
     """Try again on the next pass; the attachment keeps its state."""
 
 
-def privileged_call(entry_points, name: str, *args: str) -> typing.Any:
+def privileged_call(entry_points: str | typing.Any, name: str,
+                    *args: str) -> typing.Any:
     """One write through the privileged daemon, what it returns, and its
     failures as the reconciler's: a refusal or a refused write is final for
     the attachment; a daemon that cannot start is too (its reason says what
     to configure); a daemon that died during the call is tried again on the
-    next pass, which starts a new one."""
+    next pass, which starts a new one.
+
+    ``entry_points``: the daemon's module under :mod:`cyborg_agent.privileged`
+    by name (``pci``, ``vgpu``), or an object with its functions (a test's
+    tree). The privileged code is imported here, at the first call, not
+    when the agent starts: oslo.privsep imports eventlet when it is
+    installed, which was a third of every agent's start-up, and a cycle
+    that binds nothing needs none of it.
+    """
+    from oslo_privsep import daemon as privsep_daemon
+
+    from cyborg_agent import privileged
+    if isinstance(entry_points, str):
+        entry_points = importlib.import_module(
+            f'{privileged.__name__}.{entry_points}')
     try:
         return getattr(entry_points, name)(*args)
     except privileged.PrivilegedError as exc:

@@ -17,6 +17,7 @@ import dataclasses
 import signal
 import sys
 import threading
+import typing
 
 from oslo_config import cfg
 from oslo_log import log as logging
@@ -30,15 +31,16 @@ from cyborg_agent import reconciler
 from cyborg_agent import report
 from cyborg_agent import retry
 from cyborg_agent import saved_state
-from cyborg_agent import wakeup
 from cyborg_agent.discovery import inventory
 from cyborg_agent.discovery import rules
 from cyborg_agent.discovery import vgpu
 from cyborg_agent.publish import sync as placement_sync
-from cyborg_placement import rpc
 from cyborg_placement.placement import client as placement_client
 from cyborg_placement.placement import hostname
 from cyborg_placement.vocabulary import Unit
+
+if typing.TYPE_CHECKING:
+    from cyborg_agent import wakeup
 
 LOG = logging.getLogger(__name__)
 
@@ -291,6 +293,10 @@ class _Loop:
 def _reconcile_loop(agent: Agent, stop: _Stop) -> _Loop:
     """Woken over the message bus with ``[DEFAULT] transport_url``, and
     then polling only as a safety net; else polling alone."""
+    # Imported here: oslo.messaging imports eventlet (through oslo.service),
+    # a third of the agent's start-up, which a ``--once`` cycle never needs.
+    from cyborg_agent import wakeup
+    from cyborg_placement import rpc
     conf = agent.conf
     woken = None
     cadence = conf.agent.reconcile_interval

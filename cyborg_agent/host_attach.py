@@ -29,7 +29,6 @@ from cyborg_agent.attach_errors import NotSettled
 from cyborg_agent.attach_errors import privileged_call
 from cyborg_agent.discovery import sysfs
 from cyborg_agent.journal import Journal
-from cyborg_agent.privileged import pci
 from cyborg_placement import crash_points
 
 #: What ``driver_override`` reads when no override is set.
@@ -43,7 +42,7 @@ class HostBinder:
                  default_driver: str = 'vfio-pci',
                  rules: list[host_drivers.DriverRule] | None = None,
                  allowed_drivers: frozenset[str] | None = None,
-                 entry_points=pci) -> None:
+                 entry_points='pci') -> None:
         self.bus = pathlib.Path(sysfs_root) / 'bus' / 'pci'
         self.journal = journal
         self.default_driver = default_driver
@@ -54,7 +53,7 @@ class HostBinder:
 
     @classmethod
     def from_conf(cls, conf: cfg.ConfigOpts, journal: Journal,
-                  entry_points=pci) -> 'HostBinder':
+                  entry_points='pci') -> 'HostBinder':
         return cls(conf.agent.sysfs_root, journal,
                    conf.agent.host_attach_driver,
                    host_drivers.parse_rules(conf),

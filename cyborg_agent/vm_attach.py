@@ -27,7 +27,6 @@ from cyborg_agent.attach_errors import AttachFailed
 from cyborg_agent.attach_errors import NotSettled
 from cyborg_agent.attach_errors import privileged_call
 from cyborg_agent.journal import Journal
-from cyborg_agent.privileged import vgpu as vgpu_entry_points
 from cyborg_placement import crash_points
 from nova_ext import accelerator
 
@@ -96,7 +95,7 @@ class VmAttacher:
     def __init__(self, uri: str, sysfs_root: str | os.PathLike,
                  journal: Journal,
                  conn: 'libvirt.virConnect | None' = None,
-                 entry_points=vgpu_entry_points,
+                 entry_points='vgpu',
                  vgpu_changed: typing.Callable[[], None] | None = None
                  ) -> None:
         """``conn``: a connection the process already has (an embedded

@@ -43,14 +43,11 @@ def main(argv: list[str] | None = None) -> int:
         from cyborg_agent.cmd import discover
         service.prepare(argv, CONF, DISCOVER_OPTS)
         return discover.run(CONF, CONF.command)
-    from cyborg_agent import daemon
-    from cyborg_agent import privileged
     if 'vgpu' in argv:
         service.prepare(argv, CONF, DISCOVER_OPTS)
-        privileged.init()
         return vgpu.run(CONF, CONF.command)
+    from cyborg_agent import daemon
     service.prepare(argv, CONF, DAEMON_OPTS)
-    privileged.init()
     return daemon.run(CONF, once=CONF.once)
 
 

@@ -19,10 +19,7 @@ import sys
 
 from oslo_config import cfg
 
-from cyborg_agent import privileged
 from cyborg_agent import vgpus
-from cyborg_agent import wakeup
-from cyborg_agent.privileged import vgpu
 from cyborg_placement.placement import hostname
 
 REFUSED = 3
@@ -42,6 +39,12 @@ def add_parser(subparsers) -> None:
 
 
 def run(conf: cfg.ConfigOpts, command) -> int:
+    # Here, not at the top: ``cyborg-agent`` imports this module for its
+    # parser, and only this command needs the privileged daemon's code and
+    # oslo.messaging (each imports eventlet: a third of the agent's start).
+    from cyborg_agent import privileged
+    from cyborg_agent import wakeup
+    from cyborg_agent.privileged import vgpu
     wanted = vgpus.Vgpu(command.interface, command.type, command.mdev_uuid)
     name, *args = (vgpus.make_call if command.action == 'make'
                    else vgpus.delete_call)(wanted, command.address)

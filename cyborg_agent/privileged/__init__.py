@@ -55,13 +55,17 @@ class WriteFailed(PrivilegedError):
 
 class _Context(priv_context.PrivContext):
     """Forks the daemon when the agent is root and no helper is set, so a
-    root agent works without sudo; otherwise oslo.privsep's helper path."""
+    root agent works without sudo; otherwise oslo.privsep's helper path,
+    prefixed with :data:`ROOT_HELPER`. The prefix is set here, when the
+    daemon first starts, not at the agent's start-up: this module is only
+    imported by the first privileged call (:mod:`cyborg_agent.attach_errors`)."""
 
     def start(self, method: priv_context.Method | None = None) -> None:
         if method is None:
             method = (priv_context.Method.FORK
                       if os.geteuid() == 0 and not self.conf.helper_command
                       else priv_context.Method.ROOTWRAP)
+        priv_context.init(root_helper=ROOT_HELPER)
         agent = os.getpid()
         try:
             super().start(method)
@@ -84,8 +88,3 @@ sysfs_pctxt = _Context(
     pypath=__name__ + '.sysfs_pctxt',
     capabilities=CAPABILITIES,
 )
-
-
-def init() -> None:
-    """Before the first privileged call: the helper prefix of the agent."""
-    priv_context.init(root_helper=ROOT_HELPER)
