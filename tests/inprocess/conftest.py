@@ -32,10 +32,10 @@ from cyborg_placement.api import microversion
 from cyborg_placement.api import policy
 from cyborg_placement.attach import flow
 from cyborg_placement.db import engine as db_engine
-from cyborg_placement.db import migration
 from cyborg_placement.placement.client import PlacementClient
 from tests.conftest import make_conf
 from tools.harness import ini
+from tools.harness.api_server import migrate
 
 
 @pytest.fixture
@@ -63,9 +63,7 @@ def migrated_database(tmp_path_factory) -> pathlib.Path:
     """A SQLite file brought to head by ``cyborg-manage db sync``'s code,
     once; each test works on a copy."""
     path = tmp_path_factory.mktemp('api-database') / 'cyborg.sqlite'
-    database = db_engine.Database(f'sqlite:///{path}')
-    migration.upgrade(database)
-    database.dispose()
+    migrate(f'sqlite:///{path}')
     return path
 
 

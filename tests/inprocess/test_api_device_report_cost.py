@@ -9,11 +9,10 @@ import shutil
 import pytest
 import sqlalchemy as sa
 
-from cyborg_placement.db import engine as db_engine
-from cyborg_placement.db import migration
 from tests.conftest import make_conf
 from tools.harness import ini
 from tools.harness.api_server import make_host
+from tools.harness.api_server import migrate
 
 WRITES = ('INSERT', 'UPDATE', 'DELETE')
 
@@ -26,9 +25,7 @@ def api_conf(request, tmp_path, migrated_database, placement_endpoint):
         url = f'sqlite:///{tmp_path / "cyborg.sqlite"}'
     else:
         url = request.getfixturevalue(f'{request.param}_url')
-        database = db_engine.Database(url)
-        migration.upgrade(database)
-        database.dispose()
+        migrate(url)
     return make_conf(tmp_path, {
         'api': {'auth_strategy': 'noauth'},
         'database': {'connection': url},

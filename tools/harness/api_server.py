@@ -24,6 +24,16 @@ VERSION_HEADER = {'OpenStack-API-Version': 'accelerator 1.0'}
 OWN_BIN_DIR = pathlib.Path(sys.executable).parent
 
 
+def migrate(database_url: str) -> None:
+    """Bring the database at ``database_url`` to the migrations' head, as
+    ``cyborg-manage db sync`` does, in this process."""
+    database = engine.Database(database_url)
+    try:
+        migration.upgrade(database)
+    finally:
+        database.dispose()
+
+
 class ApiServer(ServerProcess):
     """A ``cyborg-api`` process with its own config file."""
 
@@ -109,11 +119,7 @@ class ApiServer(ServerProcess):
                             'sync'], check=True, capture_output=True,
                            text=True)
             return
-        database = engine.Database(self.database_url)
-        try:
-            migration.upgrade(database)
-        finally:
-            database.dispose()
+        migrate(self.database_url)
 
     def client(self, **identity) -> 'ApiClient':
         return ApiClient(self.url, **identity)
