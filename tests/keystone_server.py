@@ -1,8 +1,13 @@
 """A real Keystone (the ``keystone`` package) on loopback, for password-auth tests.
 
 SQLite, fernet tokens, bootstrapped with an ``admin`` user, and a catalog to
-which tests add the services they run (Placement, our API).
+which tests add the services they run (Placement, our API). The database at
+its schema's head and the key repositories are a copy of those
+``keystone-manage`` made once for this installation of Keystone
+(:mod:`tools.harness.templates`); only ``bootstrap``, which records this
+server's own URL, runs for each.
 """
+import importlib.metadata
 import pathlib
 import subprocess
 import sys
@@ -11,6 +16,7 @@ from keystoneauth1 import session as ks_session
 from keystoneauth1.identity import v3
 
 from tools.harness import ini
+from tools.harness import templates
 from tools.harness.server_process import free_port
 from tools.harness.server_process import ServerProcess
 
@@ -40,30 +46,44 @@ class LocalKeystone(ServerProcess):
     def auth_url(self) -> str:
         return self.url + '/v3'
 
-    def _run(self, *args: str) -> None:
-        subprocess.run([self._manage, '--config-file', str(self.conf_file),
+    def _run(self, conf_file: pathlib.Path, *args: str) -> None:
+        subprocess.run([self._manage, '--config-file', str(conf_file),
                         *args], check=True, capture_output=True)
 
-    def prepare(self) -> None:
-        ini.write(self.conf_file, {
+    @staticmethod
+    def _write_conf(conf_file: pathlib.Path, directory: pathlib.Path) -> None:
+        """keystone.conf for the database and keys in ``directory``."""
+        ini.write(conf_file, {
             'DEFAULT': {'debug': 'false'},
             'database': {
-                'connection': f'sqlite:///{self.workdir / "keystone.sqlite"}'},
+                'connection': f'sqlite:///{directory / "keystone.sqlite"}'},
             'fernet_tokens': {
-                'key_repository': str(self.workdir / 'fernet-keys')},
+                'key_repository': str(directory / 'fernet-keys')},
             'credential': {
-                'key_repository': str(self.workdir / 'credential-keys')},
+                'key_repository': str(directory / 'credential-keys')},
             'token': {'provider': 'fernet'},
             # bcrypt's fewest rounds: each login and user made costs
             # milliseconds instead of a second of a shared CPU (tempest
             # makes and logs in six users per test class).
             'identity': {'password_hash_rounds': '4'},
         })
-        self._run('db_sync')
+
+    def _make_template(self, directory: pathlib.Path) -> None:
+        """The schema and the key repositories, made by keystone-manage."""
+        conf_file = directory / 'keystone-template.conf'
+        self._write_conf(conf_file, directory)
+        self._run(conf_file, 'db_sync')
         for setup in ('fernet_setup', 'credential_setup'):
-            self._run(setup, '--keystone-user', 'root',
+            self._run(conf_file, setup, '--keystone-user', 'root',
                       '--keystone-group', 'root')
-        self._run('bootstrap', '--bootstrap-password', ADMIN_PASSWORD,
+        conf_file.unlink()
+
+    def prepare(self) -> None:
+        self._write_conf(self.conf_file, self.workdir)
+        templates.copy('keystone', importlib.metadata.version('keystone'),
+                       self._make_template, self.workdir)
+        self._run(self.conf_file, 'bootstrap',
+                  '--bootstrap-password', ADMIN_PASSWORD,
                   '--bootstrap-admin-url', self.auth_url,
                   '--bootstrap-public-url', self.auth_url,
                   '--bootstrap-internal-url', self.auth_url,

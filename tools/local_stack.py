@@ -69,7 +69,8 @@ class Stack:
                  api_port: int) -> None:
         self.state = state
         self.placement = LocalPlacement(state / 'placement',
-                                        port=placement_port)
+                                        port=placement_port,
+                                        sync_schema=True)
         self.api_url = f'http://127.0.0.1:{api_port}'
         self.api_port = api_port
         self.conf = state / 'cyborg.conf'

@@ -7,13 +7,20 @@ The fleet benchmark runs it as clouds do instead: on a MySQL/MariaDB database
 (``database_url``) with several worker processes (``workers``).
 ``openstack-placement`` is only needed by them, so it is imported by the child
 process, never here.
+
+A SQLite database starts as a copy of one ``placement-manage db sync`` made
+once for this installation of Placement (:mod:`tools.harness.templates`),
+unless ``sync_schema`` asks for the command itself, as the demo does: it
+runs Placement as an operator would.
 """
+import importlib.metadata
 import os
 import pathlib
 import subprocess
 import sys
 
 from tools.harness import ini
+from tools.harness import templates
 from tools.harness.server_process import free_port
 from tools.harness.server_process import ServerProcess
 
@@ -24,7 +31,8 @@ class LocalPlacement(ServerProcess):
     def __init__(self, workdir: str | os.PathLike, port: int | None = None,
                  host: str = '127.0.0.1',
                  keystone_authtoken: dict[str, str] | None = None,
-                 database_url: str | None = None, workers: int = 1) -> None:
+                 database_url: str | None = None, workers: int = 1,
+                 sync_schema: bool = False) -> None:
         if workers > 1 and database_url is None:
             raise ValueError('several Placement workers need a database '
                              'server: SQLite allows one writer')
@@ -32,6 +40,7 @@ class LocalPlacement(ServerProcess):
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.port = port or free_port()
         self.keystone_authtoken = keystone_authtoken
+        self.sync_schema = sync_schema or database_url is not None
         self.database_url = (database_url or
                              f'sqlite:///{self.workdir / "placement.sqlite"}')
         bindir = pathlib.Path(sys.executable).parent
@@ -61,8 +70,24 @@ class LocalPlacement(ServerProcess):
         if self.keystone_authtoken:
             sections['keystone_authtoken'] = self.keystone_authtoken
         ini.write(self.conf_file, sections)
-        subprocess.run([self._manage, '--config-file', str(self.conf_file),
+        if self.sync_schema:
+            self._db_sync(self.conf_file)
+        elif not (self.workdir / 'placement.sqlite').exists():
+            templates.copy('placement',
+                           importlib.metadata.version('openstack-placement'),
+                           self._make_template, self.workdir)
+
+    def _db_sync(self, conf_file: pathlib.Path) -> None:
+        subprocess.run([self._manage, '--config-file', str(conf_file),
                         'db', 'sync'], check=True, capture_output=True)
+
+    def _make_template(self, directory: pathlib.Path) -> None:
+        """``placement.sqlite`` at the schema's head, made by the command."""
+        conf_file = directory / 'placement-template.conf'
+        ini.write(conf_file, {'placement_database': {
+            'connection': f'sqlite:///{directory / "placement.sqlite"}'}})
+        self._db_sync(conf_file)
+        conf_file.unlink()
 
     def start(self, timeout: float = 60.0) -> None:
         if not self.conf_file.exists():
