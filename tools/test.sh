@@ -4,7 +4,7 @@
 # unit and functional tests against real Placement, PostgreSQL, MariaDB, libvirt
 # and Nova. Extra arguments go to pytest (e.g. tools/test.sh -k placement).
 #
-# Tests run on CYBORG_TEST_WORKERS pytest-xdist workers (default 4: on two
+# Tests run on CYBORG_TEST_WORKERS pytest-xdist workers (default 3: on two
 # cores most of a test's time is spent waiting on servers, so more workers
 # than cores pays; 0 runs them in this process). --dist loadgroup keeps the
 # tests that share a module-scoped fixture on one worker (tests/conftest.py);
@@ -20,7 +20,7 @@ echo "==> ruff" >&2
 echo "==> pytest" >&2
 set +e
 .venv/bin/pytest -ra -p no:cacheprovider \
-    -n "${CYBORG_TEST_WORKERS:-4}" --dist loadgroup "${@:-tests}"
+    -n "${CYBORG_TEST_WORKERS:-3}" --dist loadgroup "${@:-tests}"
 status=$?
 set -e
 if [ "$status" -eq 5 ]; then
