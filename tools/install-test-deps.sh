@@ -48,23 +48,26 @@ tools/start-databases.sh
 tools/start-rabbitmq.sh
 
 # Cyborg's tempest plugin runs against our /v2 from a virtualenv of its own;
-# rebuilt when the pins change. Made beside .venv: each pip keeps about one
-# core busy, and CI has two.
-tempest_venv() {
-    if ! cmp -s tools/tempest-requirements.txt .tempest-venv/tempest-requirements.txt; then
-        log "creating .tempest-venv (tools/tempest-requirements.txt)"
-        rm -rf .tempest-venv
-        python3 -m venv .tempest-venv
-        .tempest-venv/bin/pip install -q -r tools/tempest-requirements.txt
-        cp tools/tempest-requirements.txt .tempest-venv/tempest-requirements.txt
-    fi
-}
-tempest_venv &
-tempest_pid=$!
+# rebuilt when the pins change. Its pip runs beside .venv's: each keeps about
+# one core busy, and CI has two.
+tempest_pip=
+if ! cmp -s tools/tempest-requirements.txt .tempest-venv/tempest-requirements.txt; then
+    log "creating .tempest-venv (tools/tempest-requirements.txt)"
+    rm -rf .tempest-venv
+    python3 -m venv .tempest-venv
+    .tempest-venv/bin/pip install -q -r tools/tempest-requirements.txt &
+    tempest_pip=$!
+    # Should .venv's pip fail, this one is not left running on its own.
+    trap 'kill "$tempest_pip" 2>/dev/null || true' EXIT
+fi
 
 log "installing the project, its libvirt extra and the test requirements into .venv"
 .venv/bin/pip install -q -r test-requirements.txt -e '.[libvirt]'
-if ! wait "$tempest_pid"; then
-    echo "creating .tempest-venv failed" >&2
-    exit 1
+if [ -n "$tempest_pip" ]; then
+    if ! wait "$tempest_pip"; then
+        echo "installing tools/tempest-requirements.txt into .tempest-venv failed" >&2
+        exit 1
+    fi
+    trap - EXIT
+    cp tools/tempest-requirements.txt .tempest-venv/tempest-requirements.txt
 fi
