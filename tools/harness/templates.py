@@ -3,10 +3,10 @@
 The tests start many Placement and Keystone servers, each on a database of
 its own. Bringing each new database to its schema's head ran the project's
 manage command again (``placement-manage db sync``: 1.4 s of CPU;
-Keystone's four ``keystone-manage`` steps: 11 s), though every run made
-the same files. A template is made by those same commands once per
-installation, under a lock every test process shares, and each server
-starts from a copy of it.
+``keystone-manage db_sync``, ``fernet_setup`` and ``credential_setup``:
+about 8 s), though every run made the same files. A template is made by
+those same commands once per installation, under a lock every test
+process shares, and each server starts from a copy of it.
 """
 from collections.abc import Callable
 import contextlib
