@@ -25,7 +25,17 @@ if [ ! -x .venv/bin/python ]; then
     log "creating .venv"
     python3 -m venv .venv
 fi
-.venv/bin/pip install -q -U pip setuptools wheel bindep
+# uv installs the requirements: the same wheels as pip, in a third of the
+# time (tools/constraints.txt says where its choices would differ).
+.venv/bin/pip install -q -U pip setuptools wheel bindep uv
+uv_install() {
+    local venv=$1
+    shift
+    # Compiled as installed, as pip does: without the .pyc files every
+    # process of the tests would compile what it imports again.
+    .venv/bin/uv pip install -q --compile-bytecode --python "$venv/bin/python" \
+        -c tools/constraints.txt "$@"
+}
 
 # System packages: only those bindep reports missing (it exits 1 and lists
 # them); exiting non-zero with no list is bindep failing, not a missing package.
@@ -48,23 +58,23 @@ tools/start-databases.sh
 tools/start-rabbitmq.sh
 
 # Cyborg's tempest plugin runs against our /v2 from a virtualenv of its own;
-# rebuilt when the pins change. Its pip runs beside .venv's: each keeps about
+# rebuilt when the pins change. Its install runs beside .venv's: each keeps about
 # one core busy, and CI has two.
-tempest_pip=
+tempest_install=
 if ! cmp -s tools/tempest-requirements.txt .tempest-venv/tempest-requirements.txt; then
     log "creating .tempest-venv (tools/tempest-requirements.txt)"
     rm -rf .tempest-venv
     python3 -m venv .tempest-venv
-    .tempest-venv/bin/pip install -q -r tools/tempest-requirements.txt &
-    tempest_pip=$!
-    # Should .venv's pip fail, this one is not left running on its own.
-    trap 'kill "$tempest_pip" 2>/dev/null || true' EXIT
+    uv_install .tempest-venv -r tools/tempest-requirements.txt &
+    tempest_install=$!
+    # Should .venv's install fail, this one is not left running on its own.
+    trap 'kill "$tempest_install" 2>/dev/null || true' EXIT
 fi
 
 log "installing the project, its libvirt extra and the test requirements into .venv"
-.venv/bin/pip install -q -r test-requirements.txt -e '.[libvirt]'
-if [ -n "$tempest_pip" ]; then
-    if ! wait "$tempest_pip"; then
+uv_install .venv -r test-requirements.txt -e '.[libvirt]'
+if [ -n "$tempest_install" ]; then
+    if ! wait "$tempest_install"; then
         echo "installing tools/tempest-requirements.txt into .tempest-venv failed" >&2
         exit 1
     fi
