@@ -21,21 +21,9 @@ apt_install() {
 if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
     apt_install python3 python3-venv python3-dev
 fi
-if [ ! -x .venv/bin/python ]; then
-    log "creating .venv"
-    python3 -m venv .venv
-fi
-# uv installs the requirements: the same wheels as pip, in a third of the
-# time (tools/constraints.txt says where its choices would differ).
-.venv/bin/pip install -q -U pip setuptools wheel bindep uv
-uv_install() {
-    local venv=$1
-    shift
-    # Compiled as installed, as pip does: without the .pyc files every
-    # process of the tests would compile what it imports again.
-    .venv/bin/uv pip install -q --compile-bytecode --python "$venv/bin/python" \
-        -c tools/constraints.txt "$@"
-}
+# shellcheck source=tools/venv-lib.sh
+. tools/venv-lib.sh
+venv_create .venv bindep
 
 # System packages: only those bindep reports missing (it exits 1 and lists
 # them); exiting non-zero with no list is bindep failing, not a missing package.
@@ -65,14 +53,14 @@ if ! cmp -s tools/tempest-requirements.txt .tempest-venv/tempest-requirements.tx
     log "creating .tempest-venv (tools/tempest-requirements.txt)"
     rm -rf .tempest-venv
     python3 -m venv .tempest-venv
-    uv_install .tempest-venv -r tools/tempest-requirements.txt &
+    venv_install .tempest-venv -r tools/tempest-requirements.txt &
     tempest_install=$!
     # Should .venv's install fail, this one is not left running on its own.
     trap 'kill "$tempest_install" 2>/dev/null || true' EXIT
 fi
 
 log "installing the project, its libvirt extra and the test requirements into .venv"
-uv_install .venv -r test-requirements.txt -e '.[libvirt]'
+venv_install .venv -r test-requirements.txt -e '.[libvirt]'
 if [ -n "$tempest_install" ]; then
     if ! wait "$tempest_install"; then
         echo "installing tools/tempest-requirements.txt into .tempest-venv failed" >&2

@@ -24,16 +24,13 @@ if [ "${#packages[@]}" -gt 0 ]; then
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
 fi
-if [ ! -x .venv/bin/python ]; then
-    echo "==> creating .venv" >&2
-    python3 -m venv .venv
-fi
+# shellcheck source=tools/venv-lib.sh
+. tools/venv-lib.sh
 if ! .venv/bin/python -c 'import cyborg_placement, placement, nova, openstackclient' \
         2>/dev/null; then
     echo "==> installing the project, openstack-placement, python-openstackclient and nova into .venv" >&2
-    .venv/bin/pip install -q -U pip setuptools wheel
-    .venv/bin/pip install -q -r requirements.txt 'openstack-placement>=16.0.0' \
+    venv_create .venv
+    venv_install .venv -e . 'openstack-placement>=16.0.0' \
         'python-openstackclient>=7.0.0' 'nova>=34.0.0'
-    .venv/bin/pip install -q --no-deps -e .
 fi
 exec .venv/bin/python tools/local_stack.py "$@"
