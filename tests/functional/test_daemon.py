@@ -17,6 +17,7 @@ from tools.harness import waiting
 from tools.harness.agent_host import AGENT
 from tools.harness.agent_host import Daemon
 from tools.harness.agent_host import reserved
+from tools.harness.agent_launcher import LAUNCHER
 from tools.harness.local_placement import LocalPlacement
 from tools.harness.server_process import free_port
 
@@ -36,8 +37,8 @@ def _sysfs(directory: pathlib.Path, functions) -> pathlib.Path:
     return root
 
 def _once(conf_path) -> subprocess.CompletedProcess:
-    return subprocess.run([AGENT, '--config-file', str(conf_path), '--once'],
-                          capture_output=True, text=True, timeout=120)
+    return LAUNCHER.run([AGENT, '--config-file', str(conf_path), '--once'],
+                        timeout=120)
 
 def test_once_publishes_and_a_second_run_changes_nothing(
         placement, placement_server, tmp_path, unique_name):

@@ -24,6 +24,7 @@ from tools.harness import catalog
 from tools.harness import ini
 from tools.harness import service_user
 from tools.harness import sysfs_tree
+from tools.harness.agent_launcher import LAUNCHER
 from tools.harness.api_server import ApiClient
 from tools.harness.nova_compute import create_compute_node
 
@@ -82,9 +83,11 @@ class AgentHost:
         env.update(self.env)
         if crash_at:
             env[crash_points.ENV] = crash_at
-        return subprocess.run(
-            self.command('--once'), env=env, capture_output=True, text=True,
-            timeout=120)
+        if self.user is not None:
+            return subprocess.run(
+                self.command('--once'), env=env, capture_output=True,
+                text=True, timeout=120)
+        return LAUNCHER.run(self.command('--once'), env=env, timeout=120)
 
     def settle(self) -> subprocess.CompletedProcess:
         done = self.run_once()

@@ -44,7 +44,6 @@ import json
 import os
 import pathlib
 import shutil
-import subprocess
 import sys
 import sysconfig
 import types
@@ -69,6 +68,7 @@ from tools.harness import catalog
 from tools.harness import ini
 from tools.harness import sysfs_tree
 from tools.harness import vgpu_manager
+from tools.harness.agent_launcher import LAUNCHER
 from tools.harness.guest_xml import hostdev_sources
 
 CONF = nova_conf.CONF
@@ -193,9 +193,8 @@ class NovaServicesTestBase(base.ServersTestBase):
             'accelerator_api': ini.token_auth(os.environ[API_URL],
                                               token(ADMIN_TOKEN)),
             'agent': agent})
-        done = subprocess.run(
-            [AGENT, '--config-file', str(conf_file), '--once'],
-            capture_output=True, text=True, timeout=120)
+        done = LAUNCHER.run(
+            [AGENT, '--config-file', str(conf_file), '--once'], timeout=120)
         self.assertEqual(0, done.returncode, done.stderr)
 
     def host_cells(self, hostname: str) -> list:

@@ -1,0 +1,80 @@
+"""Runs of ``cyborg-agent`` forked by tools/harness/agent_launcher.py behave
+as the installed console script's: the same output and exit status, a pid
+the test can signal, a timeout that stops the run."""
+import signal
+import subprocess
+
+import pytest
+
+from tools.harness import catalog
+from tools.harness import ini
+from tools.harness import sysfs_tree
+from tools.harness.agent_host import AGENT
+from tools.harness.agent_launcher import LAUNCHER
+from tools.harness.server_process import free_port
+
+
+@pytest.fixture
+def unreachable_conf(tmp_path):
+    """An agent whose Placement and API listen nowhere."""
+    tree = sysfs_tree.build(tmp_path / 'sys', [
+        catalog.nvidia_t4('0000:3b:00.0'), catalog.habana_gaudi2('0000:3d:00.0')])
+    nowhere = f'http://127.0.0.1:{free_port()}'
+    conf = tmp_path / 'cyborg-agent.conf'
+    ini.write(conf, {'placement': ini.token_auth(nowhere),
+                     'accelerator_api': ini.token_auth(nowhere),
+                     'agent': {'sysfs_root': tree.root,
+                               'resource_provider_name': 'launched',
+                               'state_dir': tmp_path / 'state'}})
+    return conf
+
+
+def _both(argv: list[str]) -> tuple[subprocess.CompletedProcess, ...]:
+    return (subprocess.run(argv, capture_output=True, text=True, timeout=120),
+            LAUNCHER.run(argv, timeout=120))
+
+
+def test_discover_prints_the_same_as_the_executable(unreachable_conf):
+    installed, launched = _both([AGENT, '--config-file', str(unreachable_conf),
+                                 'discover', '--format', 'json'])
+    assert installed.returncode == launched.returncode == 0, launched.stderr
+    assert '0000:3d:00.0' in launched.stdout
+    assert launched.stdout == installed.stdout
+    assert launched.stderr == installed.stderr
+
+
+def test_a_failing_run_ends_as_the_executables_does(unreachable_conf):
+    installed, launched = _both([AGENT, '--config-file', str(unreachable_conf),
+                                 '--once'])
+    assert installed.returncode == launched.returncode == 1
+    # The last line names the problem; lines before it are log lines with
+    # their own times and pids.
+    last = launched.stderr.strip().splitlines()[-1]
+    assert last.startswith('cyborg-agent: error: Placement unreachable')
+    assert last == installed.stderr.strip().splitlines()[-1]
+
+
+def test_a_bad_option_is_argparses_error_in_both(unreachable_conf):
+    installed, launched = _both([AGENT, '--config-file', str(unreachable_conf),
+                                 '--no-such-option'])
+    assert installed.returncode == launched.returncode == 2
+    assert launched.stderr == installed.stderr
+    assert 'cyborg-agent: error: unrecognized arguments: --no-such-option' \
+        in launched.stderr
+
+
+def test_a_signalled_run_reports_the_signal(unreachable_conf):
+    """The daemon (no ``--once``) keeps retrying the Placement it cannot
+    reach; SIGKILL ends it, as ``subprocess`` reports a signal."""
+    process = LAUNCHER.start([AGENT, '--config-file', str(unreachable_conf)],
+                             stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    assert process.poll() is None
+    process.send_signal(signal.SIGKILL)
+    assert process.wait(30) == -signal.SIGKILL
+
+
+def test_a_run_past_its_timeout_is_stopped(unreachable_conf):
+    with pytest.raises(subprocess.TimeoutExpired):
+        LAUNCHER.run([AGENT, '--config-file', str(unreachable_conf)],
+                     timeout=2)

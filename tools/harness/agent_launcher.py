@@ -1,0 +1,293 @@
+"""``cyborg-agent`` runs forked from a process that has imported the agent.
+
+The tests run the agent about 300 times, mostly ``--once``. Started from
+its console script, a run on two cores cost about 0.6 s of CPU, and 0.56 s
+of that went to starting Python and importing (openstacksdk, keystoneauth,
+oslo.config); forked from a process that had imported those, the same run
+cost 0.035 s (docs/testing.md). So a test process starts one launcher,
+``python -m tools.harness.agent_launcher NAME``, which imports what the
+console script imports and then forks one child per run. The child takes
+the run's argv, environment, working directory and standard streams, as
+``subprocess`` would give them, calls the console script's own ``main()``
+and leaves as that script's interpreter does (``sys.exit``: threads
+joined, ``atexit`` run, streams flushed). The run's pid is a real process
+the test can signal; its exit status comes back as ``subprocess`` reports
+it (negative for a signal).
+
+What the console script itself does is still run as installed: the
+daemons (:class:`tools.harness.agent_host.Daemon`), ``discover``, ``vgpu``,
+the unprivileged agent started through ``sudo``, Cyborg's tempest run;
+and tests/functional/test_agent_launcher.py compares launched runs with
+the executable's.
+"""
+import json
+import os
+import pathlib
+import selectors
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+#: Where the console script lives: a launched run's ``sys.argv[0]``.
+EXECUTABLE = str(pathlib.Path(sys.executable).parent / 'cyborg-agent')
+#: The most a request (its argv, environment and directory) may take.
+MESSAGE_LIMIT = 1 << 20
+
+
+class LaunchedProcess:
+    """A run of the agent: its pid, and its exit status once it is known."""
+
+    def __init__(self, args: list[str], pid: int, conn: socket.socket
+                 ) -> None:
+        self.args = args
+        self.pid = pid
+        self.returncode: int | None = None
+        self._conn = conn
+        self._status = b''
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            self._read_status(block=False)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        if self.returncode is None:
+            self._read_status(block=True, timeout=timeout)
+        return self.returncode
+
+    def send_signal(self, sig: int) -> None:
+        if self.poll() is None:
+            os.kill(self.pid, sig)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+    def _read_status(self, block: bool, timeout: float | None = None) -> None:
+        """The launcher writes the exit status when the child is reaped."""
+        self._conn.settimeout(timeout if block else 0.0)
+        try:
+            while not self._status.endswith(b'\n'):
+                data = self._conn.recv(64)
+                if not data:
+                    raise RuntimeError(
+                        f'the agent launcher went away before run {self.pid} '
+                        'ended')
+                self._status += data
+        except (BlockingIOError, TimeoutError) as exc:
+            if block:
+                raise subprocess.TimeoutExpired(self.args, timeout) from exc
+            return
+        self.returncode = int(self._status)
+        self._conn.close()
+
+
+class Launcher:
+    """The launcher process of this test process, started on first use."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._process: subprocess.Popen | None = None
+        self._address = ''
+
+    def _ensure_started(self) -> None:
+        with self._lock:
+            if self._process is not None and self._process.poll() is None:
+                return
+            name = f'cyborg-agent-launcher-{os.getpid()}-{uuid.uuid4().hex}'
+            self._address = _address(name)
+            # Its stdin is a pipe only this process holds: when this process
+            # ends, the launcher reads EOF and ends too.
+            self._process = subprocess.Popen(
+                [sys.executable, '-m', 'tools.harness.agent_launcher', name],
+                cwd=REPO, stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE)
+            ready = self._process.stdout.readline()
+            if ready != b'ready\n':
+                raise RuntimeError('the agent launcher did not start: '
+                                   f'{ready!r}')
+
+    def start(self, argv: list[str], *, env: dict[str, str] | None = None,
+              cwd: str | None = None, stdin: int | None = None,
+              stdout: int | None = None, stderr: int | None = None
+              ) -> LaunchedProcess:
+        """Fork a run of ``cyborg-agent argv[1:]`` (``argv[0]`` is ignored:
+        the run's is the console script's path). The streams are file
+        descriptors or ``subprocess.DEVNULL``, as ``subprocess`` takes them;
+        None is this process's."""
+        self._ensure_started()
+        request = json.dumps({
+            'argv': [EXECUTABLE, *argv[1:]],
+            'env': dict(os.environ if env is None else env),
+            'cwd': cwd or os.getcwd()}).encode()
+        devnull = os.open(os.devnull, os.O_RDWR)
+        try:
+            # None: this process's own descriptor, as subprocess inherits it.
+            fds = [inherited if stream is None
+                   else devnull if stream == subprocess.DEVNULL else stream
+                   for inherited, stream in enumerate((stdin, stdout, stderr))]
+            conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            conn.connect(self._address)
+            socket.send_fds(conn, [len(request).to_bytes(4, 'big') + request],
+                            fds)
+        finally:
+            os.close(devnull)
+        pid = b''
+        while not pid.endswith(b'\n'):
+            data = conn.recv(32)
+            if not data:
+                raise RuntimeError('the agent launcher refused a run')
+            pid += data
+        return LaunchedProcess(argv, int(pid), conn)
+
+    def run(self, argv: list[str], *, env: dict[str, str] | None = None,
+            timeout: float | None = None) -> subprocess.CompletedProcess:
+        """What ``subprocess.run(argv, env=env, capture_output=True,
+        text=True, timeout=timeout)`` gives for the console script."""
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        try:
+            process = self.start(argv, env=env, stdout=out_w, stderr=err_w)
+        finally:
+            os.close(out_w)
+            os.close(err_w)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        try:
+            output = _read_until_closed({out_r: [], err_r: []}, deadline)
+            process.wait(None if deadline is None
+                         else max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            raise subprocess.TimeoutExpired(argv, timeout) from None
+        finally:
+            os.close(out_r)
+            os.close(err_r)
+        return subprocess.CompletedProcess(
+            argv, process.returncode, output[out_r], output[err_r])
+
+
+def _read_until_closed(chunks: dict[int, list[bytes]],
+                       deadline: float | None) -> dict[int, str]:
+    """Everything written to the pipes until every writer closed them."""
+    with selectors.DefaultSelector() as selector:
+        for fd in chunks:
+            selector.register(fd, selectors.EVENT_READ)
+        while selector.get_map():
+            wait = (None if deadline is None
+                    else deadline - time.monotonic())
+            if wait is not None and wait <= 0:
+                raise subprocess.TimeoutExpired('cyborg-agent', wait)
+            for key, _ in selector.select(wait):
+                data = os.read(key.fd, 65536)
+                if data:
+                    chunks[key.fd].append(data)
+                else:
+                    selector.unregister(key.fd)
+    return {fd: b''.join(parts).decode() for fd, parts in chunks.items()}
+
+
+def _address(name: str) -> str:
+    """The launcher's socket, in Linux's abstract namespace: no file that a
+    test's cleanup of its temporary directory (Nova's harness) can remove."""
+    return '\0' + name
+
+
+#: This process's launcher.
+LAUNCHER = Launcher()
+
+
+# The launcher process.
+
+def _preload() -> None:
+    """What the console script imports before and during a ``--once`` run
+    (the daemon imports the Placement and API clients)."""
+    import cyborg_agent.cmd.agent  # noqa: F401
+    import cyborg_agent.daemon  # noqa: F401
+
+
+def _receive(conn: socket.socket) -> tuple[dict, list[int]]:
+    message, fds, _, _ = socket.recv_fds(conn, MESSAGE_LIMIT, 3)
+    length = int.from_bytes(message[:4], 'big')
+    message = message[4:]
+    while len(message) < length:
+        message += conn.recv(length - len(message))
+    return json.loads(message), fds
+
+
+def serve(name: str) -> tuple[dict, list[int]] | None:
+    """Fork a child per request until stdin closes. Returns in the child,
+    with its request, so that it leaves by the interpreter's own exit;
+    returns None in the launcher when it is time to stop."""
+    _preload()
+    launcher_pid = os.getpid()
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(_address(name))
+    listener.listen(16)
+    selector = selectors.DefaultSelector()
+    selector.register(listener, selectors.EVENT_READ)
+    selector.register(sys.stdin, selectors.EVENT_READ)
+    print('ready', flush=True)
+    try:
+        while True:
+            for key, _ in selector.select():
+                if key.fileobj is sys.stdin:
+                    if not os.read(sys.stdin.fileno(), 64):
+                        return None
+                elif key.fileobj is listener:
+                    conn, _ = listener.accept()
+                    request, fds = _receive(conn)
+                    pid = os.fork()
+                    if pid == 0:
+                        # Nothing of the launcher's stays open in the run.
+                        for other in list(selector.get_map().values()):
+                            if other.data is not None:  # another run
+                                os.close(other.fd)
+                                other.data[1].close()
+                        selector.close()
+                        listener.close()
+                        conn.close()
+                        return request, fds
+                    for fd in fds:
+                        os.close(fd)
+                    conn.sendall(f'{pid}\n'.encode())
+                    selector.register(os.pidfd_open(pid),
+                                      selectors.EVENT_READ, (pid, conn))
+                else:
+                    pid, conn = key.data
+                    _, status = os.waitpid(pid, 0)
+                    selector.unregister(key.fileobj)
+                    os.close(key.fileobj)
+                    try:
+                        conn.sendall(
+                            f'{os.waitstatus_to_exitcode(status)}\n'.encode())
+                    except OSError:
+                        pass  # the test went away; nobody waits for it
+                    conn.close()
+    finally:
+        if os.getpid() == launcher_pid:
+            listener.close()
+
+
+def become(request: dict, fds: list[int]) -> None:
+    """The child takes its run's streams, environment, directory and argv."""
+    for target, fd in enumerate(fds):
+        os.dup2(fd, target)
+    for fd in set(fds) - {0, 1, 2}:
+        os.close(fd)
+    os.chdir(request['cwd'])
+    os.environ.clear()
+    os.environ.update(request['env'])
+    sys.argv = request['argv']
+
+
+if __name__ == '__main__':
+    child = serve(sys.argv[1])
+    if child is not None:
+        become(*child)
+        from cyborg_agent.cmd import agent
+        sys.exit(agent.main())
