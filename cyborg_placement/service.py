@@ -1,4 +1,7 @@
 """Start-up shared by every command: parse the config, set up oslo.log."""
+import os
+import sys
+
 from oslo_config import cfg
 from oslo_log import log as logging
 
@@ -22,5 +25,10 @@ def prepare(argv: list[str] | None, conf: cfg.ConfigOpts = cyborg_conf.CONF,
     if cli_opts:
         conf.register_cli_opts(cli_opts)
     conf.set_default('use_stderr', True)
-    conf(argv, project=PROJECT)
+    try:
+        conf(argv, project=PROJECT)
+    except (cfg.ConfigFilesNotFoundError, cfg.ConfigFileParseError) as exc:
+        # The operator's to fix, in one line that names the file.
+        raise SystemExit(f'{os.path.basename(sys.argv[0])}: error: {exc}'
+                         ) from None
     logging.setup(conf, PROJECT)
