@@ -12,7 +12,9 @@ the run's argv, environment, working directory and standard streams, as
 and leaves as that script's interpreter does (``sys.exit``: threads
 joined, ``atexit`` run, streams flushed). The run's pid is a real process
 the test can signal; its exit status comes back as ``subprocess`` reports
-it (negative for a signal).
+it (negative for a signal). A run whose environment changes Python's own
+start-up (``PYTHONPATH``: tests/functional/test_reconciler_without_libvirt.py
+hides libvirt that way) is started from the executable instead.
 
 What the console script itself does is still run as installed: the
 daemons (:class:`tools.harness.agent_host.Daemon`), ``discover``, ``vgpu``,
@@ -93,11 +95,13 @@ class Launcher:
         self._lock = threading.Lock()
         self._process: subprocess.Popen | None = None
         self._address = ''
+        self._startup: dict[str, str] = {}
 
     def _ensure_started(self) -> None:
         with self._lock:
             if self._process is not None and self._process.poll() is None:
                 return
+            self._startup = _startup_settings(os.environ)
             name = f'cyborg-agent-launcher-{os.getpid()}-{uuid.uuid4().hex}'
             self._address = _address(name)
             # Its stdin is a pipe only this process holds: when this process
@@ -111,19 +115,29 @@ class Launcher:
                 raise RuntimeError('the agent launcher did not start: '
                                    f'{ready!r}')
 
+    def forks(self, env: dict[str, str]) -> bool:
+        """Whether a run with ``env`` can be forked: not when it sets
+        Python's own variables (``PYTHONPATH``...) otherwise than the
+        launcher had them, since Python reads them before any import."""
+        self._ensure_started()
+        return _startup_settings(env) == self._startup
+
     def start(self, argv: list[str], *, env: dict[str, str] | None = None,
               cwd: str | None = None, stdin: int | None = None,
               stdout: int | None = None, stderr: int | None = None
-              ) -> LaunchedProcess:
-        """Fork a run of ``cyborg-agent argv[1:]`` (``argv[0]`` is ignored:
-        the run's is the console script's path). The streams are file
-        descriptors or ``subprocess.DEVNULL``, as ``subprocess`` takes them;
-        None is this process's."""
-        self._ensure_started()
+              ) -> 'LaunchedProcess | subprocess.Popen':
+        """A run of ``cyborg-agent argv[1:]`` (``argv[0]`` is ignored: the
+        run's is the console script's path), forked where :meth:`forks`
+        allows, else the executable's. The streams are file descriptors or
+        ``subprocess.DEVNULL``, as ``subprocess`` takes them; None is this
+        process's."""
+        argv = [EXECUTABLE, *argv[1:]]
+        env = dict(os.environ if env is None else env)
+        if not self.forks(env):
+            return subprocess.Popen(argv, env=env, cwd=cwd, stdin=stdin,
+                                    stdout=stdout, stderr=stderr)
         request = json.dumps({
-            'argv': [EXECUTABLE, *argv[1:]],
-            'env': dict(os.environ if env is None else env),
-            'cwd': cwd or os.getcwd()}).encode()
+            'argv': argv, 'env': env, 'cwd': cwd or os.getcwd()}).encode()
         devnull = os.open(os.devnull, os.O_RDWR)
         try:
             # None: this process's own descriptor, as subprocess inherits it.
@@ -148,6 +162,11 @@ class Launcher:
             timeout: float | None = None) -> subprocess.CompletedProcess:
         """What ``subprocess.run(argv, env=env, capture_output=True,
         text=True, timeout=timeout)`` gives for the console script."""
+        env = dict(os.environ if env is None else env)
+        if not self.forks(env):
+            return subprocess.run([EXECUTABLE, *argv[1:]], env=env,
+                                  capture_output=True, text=True,
+                                  timeout=timeout)
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
         try:
@@ -189,6 +208,11 @@ def _read_until_closed(chunks: dict[int, list[bytes]],
                 else:
                     selector.unregister(key.fd)
     return {fd: b''.join(parts).decode() for fd, parts in chunks.items()}
+
+
+def _startup_settings(env: dict[str, str]) -> dict[str, str]:
+    return {name: value for name, value in env.items()
+            if name.startswith('PYTHON')}
 
 
 def _address(name: str) -> str:
