@@ -52,7 +52,8 @@ tempest_install=
 if ! cmp -s tools/tempest-requirements.txt .tempest-venv/tempest-requirements.txt; then
     log "creating .tempest-venv (tools/tempest-requirements.txt)"
     rm -rf .tempest-venv
-    python3 -m venv .tempest-venv
+    # uv's own virtualenv, without pip: 0.1 s instead of 3.5 s.
+    .venv/bin/uv venv -q --python python3 .tempest-venv
     venv_install .tempest-venv -r tools/tempest-requirements.txt &
     tempest_install=$!
     # Should .venv's install fail, this one is not left running on its own.

@@ -4,8 +4,9 @@
 # uv installs the requirements: the same wheels as pip, in about a third of
 # the time (tools/constraints.txt keeps it where pip would choose otherwise).
 
-# venv_create DIR [PACKAGES...]: a virtualenv at DIR with pip and uv (and
-# PACKAGES) up to date.
+# venv_create DIR [PACKAGES...]: a virtualenv at DIR with uv (and PACKAGES)
+# in it. Its pip only fetches uv: uv builds with isolated build tools, so
+# neither pip nor setuptools need upgrading first (5 s).
 venv_create() {
     local dir=$1
     shift
@@ -13,7 +14,7 @@ venv_create() {
         echo "==> creating $dir" >&2
         python3 -m venv "$dir"
     fi
-    "$dir/bin/pip" install -q -U pip setuptools wheel uv "$@"
+    "$dir/bin/pip" install -q uv "$@"
 }
 
 # venv_install VENV ARGS...: uv pip install ARGS into VENV, with the uv of
