@@ -7,6 +7,7 @@ pip resolves the declared requirements. That virtualenv's ``cyborg-manage db
 sync`` then migrates a SQLite file and its ``cyborg-api`` serves: a file left
 out of the wheel, or an import the requirements do not declare, fails here.
 """
+from collections.abc import Iterator
 import pathlib
 import shutil
 import subprocess
@@ -14,6 +15,7 @@ import sys
 
 import pytest
 
+from tests.conftest import remove_virtualenv
 from tools.harness import api_server
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
@@ -50,7 +52,7 @@ def _source_tree(target: pathlib.Path) -> pathlib.Path:
 
 
 @pytest.fixture(scope='module')
-def installed(tmp_path_factory) -> dict:
+def installed(tmp_path_factory) -> Iterator[dict]:
     """A virtualenv with the wheel installed; its bin directory and pip's output."""
     work = tmp_path_factory.mktemp('install')
     source = _source_tree(work / 'source')
@@ -62,7 +64,8 @@ def installed(tmp_path_factory) -> dict:
                    source])
     (wheel,) = (work / 'dist').glob('cyborg_placement-*.whl')
     output += _run([pip, 'install', wheel])
-    return {'bin': venv / 'bin', 'pip_output': output, 'work': work}
+    yield {'bin': venv / 'bin', 'pip_output': output, 'work': work}
+    remove_virtualenv(venv)
 
 
 def test_the_build_has_no_packaging_warnings(installed):

@@ -14,6 +14,7 @@ import pytest
 import requests
 
 from cyborg_placement.placement import hostname
+from tests.conftest import remove_virtualenv
 from tools.harness.server_process import free_port
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
@@ -39,6 +40,7 @@ def main_job(tmp_path_factory):
     finally:
         subprocess.run(command[:1] + ['--stop', '--state-dir', str(state)],
                        capture_output=True, env=env, timeout=300)
+        remove_virtualenv(clone / '.venv')
 
 
 @pytest.mark.timeout(1800)
