@@ -161,12 +161,9 @@ class Launcher:
     def run(self, argv: list[str], *, env: dict[str, str] | None = None,
             timeout: float | None = None) -> subprocess.CompletedProcess:
         """What ``subprocess.run(argv, env=env, capture_output=True,
-        text=True, timeout=timeout)`` gives for the console script."""
-        env = dict(os.environ if env is None else env)
-        if not self.forks(env):
-            return subprocess.run([EXECUTABLE, *argv[1:]], env=env,
-                                  capture_output=True, text=True,
-                                  timeout=timeout)
+        text=True, timeout=timeout)`` gives for the console script, forked
+        or not (:meth:`start`: both kinds of process are waited for and
+        killed alike)."""
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
         try:
