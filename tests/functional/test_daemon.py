@@ -17,7 +17,7 @@ from tools.harness import waiting
 from tools.harness.agent_host import AGENT
 from tools.harness.agent_host import Daemon
 from tools.harness.agent_host import reserved
-from tools.harness.agent_launcher import LAUNCHER
+from tools.harness.launcher import LAUNCHER
 from tools.harness.local_placement import LocalPlacement
 from tools.harness.server_process import free_port
 

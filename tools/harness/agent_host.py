@@ -24,8 +24,8 @@ from tools.harness import catalog
 from tools.harness import ini
 from tools.harness import service_user
 from tools.harness import sysfs_tree
-from tools.harness.agent_launcher import LAUNCHER
 from tools.harness.api_server import ApiClient
+from tools.harness.launcher import LAUNCHER
 from tools.harness.nova_compute import create_compute_node
 
 AGENT = str(pathlib.Path(sys.executable).parent / 'cyborg-agent')

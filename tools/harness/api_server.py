@@ -16,6 +16,8 @@ import requests
 from cyborg_placement.db import engine
 from cyborg_placement.db import migration
 from tools.harness import ini
+from tools.harness.launcher import LaunchedProcess
+from tools.harness.launcher import LAUNCHER
 from tools.harness.server_process import free_port
 from tools.harness.server_process import ServerProcess
 
@@ -120,6 +122,17 @@ class ApiServer(ServerProcess):
                            text=True)
             return
         migrate(self.database_url)
+
+    def spawn(self, env: dict[str, str], log: int
+              ) -> 'subprocess.Popen | LaunchedProcess':
+        """Forked by this process's launcher when the server runs this
+        environment's code (a master's imports cost more CPU than the
+        tests' requests to most servers); the executable of another
+        installation (``bin_dir``) is run as installed."""
+        if self.bin_dir != OWN_BIN_DIR:
+            return super().spawn(env, log)
+        return LAUNCHER.start(self.argv, env=env, stdout=log, stderr=log,
+                              start_new_session=True)
 
     def client(self, **identity) -> 'ApiClient':
         return ApiClient(self.url, **identity)

@@ -68,8 +68,8 @@ from tools.harness import catalog
 from tools.harness import ini
 from tools.harness import sysfs_tree
 from tools.harness import vgpu_manager
-from tools.harness.agent_launcher import LAUNCHER
 from tools.harness.guest_xml import hostdev_sources
+from tools.harness.launcher import LAUNCHER
 
 CONF = nova_conf.CONF
 PLACEMENT_URL = 'CYBORG_NOVA_PLACEMENT_URL'

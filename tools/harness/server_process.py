@@ -14,6 +14,7 @@ import time
 import requests
 
 from tools.harness import waiting
+from tools.harness.launcher import LaunchedProcess
 
 #: Ports handed out lately, one file each, shared by every process here.
 CLAIMS = pathlib.Path(tempfile.gettempdir()) / 'cyborg-harness-ports'
@@ -63,7 +64,7 @@ class ServerProcess:
         self.env = env
         self.ready_path = ready_path
         self.ready_status = ready_status
-        self.process: subprocess.Popen | None = None
+        self.process: subprocess.Popen | LaunchedProcess | None = None
 
     @property
     def running(self) -> bool:
@@ -73,10 +74,17 @@ class ServerProcess:
         if self.running:
             return
         with open(self.log_path, 'ab') as log:
-            self.process = subprocess.Popen(
-                self.argv, env=dict(os.environ, **(self.env or {})),
-                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            self.process = self.spawn(dict(os.environ, **(self.env or {})),
+                                      log.fileno())
         self.wait_ready(timeout)
+
+    def spawn(self, env: dict[str, str], log: int
+              ) -> 'subprocess.Popen | LaunchedProcess':
+        """The server's process, in a session of its own (:meth:`stop`
+        signals its group), writing its output to the descriptor ``log``."""
+        return subprocess.Popen(self.argv, env=env, stdout=log,
+                                stderr=subprocess.STDOUT,
+                                start_new_session=True)
 
     def wait_ready(self, timeout: float) -> None:
         try:

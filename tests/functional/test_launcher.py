@@ -1,6 +1,9 @@
-"""Runs of ``cyborg-agent`` forked by tools/harness/agent_launcher.py behave
-as the installed console script's: the same output and exit status, a pid
-the test can signal, a timeout that stops the run."""
+"""Runs of ``cyborg-agent`` and ``cyborg-api`` forked by
+tools/harness/launcher.py behave as the installed console scripts': the same
+output and exit status, a pid the test can signal, a timeout that stops the
+run, a server whose workers go with it."""
+import os
+import pathlib
 import signal
 import subprocess
 
@@ -10,7 +13,10 @@ from tools.harness import catalog
 from tools.harness import ini
 from tools.harness import sysfs_tree
 from tools.harness.agent_host import AGENT
-from tools.harness.agent_launcher import LAUNCHER
+from tools.harness.api_server import ApiServer
+from tools.harness.api_server import OWN_BIN_DIR
+from tools.harness.launcher import LaunchedProcess
+from tools.harness.launcher import LAUNCHER
 from tools.harness.server_process import free_port
 
 
@@ -78,3 +84,39 @@ def test_a_run_past_its_timeout_is_stopped(unreachable_conf):
     with pytest.raises(subprocess.TimeoutExpired):
         LAUNCHER.run([AGENT, '--config-file', str(unreachable_conf)],
                      timeout=2)
+
+
+def test_the_api_given_a_config_it_cannot_use_says_what_the_executable_says(
+        tmp_path):
+    missing = tmp_path / 'cyborg.conf'
+    installed, launched = _both([str(OWN_BIN_DIR / 'cyborg-api'),
+                                 '--config-file', str(missing)])
+    assert installed.returncode == launched.returncode == 1
+    assert launched.stderr == installed.stderr
+    assert launched.stderr.startswith('cyborg-api: error: ')
+
+
+def _children(pid: int) -> set[int]:
+    return {int(child) for child in
+            pathlib.Path(f'/proc/{pid}/task/{pid}/children').read_text().split()}
+
+
+def test_a_launched_api_serves_and_its_workers_stop_with_it(
+        tmp_path, placement_server):
+    """The server is a forked run in a session of its own: its gunicorn
+    workers are its children, and SIGTERM to its group ends them all, with
+    gunicorn's exit status."""
+    server = ApiServer.on_sqlite(tmp_path, placement_server.url, workers=2)
+    server.start()
+    try:
+        assert isinstance(server.process, LaunchedProcess)
+        assert os.getsid(server.process.pid) == server.process.pid
+        assert server.client().get('/accelerators').status_code == 200
+        workers = _children(server.process.pid)
+        assert len(workers) == 2
+    finally:
+        server.stop()
+    assert server.process.returncode == 0
+    assert not [pid for pid in workers
+                if pathlib.Path(f'/proc/{pid}').exists()]
+    assert 'Traceback' not in server.log_file.read_text()

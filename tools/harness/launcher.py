@@ -1,14 +1,18 @@
-"""``cyborg-agent`` runs forked from a process that has imported the agent.
+"""Our console scripts' runs forked from a process that has imported them.
 
-The tests run the agent about 300 times, mostly ``--once``. Started from
-its console script, a run on two cores cost about 0.6 s of CPU, and 0.56 s
-of that went to starting Python and importing (openstacksdk, keystoneauth,
-oslo.config); forked from a process that had imported those, the same run
-cost 0.035 s (docs/testing.md). So a test process starts one launcher,
-``python -m tools.harness.agent_launcher NAME``, which imports what the
-console script imports and then forks one child per run. The child takes
-the run's argv, environment, working directory and standard streams, as
-``subprocess`` would give them, calls the console script's own ``main()``
+The tests run the agent about 300 times, mostly ``--once``, and start
+``cyborg-api`` about 60 times. Started from its console script, an agent
+run on two cores cost about 0.6 s of CPU, and 0.56 s of that went to
+starting Python and importing (openstacksdk, keystoneauth, oslo.config);
+forked from a process that had imported those, the same run cost 0.035 s
+(docs/testing.md). A ``cyborg-api`` master cost 1.2 to 1.9 s before it
+served, nearly all of it imports; forked, 0.03 s. So a test process starts
+one launcher, ``python -m tools.harness.launcher NAME``, which imports a
+command's modules the first time it is asked for that command and then
+forks one child per run. The child takes the run's argv, environment,
+working directory and standard streams, as ``subprocess`` would give them,
+starts a session of its own when asked (a server, which is stopped by
+signalling its process group), calls the console script's own ``main()``
 and leaves as that script's interpreter does (``sys.exit``: threads
 joined, ``atexit`` run, streams flushed). The run's pid is a real process
 the test can signal; its exit status comes back as ``subprocess`` reports
@@ -16,12 +20,14 @@ it (negative for a signal). A run whose environment changes Python's own
 start-up (``PYTHONPATH``: tests/functional/test_reconciler_without_libvirt.py
 hides libvirt that way) is started from the executable instead.
 
-What the console script itself does is still run as installed: the
-daemons (:class:`tools.harness.agent_host.Daemon`), ``discover``, ``vgpu``,
-the unprivileged agent started through ``sudo``, Cyborg's tempest run;
-and tests/functional/test_agent_launcher.py compares launched runs with
-the executable's.
+What the console scripts themselves do is still run as installed: the
+agent's daemons (:class:`tools.harness.agent_host.Daemon`), ``discover``,
+``vgpu``, the unprivileged agent started through ``sudo``, Cyborg's tempest
+run; ``cyborg-api`` in tests/functional/test_cmd_api.py, in the install
+test and in the main job. tests/functional/test_launcher.py compares
+launched runs with the executable's.
 """
+import importlib
 import json
 import os
 import pathlib
@@ -35,14 +41,20 @@ import time
 import uuid
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
-#: Where the console script lives: a launched run's ``sys.argv[0]``.
-EXECUTABLE = str(pathlib.Path(sys.executable).parent / 'cyborg-agent')
+BIN_DIR = pathlib.Path(sys.executable).parent
+#: The console scripts a launcher forks, by name: the module whose
+#: ``main()`` the script calls, then what else a run imports (the agent's
+#: daemon imports the Placement and API clients).
+COMMANDS = {
+    'cyborg-agent': ('cyborg_agent.cmd.agent', 'cyborg_agent.daemon'),
+    'cyborg-api': ('cyborg_placement.cmd.api',),
+}
 #: The most a request (its argv, environment and directory) may take.
 MESSAGE_LIMIT = 1 << 20
 
 
 class LaunchedProcess:
-    """A run of the agent: its pid, and its exit status once it is known."""
+    """A launched run: its pid, and its exit status once it is known."""
 
     def __init__(self, args: list[str], pid: int, conn: socket.socket
                  ) -> None:
@@ -77,7 +89,7 @@ class LaunchedProcess:
                 data = self._conn.recv(64)
                 if not data:
                     raise RuntimeError(
-                        f'the agent launcher went away before run {self.pid} '
+                        f'the launcher went away before run {self.pid} '
                         'ended')
                 self._status += data
         except (BlockingIOError, TimeoutError) as exc:
@@ -102,17 +114,17 @@ class Launcher:
             if self._process is not None and self._process.poll() is None:
                 return
             self._startup = _startup_settings(os.environ)
-            name = f'cyborg-agent-launcher-{os.getpid()}-{uuid.uuid4().hex}'
+            name = f'cyborg-launcher-{os.getpid()}-{uuid.uuid4().hex}'
             self._address = _address(name)
             # Its stdin is a pipe only this process holds: when this process
             # ends, the launcher reads EOF and ends too.
             self._process = subprocess.Popen(
-                [sys.executable, '-m', 'tools.harness.agent_launcher', name],
+                [sys.executable, '-m', 'tools.harness.launcher', name],
                 cwd=REPO, stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE)
             ready = self._process.stdout.readline()
             if ready != b'ready\n':
-                raise RuntimeError('the agent launcher did not start: '
+                raise RuntimeError('the launcher did not start: '
                                    f'{ready!r}')
 
     def forks(self, env: dict[str, str]) -> bool:
@@ -124,20 +136,29 @@ class Launcher:
 
     def start(self, argv: list[str], *, env: dict[str, str] | None = None,
               cwd: str | None = None, stdin: int | None = None,
-              stdout: int | None = None, stderr: int | None = None
+              stdout: int | None = None, stderr: int | None = None,
+              start_new_session: bool = False
               ) -> 'LaunchedProcess | subprocess.Popen':
-        """A run of ``cyborg-agent argv[1:]`` (``argv[0]`` is ignored: the
-        run's is the console script's path), forked where :meth:`forks`
-        allows, else the executable's. The streams are file descriptors or
+        """A run of the console script named by ``argv[0]``'s last part
+        (one of :data:`COMMANDS`; the run's ``argv[0]`` is the script's
+        path in this environment), forked where :meth:`forks` allows, else
+        the executable's. The streams are file descriptors or
         ``subprocess.DEVNULL``, as ``subprocess`` takes them; None is this
-        process's."""
-        argv = [EXECUTABLE, *argv[1:]]
+        process's. ``start_new_session``: as ``subprocess.Popen``'s."""
+        command = pathlib.Path(argv[0]).name
+        if command not in COMMANDS:
+            raise ValueError(f'the launcher runs {sorted(COMMANDS)}, '
+                             f'not {argv[0]}')
+        argv = [str(BIN_DIR / command), *argv[1:]]
         env = dict(os.environ if env is None else env)
         if not self.forks(env):
             return subprocess.Popen(argv, env=env, cwd=cwd, stdin=stdin,
-                                    stdout=stdout, stderr=stderr)
+                                    stdout=stdout, stderr=stderr,
+                                    start_new_session=start_new_session)
         request = json.dumps({
-            'argv': argv, 'env': env, 'cwd': cwd or os.getcwd()}).encode()
+            'command': command, 'argv': argv, 'env': env,
+            'cwd': cwd or os.getcwd(),
+            'new_session': start_new_session}).encode()
         devnull = os.open(os.devnull, os.O_RDWR)
         try:
             # None: this process's own descriptor, as subprocess inherits it.
@@ -154,14 +175,14 @@ class Launcher:
         while not pid.endswith(b'\n'):
             data = conn.recv(32)
             if not data:
-                raise RuntimeError('the agent launcher refused a run')
+                raise RuntimeError(f'the launcher refused a run of {command}')
             pid += data
         return LaunchedProcess(argv, int(pid), conn)
 
     def run(self, argv: list[str], *, env: dict[str, str] | None = None,
             timeout: float | None = None) -> subprocess.CompletedProcess:
         """What ``subprocess.run(argv, env=env, capture_output=True,
-        text=True, timeout=timeout)`` gives for the console script, forked
+        text=True, timeout=timeout)`` gives for ``argv``'s console script, forked
         or not (:meth:`start`: both kinds of process are waited for and
         killed alike)."""
         out_r, out_w = os.pipe()
@@ -197,7 +218,7 @@ def _read_until_closed(chunks: dict[int, list[bytes]],
             wait = (None if deadline is None
                     else deadline - time.monotonic())
             if wait is not None and wait <= 0:
-                raise subprocess.TimeoutExpired('cyborg-agent', wait)
+                raise subprocess.TimeoutExpired('a launched run', wait)
             for key, _ in selector.select(wait):
                 data = os.read(key.fd, 65536)
                 if data:
@@ -224,11 +245,12 @@ LAUNCHER = Launcher()
 
 # The launcher process.
 
-def _preload() -> None:
-    """What the console script imports before and during a ``--once`` run
-    (the daemon imports the Placement and API clients)."""
-    import cyborg_agent.cmd.agent  # noqa: F401
-    import cyborg_agent.daemon  # noqa: F401
+def _preload(command: str) -> None:
+    """What ``command``'s runs import, imported here before the fork: once
+    for every run of it, and never for a command this launcher is not
+    asked for."""
+    for module in COMMANDS[command]:
+        importlib.import_module(module)
 
 
 def _receive(conn: socket.socket) -> tuple[dict, list[int]]:
@@ -244,7 +266,6 @@ def serve(name: str) -> tuple[dict, list[int]] | None:
     """Fork a child per request until stdin closes. Returns in the child,
     with its request, so that it leaves by the interpreter's own exit;
     returns None in the launcher when it is time to stop."""
-    _preload()
     launcher_pid = os.getpid()
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(_address(name))
@@ -262,6 +283,7 @@ def serve(name: str) -> tuple[dict, list[int]] | None:
                 elif key.fileobj is listener:
                     conn, _ = listener.accept()
                     request, fds = _receive(conn)
+                    _preload(request['command'])
                     pid = os.fork()
                     if pid == 0:
                         # Nothing of the launcher's stays open in the run.
@@ -295,7 +317,10 @@ def serve(name: str) -> tuple[dict, list[int]] | None:
 
 
 def become(request: dict, fds: list[int]) -> None:
-    """The child takes its run's streams, environment, directory and argv."""
+    """The child takes its run's session, streams, environment, directory
+    and argv."""
+    if request['new_session']:
+        os.setsid()
     for target, fd in enumerate(fds):
         os.dup2(fd, target)
     for fd in set(fds) - {0, 1, 2}:
@@ -309,6 +334,7 @@ def become(request: dict, fds: list[int]) -> None:
 if __name__ == '__main__':
     child = serve(sys.argv[1])
     if child is not None:
-        become(*child)
-        from cyborg_agent.cmd import agent
-        sys.exit(agent.main())
+        request, fds = child
+        become(request, fds)
+        main_module = importlib.import_module(COMMANDS[request['command']][0])
+        sys.exit(main_module.main())
