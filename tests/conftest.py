@@ -183,23 +183,47 @@ def unique_name() -> str:
     return f'host-{uuid.uuid4().hex[:8]}'
 
 
-@pytest.fixture(scope='session', params=['sqlite', 'postgresql'])
-def api_server(request, placement_server, tmp_path_factory):
-    """A running ``cyborg-api`` (noauth, 2 workers) per database backend.
+#: The database backends the session's API servers run on.
+API_BACKENDS = ('sqlite', 'postgresql')
+
+
+@pytest.fixture(scope='session')
+def api_servers(placement_server, tmp_path_factory, request):
+    """The session's ``cyborg-api`` (noauth, 2 workers) on a database
+    backend, started the first time a test asks for that backend (the
+    PostgreSQL database fixture too, which then outlives the servers).
+
+    A test may use several at once: the fuzz sends each request it
+    generates to both, instead of generating the same requests twice.
+    """
+    from tools.harness.api_server import ApiServer
+    started = {}
+
+    def server_on(backend: str) -> ApiServer:
+        if backend not in started:
+            workdir = tmp_path_factory.mktemp(f'cyborg-api-{backend}')
+            if backend == 'sqlite':
+                url = f'sqlite:///{workdir}/cyborg.sqlite'
+            else:
+                url = request.getfixturevalue('postgresql_url')
+            server = ApiServer(workdir, url, placement_server.url)
+            server.start()
+            started[backend] = server
+        return started[backend]
+
+    yield server_on
+    for server in started.values():
+        server.stop()
+
+
+@pytest.fixture(scope='session', params=API_BACKENDS)
+def api_server(request, api_servers):
+    """The session's ``cyborg-api`` on each database backend in turn.
 
     Shared by the session: tests use their own hosts and names. More servers
     (other options, crash points) come from :class:`tools.harness.api_server.ApiServer`.
     """
-    from tools.harness.api_server import ApiServer
-    workdir = tmp_path_factory.mktemp(f'cyborg-api-{request.param}')
-    if request.param == 'sqlite':
-        url = f'sqlite:///{workdir}/cyborg.sqlite'
-    else:
-        url = request.getfixturevalue('postgresql_url')
-    server = ApiServer(workdir, url, placement_server.url)
-    server.start()
-    yield server
-    server.stop()
+    return api_servers(request.param)
 
 
 @pytest.fixture

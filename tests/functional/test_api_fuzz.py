@@ -2,7 +2,9 @@
 ``cyborg-api`` on SQLite and on PostgreSQL.
 
 Each operation of ``/openapi.json`` gets generated requests, valid and not
-(in schemathesis' positive and negative modes), and the stateful phase
+(in schemathesis' positive and negative modes), each sent to both servers:
+the runs are derandomized, so a test per backend generated the very same
+requests twice, and generating them was most of the fuzz's CPU. The stateful phase
 follows the description's links (report -> show -> attach -> detach, the
 reconciler's feed -> state, a unit's holder or an instance attach -> bind)
 from answers seeded with reported units, Nova's allocations and bindings,
@@ -21,6 +23,7 @@ from schemathesis.generation.stateful.state_machine import StepInput
 from schemathesis.generation.stateful.state_machine import StepOutput
 
 from cyborg_placement.api import openapi
+from tests.conftest import API_BACKENDS
 from tests.inprocess import scenario
 from tools.harness.api_server import make_host
 
@@ -55,27 +58,48 @@ def _config() -> schemathesis.Config:
     })
 
 
-@pytest.fixture
-def api_schema(api_server, placement):
-    """The API's own description, on a server that has one host whose units
-    are in a real Placement pool, so attaches can succeed."""
-    host = make_host(placement, 'fuzz-host', units=2)
-    service = api_server.client(token='s', roles='service')
-    assert service.put('/hosts/fuzz-host/accelerators',
-                       json=host['report']).status_code == 200
-    schema = schemathesis.openapi.from_url(api_server.url + '/openapi.json',
+def _schema(server) -> schemathesis.BaseSchema:
+    """The API's own description, as ``server`` serves it."""
+    schema = schemathesis.openapi.from_url(server.url + '/openapi.json',
                                            config=_config())
-    schema.config.update(base_url=api_server.url, headers=HEADERS)
+    schema.config.update(base_url=server.url, headers=HEADERS)
     # Any code point, not only what UTF-8 encodes: JSON strings may hold
     # lone surrogates ("\udbe8").
     schema.config.generation.codec = None
     return schema
 
 
+def _report_host(server, placement, name: str) -> None:
+    """A host whose units are in a real Placement pool, so attaches can
+    succeed."""
+    host = make_host(placement, name, units=2)
+    service = server.client(token='s', roles='service')
+    assert service.put(f'/hosts/{name}/accelerators',
+                       json=host['report']).status_code == 200
+
+
+@pytest.fixture
+def api_schema(api_server, placement):
+    """The description of a server that has one reported host."""
+    _report_host(api_server, placement, 'fuzz-host')
+    return _schema(api_server)
+
+
+@pytest.fixture
+def every_backend(api_servers, placement) -> dict:
+    """The session's server on each backend, each with a reported host of
+    its own (they share one Placement)."""
+    servers = {backend: api_servers(backend) for backend in API_BACKENDS}
+    for backend, server in servers.items():
+        _report_host(server, placement, f'fuzz-host-{backend}')
+    return servers
+
+
 @pytest.mark.parametrize('path,method', list(openapi.OPERATIONS))
-def test_no_input_is_a_server_error(api_schema, path, method):
-    """Valid requests and requests the description says are wrong."""
-    operation = api_schema[path][method]
+def test_no_input_is_a_server_error(every_backend, path, method):
+    """Valid requests and requests the description says are wrong, each
+    on every backend; a failure names the backend."""
+    operation = _schema(every_backend['sqlite'])[path][method]
     described = openapi.OPERATIONS[(path, method)]
     has_input = ('{' in path or 'parameters' in described
                  or 'requestBody' in described)
@@ -85,7 +109,12 @@ def test_no_input_is_a_server_error(api_schema, path, method):
         @hypothesis.given(case=operation.as_strategy(generation_mode=mode))
         @SETTINGS
         def call(case):
-            case.call_and_validate()
+            for backend, server in every_backend.items():
+                try:
+                    case.call_and_validate(base_url=server.url)
+                except Exception as exc:
+                    exc.add_note(f'on the {backend} server')
+                    raise
 
         call()
 
