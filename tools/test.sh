@@ -12,6 +12,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The tests start over a thousand Python processes. With
+# PYTHONDONTWRITEBYTECODE set (some images set it), each compiled our
+# modules again, and each pytest worker parsed and rewrote every test
+# module again: about 3 s of CPU per worker on collection alone
+# (docs/testing.md). The installed dependencies are byte-compiled by the
+# install; our modules get their __pycache__ (git ignores it) here.
+unset PYTHONDONTWRITEBYTECODE
+
 tools/install-test-deps.sh
 
 echo "==> ruff" >&2
