@@ -108,7 +108,7 @@ def sysfs(tmp_path) -> sysfs_tree.SysfsTree:
 
 @pytest.fixture(scope='session')
 def placement_server(tmp_path_factory):
-    server = LocalPlacement(tmp_path_factory.mktemp('placement'))
+    server = LocalPlacement(tmp_path_factory.mktemp('placement'), forked=True)
     server.start()
     yield server
     server.stop()

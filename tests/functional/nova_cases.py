@@ -60,7 +60,7 @@ def start_services(workdir: pathlib.Path, keystone=None):
     tokens: a user's, a member of a project of its own, for Nova to pass on,
     and an admin's (tools/harness/nova_services.py, ``USER_TOKEN``).
     """
-    placement = LocalPlacement(workdir / 'placement')
+    placement = LocalPlacement(workdir / 'placement', forked=True)
     placement.start()
     auth = {}
     if keystone is not None:

@@ -126,7 +126,7 @@ def _wait_for(check, what: str):
 
 @pytest.fixture
 def stopped_placement(tmp_path):
-    server = LocalPlacement(tmp_path / 'placement')
+    server = LocalPlacement(tmp_path / 'placement', forked=True)
     server.prepare()
     yield server
     server.stop()

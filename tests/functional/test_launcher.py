@@ -1,22 +1,26 @@
-"""Runs of ``cyborg-agent`` and ``cyborg-api`` forked by
-tools/harness/launcher.py behave as the installed console scripts': the same
-output and exit status, a pid the test can signal, a timeout that stops the
-run, a server whose workers go with it."""
+"""Runs of ``cyborg-agent``, ``cyborg-api`` and gunicorn (serving Placement)
+forked by tools/harness/launcher.py behave as the installed console
+scripts': the same output and exit status, a pid the test can signal, a
+timeout that stops the run, a server whose workers go with it."""
 import os
 import pathlib
 import signal
 import subprocess
 
 import pytest
+import requests
 
 from tools.harness import catalog
 from tools.harness import ini
 from tools.harness import sysfs_tree
+from tools.harness import waiting
 from tools.harness.agent_host import AGENT
 from tools.harness.api_server import ApiServer
 from tools.harness.api_server import OWN_BIN_DIR
+from tools.harness.api_server import VERSION_HEADER
 from tools.harness.launcher import LaunchedProcess
 from tools.harness.launcher import LAUNCHER
+from tools.harness.local_placement import LocalPlacement
 from tools.harness.server_process import free_port
 
 
@@ -101,22 +105,46 @@ def _children(pid: int) -> set[int]:
             pathlib.Path(f'/proc/{pid}/task/{pid}/children').read_text().split()}
 
 
-def test_a_launched_api_serves_and_its_workers_stop_with_it(
-        tmp_path, placement_server):
+def _api(tmp_path, placement_server) -> tuple[ApiServer, str, int]:
+    return (ApiServer.on_sqlite(tmp_path, placement_server.url, workers=2),
+            '/accelerators', 2)
+
+
+def _placement(tmp_path, placement_server) -> tuple[LocalPlacement, str, int]:
+    """gunicorn serving Placement, one worker (SQLite's one writer)."""
+    return LocalPlacement(tmp_path, forked=True), '/resource_providers', 1
+
+
+@pytest.mark.parametrize('make', [_api, _placement], ids=['cyborg-api',
+                                                          'placement'])
+def test_a_launched_server_serves_and_its_workers_stop_with_it(
+        make, tmp_path, placement_server):
     """The server is a forked run in a session of its own: its gunicorn
     workers are its children, and SIGTERM to its group ends them all, with
     gunicorn's exit status."""
-    server = ApiServer.on_sqlite(tmp_path, placement_server.url, workers=2)
+    server, path, worker_count = make(tmp_path, placement_server)
     server.start()
     try:
         assert isinstance(server.process, LaunchedProcess)
         assert os.getsid(server.process.pid) == server.process.pid
-        assert server.client().get('/accelerators').status_code == 200
+        answer = requests.get(server.url + path, timeout=30, headers={
+            'X-Auth-Token': 'admin', **VERSION_HEADER})
+        assert answer.status_code == 200, answer.text
+        # The master answers through its first worker; the others follow.
+        waiting.wait_for(
+            lambda: len(_children(server.process.pid)) == worker_count, 30,
+            f'{worker_count} workers under the launched master')
         workers = _children(server.process.pid)
-        assert len(workers) == 2
     finally:
         server.stop()
     assert server.process.returncode == 0
     assert not [pid for pid in workers
                 if pathlib.Path(f'/proc/{pid}').exists()]
-    assert 'Traceback' not in server.log_file.read_text()
+    assert 'Traceback' not in server.log_path.read_text()
+
+
+def test_gunicorn_launched_says_what_the_executable_says():
+    installed, launched = _both([str(OWN_BIN_DIR / 'gunicorn'), '--version'])
+    assert installed.returncode == launched.returncode == 0
+    assert launched.stdout == installed.stdout
+    assert launched.stdout.startswith('gunicorn (version ')

@@ -13,7 +13,8 @@ from tools.harness.local_placement import LocalPlacement
 @pytest.fixture(scope='module')
 def keystone_placement(keystone, tmp_path_factory):
     server = LocalPlacement(tmp_path_factory.mktemp('placement-ks'),
-                            keystone_authtoken=keystone.authtoken_options())
+                            keystone_authtoken=keystone.authtoken_options(),
+                            forked=True)
     server.start()
     service = keystone.register_service('placement', server.url)
     yield server

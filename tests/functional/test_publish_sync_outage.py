@@ -17,7 +17,7 @@ from tools.harness.local_placement import LocalPlacement
 
 @pytest.fixture
 def own_placement(tmp_path):
-    server = LocalPlacement(tmp_path / 'placement')
+    server = LocalPlacement(tmp_path / 'placement', forked=True)
     server.start()
     yield server
     server.stop()

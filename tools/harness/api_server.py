@@ -16,8 +16,6 @@ import requests
 from cyborg_placement.db import engine
 from cyborg_placement.db import migration
 from tools.harness import ini
-from tools.harness.launcher import LaunchedProcess
-from tools.harness.launcher import LAUNCHER
 from tools.harness.server_process import free_port
 from tools.harness.server_process import ServerProcess
 
@@ -62,7 +60,11 @@ class ApiServer(ServerProcess):
              str(self.conf_file)],
             url=f'http://127.0.0.1:{self.port}',
             log_path=self.workdir / 'cyborg-api.log', env=env or {},
-            ready_path='/healthcheck', ready_status=200)
+            ready_path='/healthcheck', ready_status=200,
+            # Forked when it runs this environment's code: a master's
+            # imports cost more CPU than the tests' requests to most
+            # servers. Another installation's is run as installed.
+            forked=self.bin_dir == OWN_BIN_DIR)
 
     @classmethod
     def on_sqlite(cls, workdir: str | os.PathLike, placement_url: str,
@@ -122,17 +124,6 @@ class ApiServer(ServerProcess):
                            text=True)
             return
         migrate(self.database_url)
-
-    def spawn(self, env: dict[str, str], log: int
-              ) -> 'subprocess.Popen | LaunchedProcess':
-        """Forked by this process's launcher when the server runs this
-        environment's code (a master's imports cost more CPU than the
-        tests' requests to most servers); the executable of another
-        installation (``bin_dir``) is run as installed."""
-        if self.bin_dir != OWN_BIN_DIR:
-            return super().spawn(env, log)
-        return LAUNCHER.start(self.argv, env=env, stdout=log, stderr=log,
-                              start_new_session=True)
 
     def client(self, **identity) -> 'ApiClient':
         return ApiClient(self.url, **identity)

@@ -1,34 +1,41 @@
-"""Our console scripts' runs forked from a process that has imported them.
+"""Console scripts' runs forked from a process that has imported them.
 
-The tests run the agent about 300 times, mostly ``--once``, and start
-``cyborg-api`` about 60 times. Started from its console script, an agent
-run on two cores cost about 0.6 s of CPU, and 0.56 s of that went to
-starting Python and importing (openstacksdk, keystoneauth, oslo.config);
-forked from a process that had imported those, the same run cost 0.035 s
-(docs/testing.md). A ``cyborg-api`` master cost 1.2 to 1.9 s before it
-served, nearly all of it imports; forked, 0.03 s. So a test process starts
-one launcher, ``python -m tools.harness.launcher NAME``, which imports a
-command's modules the first time it is asked for that command and then
-forks one child per run. The child takes the run's argv, environment,
-working directory and standard streams, as ``subprocess`` would give them,
-starts a session of its own when asked (a server, which is stopped by
-signalling its process group), calls the console script's own ``main()``
-and leaves as that script's interpreter does (``sys.exit``: threads
-joined, ``atexit`` run, streams flushed). The run's pid is a real process
-the test can signal; its exit status comes back as ``subprocess`` reports
-it (negative for a signal). A run whose environment changes Python's own
-start-up (``PYTHONPATH``: tests/functional/test_reconciler_without_libvirt.py
-hides libvirt that way) is started from the executable instead.
+The tests run the agent about 300 times, mostly ``--once``, start
+``cyborg-api`` about 60 times and Placement (gunicorn) about 20 times.
+Started from its console script, an agent run on two cores cost about
+0.6 s of CPU, and 0.56 s of that went to starting Python and importing
+(openstacksdk, keystoneauth, oslo.config); forked from a process that had
+imported those, the same run cost 0.035 s (docs/testing.md). A
+``cyborg-api`` master cost 1.2 to 1.9 s before it served, nearly all of it
+imports, and a Placement worker 0.9 s; forked, a few hundredths. So a test
+process starts a launcher per command on its first run of it,
+``python -m tools.harness.launcher NAME COMMAND``, which imports that
+command's modules (only those: oslo.config's global options of one
+command must not be there when another runs) and then forks one child per
+run, its own objects frozen (``gc.freeze``: unfrozen, each run's
+collections and exit walked them all, 0.5 s of CPU). The child takes the run's argv, environment, working
+directory and standard streams, as ``subprocess`` would give them, starts
+a session of its own when asked (a server, which is stopped by signalling
+its process group), calls what the installed console script calls (its
+entry point) and leaves as that script's interpreter does (``sys.exit``:
+threads joined, ``atexit`` run, streams flushed). The run's pid is a real
+process the test can signal; its exit status comes back as ``subprocess``
+reports it (negative for a signal). A run whose environment changes
+Python's own start-up (``PYTHONPATH``:
+tests/functional/test_reconciler_without_libvirt.py hides libvirt that
+way) is started from the executable instead.
 
 What the console scripts themselves do is still run as installed: the
 agent's daemons (:class:`tools.harness.agent_host.Daemon`), ``discover``,
 ``vgpu``, the unprivileged agent started through ``sudo``, Cyborg's tempest
 run; ``cyborg-api`` in tests/functional/test_cmd_api.py, in the install
-test and in the main job. tests/functional/test_launcher.py compares
-launched runs with the executable's.
+test and in the main job; Placement in the main job and in
+tests/functional/test_harness.py. tests/functional/test_launcher.py
+compares launched runs with the executable's.
 """
 import gc
 import importlib
+import importlib.metadata
 import json
 import os
 import pathlib
@@ -43,12 +50,14 @@ import uuid
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 BIN_DIR = pathlib.Path(sys.executable).parent
-#: The console scripts a launcher forks, by name: the module whose
-#: ``main()`` the script calls, then what else a run imports (the agent's
-#: daemon imports the Placement and API clients).
+#: The console scripts a launcher forks, by name, and what their runs
+#: import besides the script's own module: the agent's daemon imports the
+#: Placement and API clients; gunicorn's worker imports Placement's WSGI
+#: package (the application itself is made in the worker, from its config).
 COMMANDS = {
-    'cyborg-agent': ('cyborg_agent.cmd.agent', 'cyborg_agent.daemon'),
-    'cyborg-api': ('cyborg_placement.cmd.api',),
+    'cyborg-agent': ('cyborg_agent.daemon',),
+    'cyborg-api': (),
+    'gunicorn': ('placement.wsgi',),
 }
 #: The most a request (its argv, environment and directory) may take.
 MESSAGE_LIMIT = 1 << 20
@@ -102,37 +111,40 @@ class LaunchedProcess:
 
 
 class Launcher:
-    """The launcher process of this test process, started on first use."""
+    """This test process's launchers, one per command, each started on its
+    first use: each imports only its own command's modules, so a run finds
+    the module state (oslo.config's global options) its executable would."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._process: subprocess.Popen | None = None
-        self._address = ''
-        self._startup: dict[str, str] = {}
+        self._processes: dict[str, subprocess.Popen] = {}
+        self._addresses: dict[str, str] = {}
+        self._startup = _startup_settings(os.environ)
 
-    def _ensure_started(self) -> None:
+    def _address_of(self, command: str) -> str:
         with self._lock:
-            if self._process is not None and self._process.poll() is None:
-                return
-            self._startup = _startup_settings(os.environ)
+            process = self._processes.get(command)
+            if process is not None and process.poll() is None:
+                return self._addresses[command]
             name = f'cyborg-launcher-{os.getpid()}-{uuid.uuid4().hex}'
-            self._address = _address(name)
             # Its stdin is a pipe only this process holds: when this process
             # ends, the launcher reads EOF and ends too.
-            self._process = subprocess.Popen(
-                [sys.executable, '-m', 'tools.harness.launcher', name],
-                cwd=REPO, stdin=subprocess.PIPE,
+            process = subprocess.Popen(
+                [sys.executable, '-m', 'tools.harness.launcher', name,
+                 command], cwd=REPO, stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE)
-            ready = self._process.stdout.readline()
+            ready = process.stdout.readline()
             if ready != b'ready\n':
-                raise RuntimeError('the launcher did not start: '
-                                   f'{ready!r}')
+                raise RuntimeError(f'the launcher of {command} did not '
+                                   f'start: {ready!r}')
+            self._processes[command] = process
+            self._addresses[command] = _address(name)
+            return self._addresses[command]
 
     def forks(self, env: dict[str, str]) -> bool:
         """Whether a run with ``env`` can be forked: not when it sets
         Python's own variables (``PYTHONPATH``...) otherwise than the
-        launcher had them, since Python reads them before any import."""
-        self._ensure_started()
+        launchers had them, since Python reads them before any import."""
         return _startup_settings(env) == self._startup
 
     def start(self, argv: list[str], *, env: dict[str, str] | None = None,
@@ -156,9 +168,9 @@ class Launcher:
             return subprocess.Popen(argv, env=env, cwd=cwd, stdin=stdin,
                                     stdout=stdout, stderr=stderr,
                                     start_new_session=start_new_session)
+        address = self._address_of(command)
         request = json.dumps({
-            'command': command, 'argv': argv, 'env': env,
-            'cwd': cwd or os.getcwd(),
+            'argv': argv, 'env': env, 'cwd': cwd or os.getcwd(),
             'new_session': start_new_session}).encode()
         devnull = os.open(os.devnull, os.O_RDWR)
         try:
@@ -167,7 +179,7 @@ class Launcher:
                    else devnull if stream == subprocess.DEVNULL else stream
                    for inherited, stream in enumerate((stdin, stdout, stderr))]
             conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            conn.connect(self._address)
+            conn.connect(address)
             socket.send_fds(conn, [len(request).to_bytes(4, 'big') + request],
                             fds)
         finally:
@@ -246,11 +258,16 @@ LAUNCHER = Launcher()
 
 # The launcher process.
 
+def _entry_point(command: str) -> importlib.metadata.EntryPoint:
+    """What the installed console script ``command`` calls."""
+    (entry_point,) = importlib.metadata.entry_points(
+        group='console_scripts', name=command)
+    return entry_point
+
+
 def _preload(command: str) -> None:
-    """What ``command``'s runs import, imported here before the fork: once
-    for every run of it, and never for a command this launcher is not
-    asked for."""
-    for module in COMMANDS[command]:
+    """What ``command``'s runs import, imported once before the forks."""
+    for module in (_entry_point(command).module, *COMMANDS[command]):
         importlib.import_module(module)
 
 
@@ -263,10 +280,16 @@ def _receive(conn: socket.socket) -> tuple[dict, list[int]]:
     return json.loads(message), fds
 
 
-def serve(name: str) -> tuple[dict, list[int]] | None:
-    """Fork a child per request until stdin closes. Returns in the child,
-    with its request, so that it leaves by the interpreter's own exit;
-    returns None in the launcher when it is time to stop."""
+def serve(name: str, command: str) -> tuple[dict, list[int]] | None:
+    """Fork a child per request for a run of ``command`` until stdin
+    closes. Returns in the child, with its request, so that it leaves by
+    the interpreter's own exit; returns None in the launcher when it is
+    time to stop."""
+    _preload(command)
+    # What is here now lives as long as the runs: frozen, a run's
+    # collections and its interpreter's exit do not walk it (0.5 s of CPU
+    # a run, unfrozen).
+    gc.freeze()
     launcher_pid = os.getpid()
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(_address(name))
@@ -284,11 +307,6 @@ def serve(name: str) -> tuple[dict, list[int]] | None:
                 elif key.fileobj is listener:
                     conn, _ = listener.accept()
                     request, fds = _receive(conn)
-                    _preload(request['command'])
-                    # What is here now lives as long as the run: frozen,
-                    # the run's collections and its interpreter's exit do
-                    # not walk it (0.5 s of CPU a run, unfrozen).
-                    gc.freeze()
                     pid = os.fork()
                     if pid == 0:
                         # Nothing of the launcher's stays open in the run.
@@ -337,9 +355,8 @@ def become(request: dict, fds: list[int]) -> None:
 
 
 if __name__ == '__main__':
-    child = serve(sys.argv[1])
+    name, command = sys.argv[1:3]
+    child = serve(name, command)
     if child is not None:
-        request, fds = child
-        become(request, fds)
-        main_module = importlib.import_module(COMMANDS[request['command']][0])
-        sys.exit(main_module.main())
+        become(*child)
+        sys.exit(_entry_point(command).load()())

@@ -15,6 +15,7 @@ import requests
 
 from tools.harness import waiting
 from tools.harness.launcher import LaunchedProcess
+from tools.harness.launcher import LAUNCHER
 
 #: Ports handed out lately, one file each, shared by every process here.
 CLAIMS = pathlib.Path(tempfile.gettempdir()) / 'cyborg-harness-ports'
@@ -52,13 +53,17 @@ def free_port() -> int:
 
 
 class ServerProcess:
-    """One server process in its own session, logging to ``log_path``."""
+    """One server process in its own session, logging to ``log_path``;
+    ``forked``: forked by this process's launcher
+    (:mod:`tools.harness.launcher`: ``argv[0]`` is one of its commands)
+    instead of started from the executable."""
 
     def __init__(self, argv: list[str], url: str, log_path: os.PathLike,
                  env: dict[str, str] | None = None,
-                 ready_path: str = '/', ready_status: int | None = None
-                 ) -> None:
+                 ready_path: str = '/', ready_status: int | None = None,
+                 forked: bool = False) -> None:
         self.argv = argv
+        self.forked = forked
         self.url = url
         self.log_path = pathlib.Path(log_path)
         self.env = env
@@ -82,6 +87,9 @@ class ServerProcess:
               ) -> 'subprocess.Popen | LaunchedProcess':
         """The server's process, in a session of its own (:meth:`stop`
         signals its group), writing its output to the descriptor ``log``."""
+        if self.forked:
+            return LAUNCHER.start(self.argv, env=env, stdout=log, stderr=log,
+                                  start_new_session=True)
         return subprocess.Popen(self.argv, env=env, stdout=log,
                                 stderr=subprocess.STDOUT,
                                 start_new_session=True)
