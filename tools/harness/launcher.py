@@ -2,28 +2,25 @@
 
 The tests run the agent about 300 times, mostly ``--once``, start
 ``cyborg-api`` about 60 times and Placement (gunicorn) about 20 times.
-Started from its console script, an agent run on two cores cost about
-0.6 s of CPU, and 0.56 s of that went to starting Python and importing
-(openstacksdk, keystoneauth, oslo.config); forked from a process that had
-imported those, the same run cost 0.035 s (docs/testing.md). A
-``cyborg-api`` master cost 1.2 to 1.9 s before it served, nearly all of it
-imports, and a Placement worker 0.9 s; forked, a few hundredths. So a test
-process starts a launcher per command on its first run of it,
-``python -m tools.harness.launcher NAME COMMAND``, which imports that
-command's modules (only those: oslo.config's global options of one
-command must not be there when another runs) and then forks one child per
-run, its own objects frozen (``gc.freeze``: unfrozen, each run's
-collections and exit walked them all, 0.5 s of CPU). The child takes the run's argv, environment, working
-directory and standard streams, as ``subprocess`` would give them, starts
-a session of its own when asked (a server, which is stopped by signalling
-its process group), calls what the installed console script calls (its
-entry point) and leaves as that script's interpreter does (``sys.exit``:
-threads joined, ``atexit`` run, streams flushed). The run's pid is a real
-process the test can signal; its exit status comes back as ``subprocess``
-reports it (negative for a signal). A run whose environment changes
-Python's own start-up (``PYTHONPATH``:
-tests/functional/test_reconciler_without_libvirt.py hides libvirt that
-way) is started from the executable instead.
+From its console script, an agent run spent about 0.6 s of CPU starting
+Python and importing (openstacksdk, keystoneauth, oslo.config), a
+``cyborg-api`` master 1.2 to 1.9 s and a Placement worker 0.9 s, before
+any work (docs/testing.md). So a test process starts a launcher per
+command on its first run of it, ``python -m tools.harness.launcher NAME
+COMMAND``, which imports that command's modules (only those: oslo.config's
+global options of one command must not be there when another runs),
+freezes them (``gc.freeze``: otherwise each run's collections and exit
+walked them all, 0.5 s of CPU) and forks one child per run. The child
+takes the run's argv, environment, working directory and standard
+streams, as ``subprocess`` would give them, starts a session of its own
+when asked (a server, which is stopped by signalling its process group),
+calls what the installed console script calls (its entry point) and
+leaves as that script's interpreter does (``sys.exit``: threads joined,
+``atexit`` run, streams flushed). The run's pid is a real process the test
+can signal; its exit status comes back as ``subprocess`` reports it
+(negative for a signal). A run whose environment changes Python's own
+start-up (``PYTHONPATH``: tests/functional/test_reconciler_without_libvirt.py
+hides libvirt that way) is started from the executable instead.
 
 What the console scripts themselves do is still run as installed: the
 agent's daemons (:class:`tools.harness.agent_host.Daemon`), ``discover``,
