@@ -116,7 +116,11 @@ class Launcher:
         self._lock = threading.Lock()
         self._processes: dict[str, subprocess.Popen] = {}
         self._addresses: dict[str, str] = {}
-        self._startup = _startup_settings(os.environ)
+        # The launchers start with this environment, whatever this process
+        # later does to its own: what :meth:`forks` compares with is what
+        # they have.
+        self._environ = dict(os.environ)
+        self._startup = _startup_settings(self._environ)
 
     def _address_of(self, command: str) -> str:
         with self._lock:
@@ -128,8 +132,8 @@ class Launcher:
             # ends, the launcher reads EOF and ends too.
             process = subprocess.Popen(
                 [sys.executable, '-m', 'tools.harness.launcher', name,
-                 command], cwd=REPO, stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE)
+                 command], cwd=REPO, env=self._environ,
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE)
             ready = process.stdout.readline()
             if ready != b'ready\n':
                 raise RuntimeError(f'the launcher of {command} did not '
